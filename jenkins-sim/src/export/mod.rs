@@ -1,0 +1,1 @@
+//! Stapler's exported-bean model (placeholder until the export engine lands).
