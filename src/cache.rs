@@ -1,0 +1,557 @@
+//! The upstream cache: parsed Jenkins responses shared across GraphQL
+//! requests and users of one credential scope.
+//!
+//! - Keyed by connection, credential scope (a keyed hash of username and
+//!   token, never the token), request path+query and the Rust type the body
+//!   was parsed into.
+//! - Bounded by bytes: each entry weighs the length of the upstream body.
+//! - Lifetime follows mutability ([`CacheClass`]). The class of some answers
+//!   (a build: running or finished?) is known only after parsing, so the
+//!   loader returns it with the value and the expiry policy reads it from the
+//!   stored entry.
+//! - Identical concurrent loads are coalesced into one upstream call; errors
+//!   are handed to every waiter and never stored.
+
+use std::any::{Any, TypeId};
+use std::collections::hash_map::RandomState;
+use std::future::Future;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use moka::future::Cache;
+use moka::notification::RemovalCause;
+use moka::Expiry;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::CacheConfig;
+
+/// How mutable a cached answer is, which decides how long it lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CacheClass {
+    /// Never changes (finished builds, their stages, test reports, finished
+    /// logs): no TTL, stays until evicted for space.
+    Immutable,
+    /// Changes every few seconds (job listings, last builds): `listing_ttl_ms`.
+    Listing,
+    /// Changes constantly (queue, running builds): `volatile_ttl_ms`.
+    Volatile,
+}
+
+/// What identifies one cached answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    connection: Arc<str>,
+    scope: u64,
+    request: String,
+    type_id: TypeId,
+}
+
+impl CacheKey {
+    /// A key for `request` (path and query, relative to the connection URL)
+    /// parsed as `T`, for one connection and credential scope.
+    pub fn new<T: 'static>(connection: Arc<str>, scope: u64, request: impl Into<String>) -> Self {
+        CacheKey {
+            connection,
+            scope,
+            request: request.into(),
+            type_id: TypeId::of::<T>(),
+        }
+    }
+
+    /// The connection name.
+    pub fn connection(&self) -> &str {
+        &self.connection
+    }
+
+    /// The request path and query.
+    pub fn request(&self) -> &str {
+        &self.request
+    }
+}
+
+/// The credential scope of a username and token: a hash keyed with a random
+/// per-process key, so equal credentials share cache entries while the value
+/// reveals nothing about the token, even if printed.
+pub fn credential_scope(username: Option<&str>, token: Option<&SecretString>) -> u64 {
+    static KEYS: OnceLock<RandomState> = OnceLock::new();
+    let mut hasher = KEYS.get_or_init(RandomState::new).build_hasher();
+    username.hash(&mut hasher);
+    token.map(|t| t.expose_secret()).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// One stored answer: the parsed value, its weight and its class.
+pub struct CachedValue {
+    value: Arc<dyn Any + Send + Sync>,
+    weight: u32,
+    class: CacheClass,
+}
+
+impl std::fmt::Debug for CachedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedValue")
+            .field("weight", &self.weight)
+            .field("class", &self.class)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a loader returns: the value, its weight in bytes and its class.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    /// The parsed value.
+    pub value: T,
+    /// Bytes it stands for (the upstream body length).
+    pub weight: usize,
+    /// How long it may live.
+    pub class: CacheClass,
+}
+
+/// A snapshot of the cache counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Lookups answered from a stored entry.
+    pub hits: u64,
+    /// Lookups that ran their loader (one upstream load each).
+    pub misses: u64,
+    /// Lookups that waited for another caller's in-flight load.
+    pub coalesced: u64,
+    /// Entries stored.
+    pub inserts: u64,
+    /// Entries evicted to stay under the byte bound.
+    pub evictions: u64,
+    /// Entries that expired.
+    pub expirations: u64,
+    /// Loads that failed (not stored).
+    pub load_errors: u64,
+    /// Entries currently stored (approximate, updated lazily by moka).
+    pub entries: u64,
+    /// Bytes currently stored (approximate, updated lazily by moka).
+    pub weighted_bytes: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    coalesced: AtomicU64,
+    inserts: AtomicU64,
+    evictions: AtomicU64,
+    expirations: AtomicU64,
+    load_errors: AtomicU64,
+}
+
+struct ClassExpiry {
+    listing: Duration,
+    volatile: Duration,
+}
+
+impl ClassExpiry {
+    fn ttl(&self, class: CacheClass) -> Option<Duration> {
+        match class {
+            CacheClass::Immutable => None,
+            CacheClass::Listing => Some(self.listing),
+            CacheClass::Volatile => Some(self.volatile),
+        }
+    }
+}
+
+impl Expiry<CacheKey, Arc<CachedValue>> for ClassExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &CacheKey,
+        value: &Arc<CachedValue>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        self.ttl(value.class)
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &CacheKey,
+        value: &Arc<CachedValue>,
+        _updated_at: Instant,
+        _duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        // A replaced value may have changed class (a build finished).
+        self.ttl(value.class)
+    }
+}
+
+/// The shared upstream cache. Clone the `Arc` to share it between clients.
+pub struct UpstreamCache {
+    cache: Cache<CacheKey, Arc<CachedValue>>,
+    counters: Arc<Counters>,
+}
+
+impl std::fmt::Debug for UpstreamCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamCache")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl UpstreamCache {
+    /// A cache bounded and timed as configured.
+    pub fn new(config: &CacheConfig) -> Self {
+        Self::with_limits(
+            config.max_bytes,
+            config.listing_ttl(),
+            config.volatile_ttl(),
+        )
+    }
+
+    /// A cache of at most `max_bytes`, with the given TTLs for
+    /// [`CacheClass::Listing`] and [`CacheClass::Volatile`].
+    pub fn with_limits(max_bytes: u64, listing_ttl: Duration, volatile_ttl: Duration) -> Self {
+        let counters = Arc::new(Counters::default());
+        let listener_counters = Arc::clone(&counters);
+        let cache = Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|_key: &CacheKey, value: &Arc<CachedValue>| value.weight)
+            .expire_after(ClassExpiry {
+                listing: listing_ttl,
+                volatile: volatile_ttl,
+            })
+            .support_invalidation_closures()
+            .eviction_listener(move |_key, _value, cause| match cause {
+                RemovalCause::Size => {
+                    listener_counters.evictions.fetch_add(1, Ordering::Relaxed);
+                }
+                RemovalCause::Expired => {
+                    listener_counters
+                        .expirations
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                RemovalCause::Explicit | RemovalCause::Replaced => {}
+            })
+            .build();
+        UpstreamCache { cache, counters }
+    }
+
+    /// Returns the cached value for `key`, or runs `load` once for all
+    /// concurrent callers of the same key and stores its result.
+    /// An error from `load` is returned to every waiting caller and not stored.
+    pub async fn get_or_load<T, E, F>(&self, key: CacheKey, load: F) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        E: Clone + Send + Sync + 'static,
+        F: Future<Output = Result<Loaded<T>, E>>,
+    {
+        if let Some(stored) = self.cache.get(&key).await {
+            if let Ok(value) = Arc::clone(&stored.value).downcast::<T>() {
+                self.counters.hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(value);
+            }
+        }
+        // `ran_loader` tells our own load apart from waiting on someone
+        // else's: moka polls only one caller's init future per key.
+        let ran_loader = AtomicBool::new(false);
+        let init = async {
+            ran_loader.store(true, Ordering::Relaxed);
+            let loaded = load.await?;
+            Ok::<_, E>(Arc::new(CachedValue {
+                value: Arc::new(loaded.value),
+                weight: u32::try_from(loaded.weight).unwrap_or(u32::MAX),
+                class: loaded.class,
+            }))
+        };
+        let result = self.cache.try_get_with(key, init).await;
+        let ran = ran_loader.load(Ordering::Relaxed);
+        if ran {
+            self.counters.misses.fetch_add(1, Ordering::Relaxed);
+        } else {
+            // Either we waited for another caller's load, or an entry landed
+            // between our `get` and `try_get_with`; both saved an upstream call.
+            self.counters.coalesced.fetch_add(1, Ordering::Relaxed);
+        }
+        match result {
+            Ok(stored) => {
+                if ran {
+                    self.counters.inserts.fetch_add(1, Ordering::Relaxed);
+                }
+                match stored.value.clone().downcast::<T>() {
+                    Ok(value) => Ok(value),
+                    // The key holds the TypeId, so this cannot happen; if it
+                    // did, the entry would be unusable, so drop it.
+                    Err(_) => unreachable_type(),
+                }
+            }
+            Err(error) => {
+                if ran {
+                    self.counters.load_errors.fetch_add(1, Ordering::Relaxed);
+                }
+                Err((*error).clone())
+            }
+        }
+    }
+
+    /// Drops every entry of one connection (e.g. after its credentials changed).
+    pub fn invalidate_connection(&self, connection: &str) {
+        let connection: Arc<str> = Arc::from(connection);
+        // Only fails when invalidation closures are not enabled, and they are.
+        let _ = self
+            .cache
+            .invalidate_entries_if(move |key, _| key.connection == connection);
+    }
+
+    /// Drops every entry.
+    pub fn invalidate_all(&self) {
+        self.cache.invalidate_all();
+    }
+
+    /// Runs moka's pending maintenance (evictions, expirations, counters).
+    /// Tests call it before looking at sizes.
+    pub async fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks().await;
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> CacheStats {
+        let c = &self.counters;
+        CacheStats {
+            hits: c.hits.load(Ordering::Relaxed),
+            misses: c.misses.load(Ordering::Relaxed),
+            coalesced: c.coalesced.load(Ordering::Relaxed),
+            inserts: c.inserts.load(Ordering::Relaxed),
+            evictions: c.evictions.load(Ordering::Relaxed),
+            expirations: c.expirations.load(Ordering::Relaxed),
+            load_errors: c.load_errors.load(Ordering::Relaxed),
+            entries: self.cache.entry_count(),
+            weighted_bytes: self.cache.weighted_size(),
+        }
+    }
+}
+
+#[cold]
+fn unreachable_type<T>() -> T {
+    unreachable!("cache keys carry the TypeId of their value")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn key(request: &str) -> CacheKey {
+        CacheKey::new::<String>(Arc::from("ci"), 1, request)
+    }
+
+    fn loaded(value: &str, class: CacheClass) -> Loaded<String> {
+        Loaded {
+            value: value.to_string(),
+            weight: value.len(),
+            class,
+        }
+    }
+
+    async fn get(
+        cache: &UpstreamCache,
+        request: &str,
+        loads: &AtomicUsize,
+        class: CacheClass,
+    ) -> Arc<String> {
+        cache
+            .get_or_load(key(request), async {
+                let n = loads.fetch_add(1, Ordering::SeqCst) + 1;
+                Ok::<_, String>(loaded(&format!("v{n}"), class))
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn ttl_follows_class() {
+        let cache = UpstreamCache::with_limits(
+            1 << 20,
+            Duration::from_millis(300),
+            Duration::from_millis(60),
+        );
+        let (imm, list, vol) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        );
+        get(&cache, "imm", &imm, CacheClass::Immutable).await;
+        get(&cache, "list", &list, CacheClass::Listing).await;
+        get(&cache, "vol", &vol, CacheClass::Volatile).await;
+
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        get(&cache, "imm", &imm, CacheClass::Immutable).await;
+        get(&cache, "list", &list, CacheClass::Listing).await;
+        get(&cache, "vol", &vol, CacheClass::Volatile).await;
+        assert_eq!(imm.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            list.load(Ordering::SeqCst),
+            1,
+            "listing still fresh at 120 ms"
+        );
+        assert_eq!(
+            vol.load(Ordering::SeqCst),
+            2,
+            "volatile expired after 60 ms"
+        );
+
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        get(&cache, "imm", &imm, CacheClass::Immutable).await;
+        get(&cache, "list", &list, CacheClass::Listing).await;
+        assert_eq!(imm.load(Ordering::SeqCst), 1, "immutable never expires");
+        assert_eq!(
+            list.load(Ordering::SeqCst),
+            2,
+            "listing expired after 300 ms"
+        );
+        let stats = cache.stats();
+        assert_eq!(stats.misses, 5);
+        assert_eq!(stats.hits, 3);
+    }
+
+    #[tokio::test]
+    async fn class_decided_by_the_loaded_value() {
+        // Like a build: running answers are volatile, finished ones immutable.
+        let cache =
+            UpstreamCache::with_limits(1 << 20, Duration::from_secs(60), Duration::from_millis(30));
+        let loads = AtomicUsize::new(0);
+        let load = |building: bool| {
+            let loads = &loads;
+            async move {
+                loads.fetch_add(1, Ordering::SeqCst);
+                let class = if building {
+                    CacheClass::Volatile
+                } else {
+                    CacheClass::Immutable
+                };
+                Ok::<_, String>(loaded(if building { "running" } else { "done" }, class))
+            }
+        };
+        assert_eq!(
+            *cache.get_or_load(key("b"), load(true)).await.unwrap(),
+            "running"
+        );
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(
+            *cache.get_or_load(key("b"), load(false)).await.unwrap(),
+            "done"
+        );
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(
+            *cache.get_or_load(key("b"), load(true)).await.unwrap(),
+            "done"
+        );
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn fifty_concurrent_gets_make_one_load() {
+        let cache = Arc::new(UpstreamCache::with_limits(
+            1 << 20,
+            Duration::from_secs(5),
+            Duration::from_secs(1),
+        ));
+        let loads = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let cache = Arc::clone(&cache);
+                let loads = Arc::clone(&loads);
+                tokio::spawn(async move {
+                    cache
+                        .get_or_load(key("same"), async {
+                            loads.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            Ok::<_, String>(loaded("shared", CacheClass::Listing))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(*task.await.unwrap().unwrap(), "shared");
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        let stats = cache.stats();
+        assert_eq!(stats.misses, 1);
+        assert_eq!(stats.coalesced + stats.hits, 49);
+        assert!(stats.coalesced > 0, "{stats:?}");
+    }
+
+    #[tokio::test]
+    async fn errors_are_not_cached() {
+        let cache =
+            UpstreamCache::with_limits(1 << 20, Duration::from_secs(5), Duration::from_secs(1));
+        let loads = AtomicUsize::new(0);
+        let failing = cache
+            .get_or_load::<String, String, _>(key("x"), async {
+                loads.fetch_add(1, Ordering::SeqCst);
+                Err("boom".to_string())
+            })
+            .await;
+        assert_eq!(failing.unwrap_err(), "boom");
+        let ok = get(&cache, "x", &loads, CacheClass::Immutable).await;
+        assert_eq!(*ok, "v2");
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+        assert_eq!(cache.stats().load_errors, 1);
+    }
+
+    #[tokio::test]
+    async fn byte_bound_evicts() {
+        let cache =
+            UpstreamCache::with_limits(1_000, Duration::from_secs(5), Duration::from_secs(1));
+        let body = "x".repeat(100);
+        for i in 0..30 {
+            cache
+                .get_or_load(key(&format!("k{i}")), async {
+                    Ok::<_, String>(loaded(&body, CacheClass::Immutable))
+                })
+                .await
+                .unwrap();
+        }
+        cache.run_pending_tasks().await;
+        let stats = cache.stats();
+        assert!(stats.weighted_bytes <= 1_000, "{stats:?}");
+        assert!(stats.evictions >= 20, "{stats:?}");
+        assert_eq!(stats.inserts, 30);
+    }
+
+    #[tokio::test]
+    async fn scopes_and_types_separate_entries() {
+        let cache =
+            UpstreamCache::with_limits(1 << 20, Duration::from_secs(5), Duration::from_secs(1));
+        let alice = credential_scope(Some("alice"), Some(&SecretString::from("t1")));
+        let bob = credential_scope(Some("bob"), Some(&SecretString::from("t1")));
+        assert_ne!(alice, bob);
+        assert_eq!(
+            alice,
+            credential_scope(Some("alice"), Some(&SecretString::from("t1")))
+        );
+        let a = cache
+            .get_or_load(
+                CacheKey::new::<String>(Arc::from("ci"), alice, "p"),
+                async { Ok::<_, String>(loaded("alice's", CacheClass::Immutable)) },
+            )
+            .await
+            .unwrap();
+        let b = cache
+            .get_or_load(CacheKey::new::<String>(Arc::from("ci"), bob, "p"), async {
+                Ok::<_, String>(loaded("bob's", CacheClass::Immutable))
+            })
+            .await
+            .unwrap();
+        let n = cache
+            .get_or_load(CacheKey::new::<u64>(Arc::from("ci"), alice, "p"), async {
+                Ok::<_, String>(Loaded {
+                    value: 7u64,
+                    weight: 1,
+                    class: CacheClass::Immutable,
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!((a.as_str(), b.as_str(), *n), ("alice's", "bob's", 7));
+        cache.invalidate_connection("ci");
+        cache.run_pending_tasks().await;
+        assert_eq!(cache.stats().entries, 0);
+    }
+}

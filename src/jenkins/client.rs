@@ -1,0 +1,1047 @@
+//! [`JenkinsClient`]: one per connection. Owns the HTTP client (auth, TLS,
+//! timeouts), the per-controller concurrency limit, retry and circuit
+//! breaker, and sends every GET through the shared [`UpstreamCache`].
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::{Method, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::breaker::{CircuitBreaker, CircuitState};
+use super::error::JenkinsError;
+use super::log::{
+    drop_partial_first_line, ConsoleDecoder, LogGrep, LogSearcher, LogTail, TailBuffer,
+};
+use super::path::{
+    api_json, build_path, encode_query_value, job_path, normalize_tree, raw_encode,
+    tree_has_top_level, InvalidFullName,
+};
+use super::wire;
+use crate::cache::{credential_scope, CacheClass, CacheKey, Loaded, UpstreamCache};
+use crate::config::{ConfigError, ConnectionConfig};
+
+/// Largest tail a caller may ask for; bounds memory per request.
+pub const MAX_TAIL_BYTES: usize = 8 * 1024 * 1024;
+/// Most grep matches a caller may ask for.
+pub const MAX_GREP_MATCHES: usize = 1_000;
+/// Most context lines (each side) a caller may ask for.
+pub const MAX_GREP_CONTEXT: usize = 50;
+/// `builds` holds the newest 100 builds; past that only `allBuilds` helps.
+pub const BUILDS_WINDOW: u32 = 100;
+
+/// Knobs that are not in the config file: retry and circuit-breaker timing
+/// and the response size limit. Tests shorten them.
+#[derive(Debug, Clone)]
+pub struct ClientTuning {
+    /// Wait before the single retry of an idempotent GET.
+    pub retry_backoff: Duration,
+    /// Consecutive connection failures/timeouts that open the circuit.
+    pub breaker_threshold: u32,
+    /// How long an open circuit fails fast before a probe.
+    pub breaker_cooldown: Duration,
+    /// Largest JSON body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ClientTuning {
+    fn default() -> Self {
+        ClientTuning {
+            retry_backoff: Duration::from_millis(200),
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(30),
+            max_body_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// A client for one Jenkins controller. Cheap to clone (shared inside).
+#[derive(Clone)]
+pub struct JenkinsClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: Arc<str>,
+    base: reqwest::Url,
+    http: reqwest::Client,
+    /// Preemptive `Basic` header, marked sensitive; never logged.
+    auth: Option<HeaderValue>,
+    scope: u64,
+    timeout: Duration,
+    permits: Arc<Semaphore>,
+    breaker: CircuitBreaker,
+    cache: Arc<UpstreamCache>,
+    upstream_requests: AtomicU64,
+    last_latency_us: AtomicU64,
+    version: Mutex<Option<String>>,
+    tuning: ClientTuning,
+}
+
+impl std::fmt::Debug for JenkinsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JenkinsClient")
+            .field("name", &self.inner.name)
+            .field("base", &self.inner.base.as_str())
+            .field("authenticated", &self.inner.auth.is_some())
+            .field("timeout", &self.inner.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a request's whole exchange is bounded by the timeout (JSON), or
+/// only each read (streamed logs, which may legitimately take longer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deadline {
+    Total,
+    PerRead,
+}
+
+/// A response that still holds its concurrency permit while the body is read.
+struct Upstream {
+    response: Response,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl JenkinsClient {
+    /// A client for `config`, sharing `cache` with the other clients.
+    pub fn new(config: &ConnectionConfig, cache: Arc<UpstreamCache>) -> Result<Self, ConfigError> {
+        Self::with_tuning(config, cache, ClientTuning::default())
+    }
+
+    /// Like [`JenkinsClient::new`] with explicit retry/breaker timing.
+    pub fn with_tuning(
+        config: &ConnectionConfig,
+        cache: Arc<UpstreamCache>,
+        tuning: ClientTuning,
+    ) -> Result<Self, ConfigError> {
+        let base = config.base_url()?;
+        let timeout = config.timeout();
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("majordomo/", env!("CARGO_PKG_VERSION")))
+            .gzip(true)
+            .connect_timeout(timeout)
+            .read_timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(60));
+        if let Some(path) = &config.ca_file {
+            let ca_error = |detail: String| ConfigError::CaFile {
+                connection: config.name.clone(),
+                path: path.clone(),
+                detail,
+            };
+            let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(ca_error("no PEM certificate found".into()));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if !config.tls_verify {
+            tracing::warn!(connection = %config.name, "TLS certificate verification is disabled for this connection");
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let http = builder.build().map_err(|e| ConfigError::HttpClient {
+            connection: config.name.clone(),
+            detail: e.without_url().to_string(),
+        })?;
+        let auth = match config.credentials() {
+            Some((user, token)) => {
+                use secrecy::ExposeSecret as _;
+                let raw = format!("{user}:{}", token.expose_secret());
+                let encoded = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
+                let mut value =
+                    HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| {
+                        ConfigError::IncompleteCredentials {
+                            connection: config.name.clone(),
+                            detail:
+                                "the username or token contains characters not allowed in a header"
+                                    .into(),
+                        }
+                    })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        let scope = credential_scope(config.username.as_deref(), config.token.as_ref());
+        let probe_timeout = timeout.saturating_mul(2) + tuning.retry_backoff;
+        Ok(JenkinsClient {
+            inner: Arc::new(Inner {
+                name: Arc::from(config.name.as_str()),
+                base,
+                http,
+                auth,
+                scope,
+                timeout,
+                permits: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
+                breaker: CircuitBreaker::new(
+                    tuning.breaker_threshold,
+                    tuning.breaker_cooldown,
+                    probe_timeout,
+                ),
+                cache,
+                upstream_requests: AtomicU64::new(0),
+                last_latency_us: AtomicU64::new(u64::MAX),
+                version: Mutex::new(None),
+                tuning,
+            }),
+        })
+    }
+
+    /// The connection name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The base URL (context path kept, ending in `/`).
+    pub fn base_url(&self) -> &reqwest::Url {
+        &self.inner.base
+    }
+
+    /// HTTP requests sent to this controller so far (retries and HEADs included).
+    pub fn upstream_requests(&self) -> u64 {
+        self.inner.upstream_requests.load(Ordering::Relaxed)
+    }
+
+    /// Time to response headers of the latest upstream request.
+    pub fn last_latency(&self) -> Option<Duration> {
+        match self.inner.last_latency_us.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            us => Some(Duration::from_micros(us)),
+        }
+    }
+
+    /// The circuit breaker's state.
+    pub fn circuit_state(&self) -> CircuitState {
+        self.inner.breaker.state()
+    }
+
+    /// The shared cache.
+    pub fn cache(&self) -> &Arc<UpstreamCache> {
+        &self.inner.cache
+    }
+
+    // ----- typed requests -------------------------------------------------
+
+    /// GET `path_and_query` (relative to the connection URL) as JSON, cached
+    /// with `class`. Whitespace in the query is removed; `depth=` is refused
+    /// because it is very expensive on Jenkins.
+    pub async fn get_json<T>(
+        &self,
+        path_and_query: &str,
+        class: CacheClass,
+    ) -> Result<Arc<T>, JenkinsError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let rel = self.clean_request(path_and_query)?;
+        self.fetch_json(rel, move |_: &T| class).await
+    }
+
+    /// The controller root (`api/json`) with a tree such as
+    /// `jobs[name,url,color,lastBuild[number,result]]`. Class: listing.
+    pub async fn root_items(&self, tree: &str) -> Result<Arc<wire::Root>, JenkinsError> {
+        self.fetch_json(api_json("", tree), |_: &wire::Root| CacheClass::Listing)
+            .await
+    }
+
+    /// A job or folder by full name (`a/b/c`) with a tree. Class: listing.
+    pub async fn item(&self, full_name: &str, tree: &str) -> Result<Arc<wire::Item>, JenkinsError> {
+        let path = self.job_path(full_name)?;
+        self.fetch_json(api_json(&path, tree), |_: &wire::Item| CacheClass::Listing)
+            .await
+    }
+
+    /// A build. `building` is added to the tree when missing, because the
+    /// class depends on it: finished builds are immutable, running ones volatile.
+    pub async fn build(
+        &self,
+        full_name: &str,
+        number: u32,
+        tree: &str,
+    ) -> Result<Arc<wire::Build>, JenkinsError> {
+        let path = self.build_path(full_name, number)?;
+        let mut tree = normalize_tree(tree);
+        if !tree.is_empty() && !tree_has_top_level(&tree, "building") {
+            tree.push_str(",building");
+        }
+        self.fetch_json(api_json(&path, &tree), build_class).await
+    }
+
+    /// Builds `range` (newest first, half-open, e.g. `0..20`) of a job with
+    /// the given fields (`number,result,timestamp`). Uses `builds{M,N}` inside
+    /// Jenkins' newest-100 window and `allBuilds{M,N}` only beyond it (which
+    /// makes Jenkins load every build). Read them with [`wire::Item::page_builds`].
+    /// Class: listing.
+    pub async fn builds_page(
+        &self,
+        full_name: &str,
+        tree_fields: &str,
+        range: Range<u32>,
+    ) -> Result<Arc<wire::Item>, JenkinsError> {
+        let path = self.job_path(full_name)?;
+        if range.start >= range.end {
+            return Ok(Arc::new(wire::Item {
+                builds: Some(Vec::new()),
+                ..wire::Item::default()
+            }));
+        }
+        let mut fields = normalize_tree(tree_fields);
+        if fields.is_empty() {
+            fields.push_str("number");
+        }
+        let list = if range.end <= BUILDS_WINDOW {
+            "builds"
+        } else {
+            "allBuilds"
+        };
+        let tree = format!("{list}[{fields}]{{{},{}}}", range.start, range.end);
+        self.fetch_json(api_json(&path, &tree), |_: &wire::Item| CacheClass::Listing)
+            .await
+    }
+
+    /// The build queue. Class: volatile.
+    pub async fn queue(&self, tree: &str) -> Result<Arc<wire::Queue>, JenkinsError> {
+        self.fetch_json(api_json("queue/", tree), |_: &wire::Queue| {
+            CacheClass::Volatile
+        })
+        .await
+    }
+
+    /// One queue item (also a left item, kept 5 minutes after it started). Class: volatile.
+    pub async fn queue_item(
+        &self,
+        id: u64,
+        tree: &str,
+    ) -> Result<Arc<wire::QueueItem>, JenkinsError> {
+        self.fetch_json(
+            api_json(&format!("queue/item/{id}/"), tree),
+            |_: &wire::QueueItem| CacheClass::Volatile,
+        )
+        .await
+    }
+
+    /// Computers (agents). Class: listing.
+    pub async fn computers(&self, tree: &str) -> Result<Arc<wire::ComputerSet>, JenkinsError> {
+        self.fetch_json(api_json("computer/", tree), |_: &wire::ComputerSet| {
+            CacheClass::Listing
+        })
+        .await
+    }
+
+    /// Who the credentials authenticate as; the cheapest credential check. Class: volatile.
+    pub async fn whoami(&self) -> Result<Arc<wire::WhoAmI>, JenkinsError> {
+        self.fetch_json(api_json("whoAmI/", ""), |_: &wire::WhoAmI| {
+            CacheClass::Volatile
+        })
+        .await
+    }
+
+    /// The Jenkins version from the `X-Jenkins` header: the last one seen on
+    /// any response, or else from a `whoami` request. `None` when a proxy strips it.
+    pub async fn version(&self) -> Result<Option<String>, JenkinsError> {
+        if let Some(version) = self.seen_version() {
+            return Ok(Some(version));
+        }
+        self.whoami().await?;
+        Ok(self.seen_version())
+    }
+
+    /// The junit test report of a build. Pass `finished` from the build: a
+    /// running pipeline may still add results. 404 when the build has none.
+    pub async fn test_report(
+        &self,
+        full_name: &str,
+        number: u32,
+        tree: &str,
+        finished: bool,
+    ) -> Result<Arc<wire::TestReport>, JenkinsError> {
+        let path = format!("{}testReport/", self.build_path(full_name, number)?);
+        self.fetch_json(api_json(&path, tree), move |_: &wire::TestReport| {
+            finished_class(finished)
+        })
+        .await
+    }
+
+    /// Stages of a pipeline run (`wfapi/describe`). Class from the run status.
+    /// A 404 is explained as NOT_FOUND, NOT_A_PIPELINE or PIPELINE_API_MISSING.
+    pub async fn wfapi_describe(
+        &self,
+        full_name: &str,
+        number: u32,
+    ) -> Result<Arc<wire::RunExt>, JenkinsError> {
+        let path = format!("{}wfapi/describe", self.build_path(full_name, number)?);
+        let result = self
+            .fetch_json(path, |run: &wire::RunExt| {
+                if run.is_running() {
+                    CacheClass::Volatile
+                } else {
+                    CacheClass::Immutable
+                }
+            })
+            .await;
+        self.explain_wfapi(result, full_name, Some(number)).await
+    }
+
+    /// One flow node (a stage with its `stageFlowNodes`, or a step).
+    pub async fn wfapi_node(
+        &self,
+        full_name: &str,
+        number: u32,
+        node_id: &str,
+    ) -> Result<Arc<wire::StageNodeExt>, JenkinsError> {
+        let path = format!(
+            "{}execution/node/{}/wfapi/describe",
+            self.build_path(full_name, number)?,
+            raw_encode(node_id)
+        );
+        let result = self
+            .fetch_json(path, |node: &wire::StageNodeExt| {
+                match node.status.as_deref() {
+                    Some("IN_PROGRESS") | Some("PAUSED_PENDING_INPUT") | None => {
+                        CacheClass::Volatile
+                    }
+                    Some(_) => CacheClass::Immutable,
+                }
+            })
+            .await;
+        self.explain_wfapi_node(result, full_name, number).await
+    }
+
+    /// The last 10 KiB of one step's log, as HTML (`wfapi/log`). Pass
+    /// `finished` from the run: `nodeStatus` says SUCCESS even while running.
+    pub async fn wfapi_node_log(
+        &self,
+        full_name: &str,
+        number: u32,
+        node_id: &str,
+        finished: bool,
+    ) -> Result<Arc<wire::NodeLogExt>, JenkinsError> {
+        let path = format!(
+            "{}execution/node/{}/wfapi/log",
+            self.build_path(full_name, number)?,
+            raw_encode(node_id)
+        );
+        let result = self
+            .fetch_json(path, move |_: &wire::NodeLogExt| finished_class(finished))
+            .await;
+        self.explain_wfapi_node(result, full_name, number).await
+    }
+
+    /// Change sets of a pipeline run (`wfapi/changesets`).
+    pub async fn wfapi_changesets(
+        &self,
+        full_name: &str,
+        number: u32,
+        finished: bool,
+    ) -> Result<Arc<Vec<wire::ChangeSetExt>>, JenkinsError> {
+        let path = format!("{}wfapi/changesets", self.build_path(full_name, number)?);
+        let result = self
+            .fetch_json(path, move |_: &Vec<wire::ChangeSetExt>| {
+                finished_class(finished)
+            })
+            .await;
+        self.explain_wfapi(result, full_name, Some(number)).await
+    }
+
+    /// Inputs a run is waiting for. Class: volatile.
+    pub async fn wfapi_pending_inputs(
+        &self,
+        full_name: &str,
+        number: u32,
+    ) -> Result<Arc<Vec<wire::PendingInputActionExt>>, JenkinsError> {
+        let path = format!(
+            "{}wfapi/pendingInputActions",
+            self.build_path(full_name, number)?
+        );
+        let result = self
+            .fetch_json(path, |_: &Vec<wire::PendingInputActionExt>| {
+                CacheClass::Volatile
+            })
+            .await;
+        self.explain_wfapi(result, full_name, Some(number)).await
+    }
+
+    /// The newest runs (at most 10) of a pipeline job with their stages. Class: listing.
+    pub async fn wfapi_runs(
+        &self,
+        full_name: &str,
+        full_stages: bool,
+    ) -> Result<Arc<Vec<wire::RunExt>>, JenkinsError> {
+        let mut path = format!("{}wfapi/runs", self.job_path(full_name)?);
+        if full_stages {
+            path.push_str("?fullStages=true");
+        }
+        let result = self
+            .fetch_json(path, |_: &Vec<wire::RunExt>| CacheClass::Listing)
+            .await;
+        self.explain_wfapi(result, full_name, None).await
+    }
+
+    // ----- logs -------------------------------------------------------------
+
+    /// The end of a build's console log: at most `max_bytes` of visible text,
+    /// whole lines, annotations stripped, LF line endings. Reads only the end:
+    /// a HEAD learns the size (`X-Text-Size`), then a GET streams from near
+    /// the end. Class: immutable once the log is complete, else volatile.
+    pub async fn log_tail(
+        &self,
+        full_name: &str,
+        number: u32,
+        max_bytes: usize,
+    ) -> Result<Arc<LogTail>, JenkinsError> {
+        let max_bytes = max_bytes.clamp(1, MAX_TAIL_BYTES);
+        let base = format!(
+            "{}logText/progressiveText",
+            self.build_path(full_name, number)?
+        );
+        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"));
+        self.inner
+            .cache
+            .get_or_load(key, async {
+                let tail = self.load_log_tail(&base, max_bytes).await?;
+                Ok(Loaded {
+                    weight: tail.text.len(),
+                    class: finished_class(!tail.more_data),
+                    value: tail,
+                })
+            })
+            .await
+    }
+
+    /// Searches a build's whole console log for lines containing `pattern`
+    /// (plain, case-sensitive), streaming it chunk by chunk with bounded memory.
+    /// Returns up to `max_matches` matches with `context` lines each side.
+    pub async fn log_grep(
+        &self,
+        full_name: &str,
+        number: u32,
+        pattern: &str,
+        context: usize,
+        max_matches: usize,
+    ) -> Result<Arc<LogGrep>, JenkinsError> {
+        if pattern.is_empty() {
+            return Err(self.bad_request("the search pattern is empty"));
+        }
+        let context = context.min(MAX_GREP_CONTEXT);
+        let max_matches = max_matches.clamp(1, MAX_GREP_MATCHES);
+        let base = format!(
+            "{}logText/progressiveText",
+            self.build_path(full_name, number)?
+        );
+        let key = self.key::<LogGrep>(format!(
+            "{base}#grep={}&context={context}&max={max_matches}",
+            encode_query_value(pattern)
+        ));
+        self.inner
+            .cache
+            .get_or_load(key, async {
+                let grep = self
+                    .load_log_grep(&base, pattern, context, max_matches)
+                    .await?;
+                let weight = grep
+                    .matches
+                    .iter()
+                    .map(|m| {
+                        m.line.len()
+                            + m.before
+                                .iter()
+                                .chain(&m.after)
+                                .map(String::len)
+                                .sum::<usize>()
+                    })
+                    .sum::<usize>()
+                    + 64;
+                Ok(Loaded {
+                    weight,
+                    class: finished_class(!grep.more_data),
+                    value: grep,
+                })
+            })
+            .await
+    }
+
+    async fn load_log_tail(&self, base: &str, max_bytes: usize) -> Result<LogTail, JenkinsError> {
+        // Annotations can make up most of a pipeline log's bytes, so read a
+        // raw window twice the size of the visible text we keep.
+        let window = (max_bytes as u64).saturating_mul(2);
+        let size = self.log_size(base).await?;
+        let start = size.map_or(0, |size| size.saturating_sub(window));
+        // Start one byte early: if that byte is '\n', the line at `start` is
+        // whole. `start` never exceeds the size, since Jenkins would answer a
+        // start beyond the end with the whole log.
+        let fetch_from = start.saturating_sub(1);
+        let upstream = self
+            .send(
+                Method::GET,
+                &format!("{base}?start={fetch_from}"),
+                Deadline::PerRead,
+            )
+            .await?;
+        let (total, more_data) = log_headers(upstream.response.headers());
+        let mut decoder = ConsoleDecoder::new();
+        let mut tail = TailBuffer::new(max_bytes + 1);
+        let mut scratch = Vec::new();
+        let mut response = upstream.response;
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            decoder.push(&chunk, &mut scratch);
+            tail.push(&scratch);
+            scratch.clear();
+        }
+        decoder.finish(&mut scratch);
+        tail.push(&scratch);
+        let (mut bytes, dropped) = tail.into_tail();
+        let mut truncated = fetch_from > 0 || dropped;
+        if truncated {
+            drop_partial_first_line(&mut bytes);
+        }
+        if bytes.len() > max_bytes {
+            bytes.drain(..bytes.len() - max_bytes);
+            drop_partial_first_line(&mut bytes);
+            truncated = true;
+        }
+        Ok(LogTail {
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            total_bytes: total.or(size).unwrap_or(0),
+            truncated,
+            more_data,
+        })
+    }
+
+    /// `X-Text-Size` of a log, from a HEAD (the body is never transferred).
+    async fn log_size(&self, base: &str) -> Result<Option<u64>, JenkinsError> {
+        let path = format!("{base}?start=0");
+        match self.send(Method::HEAD, &path, Deadline::Total).await {
+            Ok(upstream) => Ok(log_headers(upstream.response.headers()).0),
+            // Some proxies refuse HEAD: read the headers of a GET and drop the body.
+            Err(JenkinsError::BadRequest {
+                status: Some(405 | 501),
+                ..
+            }) => {
+                let upstream = self.send(Method::GET, &path, Deadline::PerRead).await?;
+                Ok(log_headers(upstream.response.headers()).0)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn load_log_grep(
+        &self,
+        base: &str,
+        pattern: &str,
+        context: usize,
+        max_matches: usize,
+    ) -> Result<LogGrep, JenkinsError> {
+        // One request from the start: `X-Text-Size` cannot be used to page a
+        // running build's log (Jenkins may send fewer lines than that size
+        // covers), and a finished build's log comes whole.
+        let upstream = self
+            .send(Method::GET, &format!("{base}?start=0"), Deadline::PerRead)
+            .await?;
+        let (size, more_data) = log_headers(upstream.response.headers());
+        let size = size.unwrap_or(0);
+        let mut decoder = ConsoleDecoder::new();
+        let mut searcher = LogSearcher::new(pattern, context, max_matches);
+        let mut scratch = Vec::new();
+        let mut response = upstream.response;
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            decoder.push(&chunk, &mut scratch);
+            searcher.push(&scratch);
+            scratch.clear();
+            if searcher.is_done() {
+                // Enough matches: dropping the response closes the stream.
+                return Ok(searcher.finish(size, more_data));
+            }
+        }
+        decoder.finish(&mut scratch);
+        searcher.push(&scratch);
+        Ok(searcher.finish(size, more_data))
+    }
+
+    // ----- plumbing ---------------------------------------------------------
+
+    fn key<T: 'static>(&self, request: String) -> CacheKey {
+        CacheKey::new::<T>(Arc::clone(&self.inner.name), self.inner.scope, request)
+    }
+
+    fn seen_version(&self) -> Option<String> {
+        self.inner
+            .version
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn bad_request(&self, detail: impl Into<String>) -> JenkinsError {
+        JenkinsError::BadRequest {
+            connection: self.inner.name.to_string(),
+            status: None,
+            detail: detail.into(),
+        }
+    }
+
+    fn invalid_name(&self, e: InvalidFullName) -> JenkinsError {
+        self.bad_request(e.to_string())
+    }
+
+    fn job_path(&self, full_name: &str) -> Result<String, JenkinsError> {
+        job_path(full_name).map_err(|e| self.invalid_name(e))
+    }
+
+    fn build_path(&self, full_name: &str, number: u32) -> Result<String, JenkinsError> {
+        build_path(full_name, number).map_err(|e| self.invalid_name(e))
+    }
+
+    /// Normalises a caller-supplied relative request for [`Self::get_json`].
+    fn clean_request(&self, path_and_query: &str) -> Result<String, JenkinsError> {
+        let rel = path_and_query.trim_start_matches('/');
+        let (path, query) = match rel.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rel, None),
+        };
+        if path.chars().any(char::is_whitespace) {
+            return Err(self.bad_request("whitespace in a path; encode names with raw_encode"));
+        }
+        match query {
+            None => Ok(path.to_string()),
+            Some(query) => {
+                let query: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+                if query.split('&').any(|p| p.starts_with("depth=")) {
+                    return Err(
+                        self.bad_request("depth= is never sent: it is very expensive; use tree=")
+                    );
+                }
+                Ok(format!("{path}?{query}"))
+            }
+        }
+    }
+
+    async fn fetch_json<T, C>(&self, rel: String, classify: C) -> Result<Arc<T>, JenkinsError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+        C: FnOnce(&T) -> CacheClass,
+    {
+        let key = self.key::<T>(rel.clone());
+        self.inner
+            .cache
+            .get_or_load(key, async {
+                let (value, weight) = self.load_json::<T>(&rel).await?;
+                let class = classify(&value);
+                Ok(Loaded {
+                    value,
+                    weight,
+                    class,
+                })
+            })
+            .await
+    }
+
+    async fn load_json<T: DeserializeOwned>(&self, rel: &str) -> Result<(T, usize), JenkinsError> {
+        let upstream = self.send(Method::GET, rel, Deadline::Total).await?;
+        let content_type = upstream
+            .response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("none")
+            .to_string();
+        let mut response = upstream.response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            if body.len() + chunk.len() > self.inner.tuning.max_body_bytes {
+                return Err(self.invalid_response(
+                    rel,
+                    format!(
+                        "body larger than {} bytes",
+                        self.inner.tuning.max_body_bytes
+                    ),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        match serde_json::from_slice::<T>(&body) {
+            Ok(value) => Ok((value, body.len())),
+            // The serde message names a line and column, never the body,
+            // which may be a login page we have no business echoing.
+            Err(e) => Err(self.invalid_response(rel, format!("{e} (content-type {content_type})"))),
+        }
+    }
+
+    fn invalid_response(&self, rel: &str, detail: String) -> JenkinsError {
+        JenkinsError::InvalidResponse {
+            connection: self.inner.name.to_string(),
+            path: strip_query(rel).to_string(),
+            detail,
+        }
+    }
+
+    /// Sends one request with the concurrency limit, one retry of connection
+    /// errors / 502 / 503 after a short backoff, and the circuit breaker.
+    /// Non-2xx statuses become errors.
+    async fn send(
+        &self,
+        method: Method,
+        rel: &str,
+        deadline: Deadline,
+    ) -> Result<Upstream, JenkinsError> {
+        let inner = &self.inner;
+        if let Err(retry_in) = inner.breaker.admit() {
+            return Err(JenkinsError::Unreachable {
+                connection: inner.name.to_string(),
+                detail: format!(
+                    "circuit open after repeated connection failures; next attempt in {} ms",
+                    retry_in.as_millis()
+                ),
+            });
+        }
+        let url = inner
+            .base
+            .join(rel)
+            .map_err(|e| self.bad_request(format!("cannot build a URL from {rel:?}: {e}")))?;
+        // The credentials go only to this controller, under its context path.
+        if !url.as_str().starts_with(inner.base.as_str()) {
+            return Err(self.bad_request(format!("{rel:?} leaves the connection's URL")));
+        }
+        // Waiting for a slot counts against the timeout, so a saturated
+        // controller cannot hold a caller longer than its own timeout.
+        let permit =
+            tokio::time::timeout(inner.timeout, Arc::clone(&inner.permits).acquire_owned())
+                .await
+                .map_err(|_| JenkinsError::Timeout {
+                    connection: inner.name.to_string(),
+                    detail: "no free request slot for this controller within the timeout".into(),
+                })?
+                .map_err(|_| JenkinsError::Unreachable {
+                    connection: inner.name.to_string(),
+                    detail: "client is shutting down".into(),
+                })?;
+
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = inner.http.request(method.clone(), url.clone());
+            if let Some(auth) = &inner.auth {
+                request = request.header(AUTHORIZATION, auth.clone());
+            }
+            if deadline == Deadline::Total {
+                request = request.timeout(inner.timeout);
+            }
+            inner.upstream_requests.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let outcome = request.send().await;
+            let elapsed = started.elapsed();
+            match outcome {
+                Ok(response) => {
+                    inner.breaker.record_success();
+                    inner.last_latency_us.store(
+                        u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX - 1),
+                        Ordering::Relaxed,
+                    );
+                    self.remember_version(response.headers());
+                    let status = response.status();
+                    tracing::debug!(
+                        connection = %inner.name, %method, path = strip_query(rel),
+                        status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64,
+                        "jenkins request"
+                    );
+                    if status.is_success() {
+                        return Ok(Upstream {
+                            response,
+                            _permit: permit,
+                        });
+                    }
+                    if attempt == 1 && is_retryable_status(status) {
+                        tokio::time::sleep(inner.tuning.retry_backoff).await;
+                        continue;
+                    }
+                    return Err(JenkinsError::from_status(
+                        status.as_u16(),
+                        response.headers(),
+                        &inner.name,
+                    ));
+                }
+                Err(error) => {
+                    let retryable = is_retryable_error(&error);
+                    let classified = self.classify(error);
+                    tracing::debug!(
+                        connection = %inner.name, %method, path = strip_query(rel),
+                        code = classified.code(), attempt, "jenkins request failed"
+                    );
+                    if attempt == 1 && retryable {
+                        tokio::time::sleep(inner.tuning.retry_backoff).await;
+                        continue;
+                    }
+                    if classified.is_connection_failure() {
+                        inner.breaker.record_failure();
+                    }
+                    return Err(classified);
+                }
+            }
+        }
+    }
+
+    fn remember_version(&self, headers: &HeaderMap) {
+        if let Some(version) = headers.get("x-jenkins").and_then(|v| v.to_str().ok()) {
+            let mut slot = self
+                .inner
+                .version
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if slot.as_deref() != Some(version) {
+                *slot = Some(version.to_string());
+            }
+        }
+    }
+
+    /// Maps a transport error to TIMEOUT, TLS_ERROR or UNREACHABLE. The URL
+    /// is removed from the message; it never held credentials anyway.
+    fn classify(&self, error: reqwest::Error) -> JenkinsError {
+        let connection = self.inner.name.to_string();
+        if error.is_timeout() {
+            return JenkinsError::Timeout {
+                connection,
+                detail: format!("no answer within {} ms", self.inner.timeout.as_millis()),
+            };
+        }
+        let chain = error_chain(&error.without_url());
+        if looks_like_tls(&chain) {
+            return JenkinsError::TlsError {
+                connection,
+                detail: chain,
+            };
+        }
+        JenkinsError::Unreachable {
+            connection,
+            detail: chain,
+        }
+    }
+
+    /// Turns a wfapi 404 into NOT_FOUND, NOT_A_PIPELINE or PIPELINE_API_MISSING
+    /// by asking the classic API what the job or run is.
+    async fn explain_wfapi<T>(
+        &self,
+        result: Result<T, JenkinsError>,
+        full_name: &str,
+        number: Option<u32>,
+    ) -> Result<T, JenkinsError> {
+        let Err(JenkinsError::NotFound { .. }) = &result else {
+            return result;
+        };
+        let is_pipeline = match number {
+            Some(number) => {
+                let path = api_json(&self.build_path(full_name, number)?, "number");
+                self.fetch_json(path, |_: &wire::Build| CacheClass::Volatile)
+                    .await?
+                    .is_pipeline()
+            }
+            None => {
+                let path = api_json(&self.job_path(full_name)?, "name");
+                self.fetch_json(path, |_: &wire::Item| CacheClass::Volatile)
+                    .await?
+                    .is_pipeline()
+            }
+        };
+        let connection = self.inner.name.to_string();
+        let job = full_name.to_string();
+        Err(if is_pipeline {
+            JenkinsError::PipelineApiMissing { connection, job }
+        } else {
+            JenkinsError::NotAPipeline { connection, job }
+        })
+    }
+
+    /// A node-level wfapi 404 usually means the node does not exist; only if
+    /// the run's own `wfapi/describe` fails too is the API itself in question.
+    async fn explain_wfapi_node<T>(
+        &self,
+        result: Result<T, JenkinsError>,
+        full_name: &str,
+        number: u32,
+    ) -> Result<T, JenkinsError> {
+        let Err(JenkinsError::NotFound { .. }) = &result else {
+            return result;
+        };
+        self.wfapi_describe(full_name, number).await?;
+        result
+    }
+}
+
+fn build_class(build: &wire::Build) -> CacheClass {
+    match build.building {
+        Some(false) => CacheClass::Immutable,
+        _ => CacheClass::Volatile,
+    }
+}
+
+fn finished_class(finished: bool) -> CacheClass {
+    if finished {
+        CacheClass::Immutable
+    } else {
+        CacheClass::Volatile
+    }
+}
+
+fn strip_query(rel: &str) -> &str {
+    rel.split_once('?').map_or(rel, |(path, _)| path)
+}
+
+/// `X-Text-Size` and whether `X-More-Data: true` is present.
+fn log_headers(headers: &HeaderMap) -> (Option<u64>, bool) {
+    let size = headers
+        .get("x-text-size")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let more = headers
+        .get("x-more-data")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    (size, more)
+}
+
+fn is_retryable_status(status: StatusCode) -> bool {
+    status == StatusCode::BAD_GATEWAY || status == StatusCode::SERVICE_UNAVAILABLE
+}
+
+/// Connection failures (refused, reset, closed before an answer) are worth
+/// one more try for a GET; timeouts are not (they would double the wait), nor
+/// are TLS failures (they will fail the same way).
+fn is_retryable_error(error: &reqwest::Error) -> bool {
+    !error.is_timeout()
+        && (error.is_connect() || error.is_request())
+        && !looks_like_tls(&error_chain(error))
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+fn looks_like_tls(chain: &str) -> bool {
+    let lower = chain.to_ascii_lowercase();
+    [
+        "certificate",
+        "tls",
+        "ssl",
+        "handshake",
+        "unknownissuer",
+        "invalid peer",
+    ]
+    .iter()
+    .any(|needle| lower.contains(needle))
+}

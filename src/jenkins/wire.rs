@@ -1,0 +1,1083 @@
+//! Serde structs that mirror Jenkins JSON, separate from the GraphQL types.
+//!
+//! Every field is optional: a `tree=` response holds only what was asked, and
+//! Jenkins writes `null` for unset values; both become `None`. Unknown fields
+//! are ignored. Lists of heterogeneous objects (`actions`, job `property`) are
+//! parsed leniently: `{}` and classes we do not know yield an element with
+//! every field `None` instead of failing the whole response.
+//!
+//! Two families live here: the classic remote API (`api/json`, Stapler
+//! export) and the Pipeline REST API (`wfapi`, Jackson), whose types end in
+//! `Ext` like the plugin's own classes.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// `_class` of a Pipeline job.
+pub const WORKFLOW_JOB_CLASS: &str = "org.jenkinsci.plugins.workflow.job.WorkflowJob";
+/// `_class` of a Pipeline run.
+pub const WORKFLOW_RUN_CLASS: &str = "org.jenkinsci.plugins.workflow.job.WorkflowRun";
+
+/// Parses a list element by element, turning elements that do not fit `T`
+/// into `T::default()` with only their `_class` kept, so one odd plugin
+/// action cannot fail a whole build response.
+fn lenient_list<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned + Default + HasClass,
+{
+    let raw: Option<Vec<serde_json::Value>> = Option::deserialize(deserializer)?;
+    Ok(raw.map(|values| {
+        values
+            .into_iter()
+            .map(|value| {
+                let class = value
+                    .get("_class")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string);
+                match T::deserialize(value) {
+                    Ok(parsed) => parsed,
+                    Err(error) => {
+                        tracing::debug!(?class, %error, "skipping an element Jenkins exported in an unexpected shape");
+                        let mut fallback = T::default();
+                        fallback.set_class(class);
+                        fallback
+                    }
+                }
+            })
+            .collect()
+    }))
+}
+
+/// Wire types that carry a `_class`.
+pub trait HasClass {
+    /// Sets the `_class` value.
+    fn set_class(&mut self, class: Option<String>);
+}
+
+/// `/api/json` of the controller (`hudson.model.Hudson`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Root {
+    /// `_class`, `hudson.model.Hudson`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Top-level items the caller can read, sorted case-insensitively.
+    pub jobs: Option<Vec<Item>>,
+    /// The system message.
+    pub description: Option<String>,
+    /// The configured root URL (may be null when not configured).
+    pub url: Option<String>,
+    /// Whether the controller is preparing to shut down.
+    pub quieting_down: Option<bool>,
+    /// Why it is quieting down.
+    pub quiet_down_reason: Option<String>,
+    /// Executors on the built-in node.
+    pub num_executors: Option<i64>,
+    /// `NORMAL` or `EXCLUSIVE`.
+    pub mode: Option<String>,
+    /// Description of the built-in node.
+    pub node_description: Option<String>,
+    /// Whether security is enabled.
+    pub use_security: Option<bool>,
+    /// Whether CSRF crumbs are required.
+    pub use_crumbs: Option<bool>,
+    /// The default view.
+    pub primary_view: Option<View>,
+    /// All views.
+    pub views: Option<Vec<View>>,
+    /// Labels of the built-in node.
+    pub assigned_labels: Option<Vec<Label>>,
+}
+
+/// A view (`hudson.model.AllView` and friends).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct View {
+    /// `_class` of the view.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// View name (`all` on the root).
+    pub name: Option<String>,
+    /// Absolute URL.
+    pub url: Option<String>,
+}
+
+/// A node label.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Label {
+    /// Label name.
+    pub name: Option<String>,
+}
+
+/// A job or folder: `job/<path>/api/json`, or an element of `jobs`.
+///
+/// Folders have no `color`, `builds` or `lastBuild`; jobs have no `jobs`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Item {
+    /// `_class`, e.g. `hudson.model.FreeStyleProject`,
+    /// `org.jenkinsci.plugins.workflow.job.WorkflowJob`,
+    /// `com.cloudbees.hudson.plugins.folder.Folder`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Item name (one path segment, raw).
+    pub name: Option<String>,
+    /// Absolute URL.
+    pub url: Option<String>,
+    /// Ball color, e.g. `blue`, `red_anime`, `notbuilt`, `disabled`.
+    pub color: Option<String>,
+    /// Names joined by `/`.
+    pub full_name: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Display names joined by ` » `.
+    pub full_display_name: Option<String>,
+    /// The custom display name, if one is set.
+    pub display_name_or_null: Option<String>,
+    /// Description (HTML as entered).
+    pub description: Option<String>,
+    /// Whether a build can be started.
+    pub buildable: Option<bool>,
+    /// Whether the job is in the queue.
+    pub in_queue: Option<bool>,
+    /// Whether the job is disabled.
+    pub disabled: Option<bool>,
+    /// Whether concurrent builds are allowed.
+    pub concurrent_build: Option<bool>,
+    /// Health reports (build stability, test results...).
+    pub health_report: Option<Vec<HealthReport>>,
+    /// Newest build.
+    pub last_build: Option<Build>,
+    /// Newest completed build.
+    pub last_completed_build: Option<Build>,
+    /// Newest failed build.
+    pub last_failed_build: Option<Build>,
+    /// Newest stable build.
+    pub last_stable_build: Option<Build>,
+    /// Newest successful (or unstable) build.
+    pub last_successful_build: Option<Build>,
+    /// Newest unstable build.
+    pub last_unstable_build: Option<Build>,
+    /// Newest unsuccessful build.
+    pub last_unsuccessful_build: Option<Build>,
+    /// Oldest retained build.
+    pub first_build: Option<Build>,
+    /// The newest 100 builds, newest first.
+    pub builds: Option<Vec<Build>>,
+    /// Every build (expensive: Jenkins loads them all).
+    pub all_builds: Option<Vec<Build>>,
+    /// Number the next build will get.
+    pub next_build_number: Option<u32>,
+    /// Children of a folder, multibranch project or organization.
+    pub jobs: Option<Vec<Item>>,
+    /// Job properties; parameter definitions live here.
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub property: Option<Vec<JobProperty>>,
+    /// Actions attached to the job (rarely useful; heterogeneous).
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub actions: Option<Vec<Action>>,
+    /// The queue item of this job, if queued.
+    pub queue_item: Option<Box<QueueItem>>,
+    /// Label expression restricting where it runs.
+    pub label_expression: Option<String>,
+    /// Primary view of a folder.
+    pub primary_view: Option<View>,
+    /// Views of a folder.
+    pub views: Option<Vec<View>>,
+}
+
+impl HasClass for Item {
+    fn set_class(&mut self, class: Option<String>) {
+        self.class = class;
+    }
+}
+
+impl Item {
+    /// Parameter definitions from the `ParametersDefinitionProperty`, if any.
+    pub fn parameter_definitions(&self) -> impl Iterator<Item = &ParameterDefinition> {
+        self.property
+            .iter()
+            .flatten()
+            .filter_map(|p| p.parameter_definitions.as_ref())
+            .flatten()
+    }
+
+    /// The builds of a page answer, whether Jenkins sent `builds` or `allBuilds`.
+    pub fn page_builds(&self) -> &[Build] {
+        self.builds
+            .as_deref()
+            .or(self.all_builds.as_deref())
+            .unwrap_or(&[])
+    }
+
+    /// Whether `_class` says this is a Pipeline job.
+    pub fn is_pipeline(&self) -> bool {
+        self.class.as_deref() == Some(WORKFLOW_JOB_CLASS)
+    }
+}
+
+/// One health report of a job or folder.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthReport {
+    /// E.g. `Build stability: No recent builds failed.`
+    pub description: Option<String>,
+    /// E.g. `icon-health-80plus`.
+    pub icon_class_name: Option<String>,
+    /// E.g. `health-80plus.png`.
+    pub icon_url: Option<String>,
+    /// 0..=100.
+    pub score: Option<i64>,
+}
+
+/// A job property; only parameter definitions are read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobProperty {
+    /// `_class`, e.g. `hudson.model.ParametersDefinitionProperty`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Parameter definitions of a parameterised job.
+    pub parameter_definitions: Option<Vec<ParameterDefinition>>,
+}
+
+impl HasClass for JobProperty {
+    fn set_class(&mut self, class: Option<String>) {
+        self.class = class;
+    }
+}
+
+/// A parameter definition of a job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterDefinition {
+    /// `_class`, e.g. `hudson.model.ChoiceParameterDefinition`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Parameter name.
+    pub name: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Short type, e.g. `StringParameterDefinition`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Default value.
+    pub default_parameter_value: Option<ParameterValue>,
+    /// Choices of a choice parameter.
+    pub choices: Option<Vec<String>>,
+}
+
+/// A parameter value of a build (or a definition's default).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterValue {
+    /// `_class`, e.g. `hudson.model.PasswordParameterValue` (mask its value!).
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Parameter name.
+    pub name: Option<String>,
+    /// The value: a string, boolean, number or object depending on the class.
+    pub value: Option<serde_json::Value>,
+}
+
+/// A build (run): `job/<path>/<n>/api/json`, or a nested build reference.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Build {
+    /// `_class`, e.g. `hudson.model.FreeStyleBuild`, `org.jenkinsci.plugins.workflow.job.WorkflowRun`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Build number.
+    pub number: Option<u32>,
+    /// Build id, normally the number as a string.
+    pub id: Option<String>,
+    /// Absolute URL.
+    pub url: Option<String>,
+    /// `#N` unless customised.
+    pub display_name: Option<String>,
+    /// `<job full display name> #N`.
+    pub full_display_name: Option<String>,
+    /// Build description.
+    pub description: Option<String>,
+    /// `SUCCESS`, `UNSTABLE`, `FAILURE`, `NOT_BUILT`, `ABORTED`; null while building.
+    pub result: Option<String>,
+    /// Whether the build has not finished.
+    pub building: Option<bool>,
+    /// Whether the build is running or in post-production.
+    pub in_progress: Option<bool>,
+    /// Start time, epoch milliseconds.
+    pub timestamp: Option<i64>,
+    /// Duration in milliseconds; 0 while building.
+    pub duration: Option<i64>,
+    /// Estimated duration in milliseconds; -1 when unknown.
+    pub estimated_duration: Option<i64>,
+    /// Id of the queue item the build came from.
+    pub queue_id: Option<i64>,
+    /// Whether the build is kept forever.
+    pub keep_log: Option<bool>,
+    /// Node it ran on (`""` for the built-in node). Freestyle only.
+    pub built_on: Option<String>,
+    /// Actions: causes, parameters, git data, test counts... (heterogeneous).
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub actions: Option<Vec<Action>>,
+    /// Changes of a freestyle build (one change set).
+    pub change_set: Option<ChangeSet>,
+    /// Changes of a pipeline run (one change set per checkout).
+    pub change_sets: Option<Vec<ChangeSet>>,
+    /// Users whose changes may have broken the build.
+    pub culprits: Option<Vec<User>>,
+    /// Archived artifacts.
+    pub artifacts: Option<Vec<Artifact>>,
+    /// Previous run (pipelines only).
+    pub previous_build: Option<Box<Build>>,
+    /// Next run (pipelines only).
+    pub next_build: Option<Box<Build>>,
+}
+
+impl HasClass for Build {
+    fn set_class(&mut self, class: Option<String>) {
+        self.class = class;
+    }
+}
+
+impl Build {
+    /// Whether Jenkins said the build is finished (`building: false`).
+    /// `None` when `building` was not in the response.
+    pub fn is_finished(&self) -> Option<bool> {
+        self.building.map(|b| !b)
+    }
+
+    /// All causes from every `CauseAction`.
+    pub fn causes(&self) -> impl Iterator<Item = &Cause> {
+        self.actions
+            .iter()
+            .flatten()
+            .filter_map(|a| a.causes.as_ref())
+            .flatten()
+    }
+
+    /// All parameter values from the `ParametersAction`.
+    pub fn parameters(&self) -> impl Iterator<Item = &ParameterValue> {
+        self.actions
+            .iter()
+            .flatten()
+            .filter_map(|a| a.parameters.as_ref())
+            .flatten()
+    }
+
+    /// Git `BuildData` actions (one per checked-out repository).
+    pub fn git_build_data(&self) -> impl Iterator<Item = &Action> {
+        self.actions
+            .iter()
+            .flatten()
+            .filter(|a| a.class.as_deref() == Some("hudson.plugins.git.util.BuildData"))
+    }
+
+    /// The test result action (fail/skip/total counts), if any.
+    pub fn test_result_action(&self) -> Option<&Action> {
+        self.actions
+            .iter()
+            .flatten()
+            .find(|a| a.total_count.is_some() && a.url_name.is_some())
+    }
+
+    /// Change sets, whether Jenkins sent `changeSet` (freestyle) or `changeSets` (pipeline).
+    pub fn all_change_sets(&self) -> impl Iterator<Item = &ChangeSet> {
+        self.change_set
+            .iter()
+            .chain(self.change_sets.iter().flatten())
+    }
+
+    /// Whether `_class` says this is a Pipeline run.
+    pub fn is_pipeline(&self) -> bool {
+        self.class.as_deref() == Some(WORKFLOW_RUN_CLASS)
+    }
+}
+
+/// One element of `actions`. Actions are heterogeneous, so this is the union
+/// of the fields we read; every field is `None` for `{}` and unknown classes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    /// `_class`, e.g. `hudson.model.CauseAction`; absent for non-exported actions.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// `CauseAction`: why the build started.
+    pub causes: Option<Vec<Cause>>,
+    /// `ParametersAction`: the build's parameter values.
+    pub parameters: Option<Vec<ParameterValue>>,
+    /// `ParametersDefinitionProperty` exported as a job action.
+    pub parameter_definitions: Option<Vec<ParameterDefinition>>,
+    /// Test result action: failed tests.
+    pub fail_count: Option<i64>,
+    /// Test result action: skipped tests.
+    pub skip_count: Option<i64>,
+    /// Test result action: all tests.
+    pub total_count: Option<i64>,
+    /// Test result action: `testReport`.
+    pub url_name: Option<String>,
+    /// Git `BuildData`: the revision built.
+    pub last_built_revision: Option<Revision>,
+    /// Git `BuildData`: remote repository URLs.
+    pub remote_urls: Option<Vec<String>>,
+    /// Git `BuildData`: SCM name.
+    pub scm_name: Option<String>,
+}
+
+impl HasClass for Action {
+    fn set_class(&mut self, class: Option<String>) {
+        self.class = class;
+    }
+}
+
+/// A build cause.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cause {
+    /// `_class`, e.g. `hudson.model.Cause$UserIdCause`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// E.g. `Started by user admin`.
+    pub short_description: Option<String>,
+    /// User id of a user cause.
+    pub user_id: Option<String>,
+    /// User name of a user cause.
+    pub user_name: Option<String>,
+    /// Upstream job of an upstream cause.
+    pub upstream_project: Option<String>,
+    /// Upstream build number.
+    pub upstream_build: Option<u32>,
+    /// Upstream job URL (relative).
+    pub upstream_url: Option<String>,
+    /// Remote address of a remote cause.
+    pub addr: Option<String>,
+    /// Note of a remote cause.
+    pub note: Option<String>,
+}
+
+/// A git revision.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Revision {
+    /// Commit SHA-1.
+    #[serde(rename = "SHA1")]
+    pub sha1: Option<String>,
+    /// Branches pointing at it.
+    pub branch: Option<Vec<GitBranch>>,
+}
+
+/// A git branch of a revision.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GitBranch {
+    /// Commit SHA-1.
+    #[serde(rename = "SHA1")]
+    pub sha1: Option<String>,
+    /// E.g. `refs/remotes/origin/main`.
+    pub name: Option<String>,
+}
+
+/// A change log set (`changeSet` or an element of `changeSets`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeSet {
+    /// `_class`, e.g. `hudson.plugins.git.GitChangeSetList`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// SCM kind, e.g. `git`; null for an empty set.
+    pub kind: Option<String>,
+    /// The commits.
+    pub items: Option<Vec<ChangeSetItem>>,
+}
+
+/// One commit of a change set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeSetItem {
+    /// `_class`, e.g. `hudson.plugins.git.GitChangeSet`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Commit id.
+    pub commit_id: Option<String>,
+    /// Same as the commit id for git.
+    pub id: Option<String>,
+    /// First line of the message.
+    pub msg: Option<String>,
+    /// The full message.
+    pub comment: Option<String>,
+    /// Commit time, epoch milliseconds.
+    pub timestamp: Option<i64>,
+    /// Commit date as text.
+    pub date: Option<String>,
+    /// Author.
+    pub author: Option<User>,
+    /// Author e-mail.
+    pub author_email: Option<String>,
+    /// Paths touched.
+    pub affected_paths: Option<Vec<String>>,
+    /// Paths with their edit type.
+    pub paths: Option<Vec<ChangePath>>,
+}
+
+/// A path touched by a commit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePath {
+    /// `add`, `edit` or `delete`.
+    pub edit_type: Option<String>,
+    /// The file path.
+    pub file: Option<String>,
+}
+
+/// A Jenkins user reference (author, culprit).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// Absolute URL of the user page.
+    pub absolute_url: Option<String>,
+    /// Full name.
+    pub full_name: Option<String>,
+    /// User id.
+    pub id: Option<String>,
+}
+
+/// An archived artifact.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Artifact {
+    /// Display path; null when a build has more than 20 artifacts.
+    pub display_path: Option<String>,
+    /// File name.
+    pub file_name: Option<String>,
+    /// Path relative to the build's `artifact/` URL.
+    pub relative_path: Option<String>,
+}
+
+/// `/queue/api/json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Queue {
+    /// `_class`, `hudson.model.Queue`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Items the caller can read; those most likely built sooner are at the end.
+    pub items: Option<Vec<QueueItem>>,
+    /// Items the caller can only discover (`task.name` only).
+    pub discoverable_items: Option<Vec<QueueItem>>,
+}
+
+/// A queue item (`/queue/item/<id>/api/json` or an element of the queue),
+/// including a left item whose build has started.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueItem {
+    /// `_class`, e.g. `hudson.model.Queue$BlockedItem`, `hudson.model.Queue$LeftItem`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Queue item id.
+    pub id: Option<i64>,
+    /// Relative URL, `queue/item/<id>/`.
+    pub url: Option<String>,
+    /// Why it is waiting.
+    pub why: Option<String>,
+    /// Whether it is blocked.
+    pub blocked: Option<bool>,
+    /// Whether it is buildable (waiting for an executor).
+    pub buildable: Option<bool>,
+    /// Whether it is stuck.
+    pub stuck: Option<bool>,
+    /// When it entered the queue, epoch milliseconds.
+    pub in_queue_since: Option<i64>,
+    /// Parameters as text: `\nNAME=value` per parameter.
+    pub params: Option<String>,
+    /// The job.
+    pub task: Option<Box<Item>>,
+    /// Actions (causes).
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub actions: Option<Vec<Action>>,
+    /// When it became buildable, epoch milliseconds.
+    pub buildable_start_milliseconds: Option<i64>,
+    /// Whether it is pending (buildable items).
+    pub pending: Option<bool>,
+    /// End of the quiet period (waiting items), epoch milliseconds.
+    pub timestamp: Option<i64>,
+    /// Left items: whether it was cancelled.
+    pub cancelled: Option<bool>,
+    /// Left items: the build it became.
+    pub executable: Option<Build>,
+}
+
+impl QueueItem {
+    /// All causes from the item's `CauseAction`s.
+    pub fn causes(&self) -> impl Iterator<Item = &Cause> {
+        self.actions
+            .iter()
+            .flatten()
+            .filter_map(|a| a.causes.as_ref())
+            .flatten()
+    }
+}
+
+/// `/computer/api/json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputerSet {
+    /// `_class`, `hudson.model.ComputerSet`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Busy executors on online computers.
+    pub busy_executors: Option<i64>,
+    /// Executors on online computers.
+    pub total_executors: Option<i64>,
+    /// `Nodes`.
+    pub display_name: Option<String>,
+    /// The computers, sorted by name.
+    pub computer: Option<Vec<Computer>>,
+}
+
+/// A computer (the built-in node or an agent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Computer {
+    /// `_class`, e.g. `hudson.model.Hudson$MasterComputer`, `hudson.slaves.SlaveComputer`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Display name (`Built-In Node` for the controller).
+    pub display_name: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Whether it is offline.
+    pub offline: Option<bool>,
+    /// Whether it was marked offline by a user.
+    pub temporarily_offline: Option<bool>,
+    /// Why it is offline; `""` when online.
+    pub offline_cause_reason: Option<String>,
+    /// The offline cause object.
+    pub offline_cause: Option<OfflineCause>,
+    /// Whether all executors are idle.
+    pub idle: Option<bool>,
+    /// Number of executors.
+    pub num_executors: Option<i64>,
+    /// Whether it is an inbound (JNLP) agent.
+    pub jnlp_agent: Option<bool>,
+    /// Labels.
+    pub assigned_labels: Option<Vec<Label>>,
+    /// Executors (`{}` at depth 0).
+    pub executors: Option<Vec<Executor>>,
+    /// Flyweight executors (pipeline runs).
+    pub one_off_executors: Option<Vec<Executor>>,
+    /// Icon class.
+    pub icon_class_name: Option<String>,
+    /// Node monitor data keyed by monitor class (shapes vary by monitor).
+    pub monitor_data: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Why a computer is offline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfflineCause {
+    /// `_class` of the cause.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Message.
+    pub message: Option<String>,
+    /// When, epoch milliseconds.
+    pub timestamp: Option<i64>,
+}
+
+/// An executor of a computer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Executor {
+    /// Executor number (-1 for one-off executors).
+    pub number: Option<i64>,
+    /// Whether it is idle.
+    pub idle: Option<bool>,
+    /// Whether the current build looks stuck.
+    pub likely_stuck: Option<bool>,
+    /// Progress percentage, -1 when unknown.
+    pub progress: Option<i64>,
+    /// What it is running.
+    pub current_executable: Option<Build>,
+}
+
+/// `/whoAmI/api/json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WhoAmI {
+    /// `_class`, `hudson.security.WhoAmI`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// User name (`anonymous` when not logged in).
+    pub name: Option<String>,
+    /// Whether the caller is anonymous.
+    pub anonymous: Option<bool>,
+    /// Whether the caller is authenticated.
+    pub authenticated: Option<bool>,
+    /// Granted authorities (groups).
+    pub authorities: Option<Vec<String>>,
+}
+
+/// `/crumbIssuer/api/json`. `Debug` hides the crumb.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CrumbIssuer {
+    /// `_class`, `hudson.security.csrf.DefaultCrumbIssuer`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// The crumb (a CSRF token: treat as a secret).
+    pub crumb: Option<String>,
+    /// Header name to send it in, normally `Jenkins-Crumb`.
+    pub crumb_request_field: Option<String>,
+}
+
+impl std::fmt::Debug for CrumbIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrumbIssuer")
+            .field("class", &self.class)
+            .field("crumb", &self.crumb.as_ref().map(|_| "[REDACTED]"))
+            .field("crumb_request_field", &self.crumb_request_field)
+            .finish()
+    }
+}
+
+/// `job/<path>/<n>/testReport/api/json` (junit `TestResult`). Durations are
+/// float seconds and may use exponents (`1.0E-4`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestReport {
+    /// `_class`, `hudson.tasks.junit.TestResult`.
+    #[serde(rename = "_class")]
+    pub class: Option<String>,
+    /// Total duration in seconds.
+    pub duration: Option<f64>,
+    /// Whether there were no tests.
+    pub empty: Option<bool>,
+    /// Failed tests.
+    pub fail_count: Option<i64>,
+    /// Passed tests.
+    pub pass_count: Option<i64>,
+    /// Skipped tests.
+    pub skip_count: Option<i64>,
+    /// Suites.
+    pub suites: Option<Vec<TestSuite>>,
+}
+
+/// A junit suite.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestSuite {
+    /// Suite name.
+    pub name: Option<String>,
+    /// Suite id.
+    pub id: Option<String>,
+    /// Duration in seconds.
+    pub duration: Option<f64>,
+    /// Timestamp as text.
+    pub timestamp: Option<String>,
+    /// Pipeline stage/branch names enclosing the junit step.
+    pub enclosing_block_names: Option<Vec<String>>,
+    /// Flow node id of the junit step.
+    pub node_id: Option<String>,
+    /// Captured stdout.
+    pub stdout: Option<String>,
+    /// Captured stderr.
+    pub stderr: Option<String>,
+    /// Test cases.
+    pub cases: Option<Vec<TestCase>>,
+}
+
+/// A junit test case.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestCase {
+    /// Class name.
+    pub class_name: Option<String>,
+    /// Test name.
+    pub name: Option<String>,
+    /// `PASSED`, `FAILED`, `SKIPPED` (older: `FIXED`, `REGRESSION`).
+    pub status: Option<String>,
+    /// Duration in seconds.
+    pub duration: Option<f64>,
+    /// Number of builds it has been failing.
+    pub age: Option<i64>,
+    /// Build number since which it fails.
+    pub failed_since: Option<i64>,
+    /// Failure message.
+    pub error_details: Option<String>,
+    /// Failure stack trace.
+    pub error_stack_trace: Option<String>,
+    /// Whether it was skipped.
+    pub skipped: Option<bool>,
+    /// Why it was skipped.
+    pub skipped_message: Option<String>,
+    /// Captured stdout.
+    pub stdout: Option<String>,
+    /// Captured stderr.
+    pub stderr: Option<String>,
+}
+
+/// A `{"href": ...}` link of the Pipeline REST API (context-path relative).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LinkExt {
+    /// The link target, e.g. `/job/x/1/wfapi/describe`.
+    pub href: Option<String>,
+}
+
+/// `_links` of a wfapi object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinksExt {
+    /// The object itself.
+    #[serde(rename = "self")]
+    pub self_: Option<LinkExt>,
+    /// Job: its runs.
+    pub runs: Option<LinkExt>,
+    /// Atom node: its log.
+    pub log: Option<LinkExt>,
+    /// Atom node: its console page.
+    pub console: Option<LinkExt>,
+    /// Run: its change sets (only when non-empty).
+    pub changesets: Option<LinkExt>,
+    /// Run: its pending input actions.
+    pub pending_input_actions: Option<LinkExt>,
+    /// Run: the next pending input action.
+    pub next_pending_input_action: Option<LinkExt>,
+    /// Run: its artifacts.
+    pub artifacts: Option<LinkExt>,
+}
+
+/// `job/<path>/wfapi/describe` (`JobExt`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobExt {
+    /// Links.
+    #[serde(rename = "_links")]
+    pub links: Option<LinksExt>,
+    /// Job name.
+    pub name: Option<String>,
+    /// Number of runs, capped at 10.
+    pub run_count: Option<i64>,
+}
+
+/// `job/<path>/<n>/wfapi/describe` and elements of `wfapi/runs` (`RunExt`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunExt {
+    /// Links.
+    #[serde(rename = "_links")]
+    pub links: Option<LinksExt>,
+    /// Run id, e.g. `"12"`.
+    pub id: Option<String>,
+    /// Display name, e.g. `#12`.
+    pub name: Option<String>,
+    /// `SUCCESS`, `FAILED`, `UNSTABLE`, `ABORTED`, `NOT_EXECUTED`,
+    /// `IN_PROGRESS`, `PAUSED_PENDING_INPUT`.
+    pub status: Option<String>,
+    /// Start, epoch milliseconds.
+    pub start_time_millis: Option<i64>,
+    /// End, epoch milliseconds (now, while running).
+    pub end_time_millis: Option<i64>,
+    /// Duration in milliseconds.
+    pub duration_millis: Option<i64>,
+    /// Time spent queued, milliseconds.
+    pub queue_duration_millis: Option<i64>,
+    /// Always 0 at run level.
+    pub pause_duration_millis: Option<i64>,
+    /// Stages in start order; parallel branches' stages appear flat.
+    pub stages: Option<Vec<StageNodeExt>>,
+}
+
+impl RunExt {
+    /// Whether the run is still going (running or waiting for input).
+    pub fn is_running(&self) -> bool {
+        matches!(
+            self.status.as_deref(),
+            Some("IN_PROGRESS") | Some("PAUSED_PENDING_INPUT")
+        ) || self.status.is_none()
+    }
+}
+
+/// A stage, or an atom flow node inside `stageFlowNodes`
+/// (`StageNodeExt`, `AtomFlowNodeExt`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageNodeExt {
+    /// Links (`log` and `console` on atom nodes with a log).
+    #[serde(rename = "_links")]
+    pub links: Option<LinksExt>,
+    /// Flow node id.
+    pub id: Option<String>,
+    /// Stage name, or step display name for atom nodes.
+    pub name: Option<String>,
+    /// Always `""` in practice.
+    pub exec_node: Option<String>,
+    /// Status, as for runs.
+    pub status: Option<String>,
+    /// Error of a failed node.
+    pub error: Option<ErrorExt>,
+    /// Step argument summary (atom nodes), e.g. the shell script.
+    pub parameter_description: Option<String>,
+    /// Start, epoch milliseconds.
+    pub start_time_millis: Option<i64>,
+    /// Duration in milliseconds.
+    pub duration_millis: Option<i64>,
+    /// Time paused (e.g. waiting for input), milliseconds.
+    pub pause_duration_millis: Option<i64>,
+    /// Atom nodes of a stage (node describe or `fullStages=true`), at most 100.
+    pub stage_flow_nodes: Option<Vec<StageNodeExt>>,
+    /// Parent node ids of an atom node.
+    pub parent_nodes: Option<Vec<String>>,
+}
+
+/// The error of a failed flow node.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorExt {
+    /// Message, e.g. `script returned exit code 3`.
+    pub message: Option<String>,
+    /// Exception class, e.g. `hudson.AbortException`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// `.../execution/node/<id>/wfapi/log` (`FlowNodeLogExt`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeLogExt {
+    /// Flow node id.
+    pub node_id: Option<String>,
+    /// `SUCCESS` unless the node has an error (even while running).
+    pub node_status: Option<String>,
+    /// Bytes in `text`.
+    pub length: Option<i64>,
+    /// Whether the log is longer than what is returned (last 10 KiB).
+    pub has_more: Option<bool>,
+    /// The log tail as annotated HTML; may start mid-line.
+    pub text: Option<String>,
+    /// URL of the full step log.
+    pub console_url: Option<String>,
+}
+
+/// An element of `.../<n>/wfapi/changesets` (`ChangeSetExt`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeSetExt {
+    /// SCM kind, e.g. `git`.
+    pub kind: Option<String>,
+    /// Number of commits.
+    pub commit_count: Option<i64>,
+    /// The commits.
+    pub commits: Option<Vec<CommitExt>>,
+    /// URL of the changes page.
+    pub console_url: Option<String>,
+}
+
+/// One commit of a wfapi change set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitExt {
+    /// Commit id.
+    pub commit_id: Option<String>,
+    /// Link to the commit in the SCM browser, when configured.
+    pub commit_url: Option<String>,
+    /// Jenkins user id of the author (`""` unless resolution is enabled).
+    pub author_jenkins_id: Option<String>,
+    /// Commit message.
+    pub message: Option<String>,
+    /// Commit time, epoch milliseconds.
+    pub timestamp: Option<i64>,
+    /// URL of the commit on the changes page.
+    pub console_url: Option<String>,
+}
+
+/// An element of `.../<n>/wfapi/artifacts` (`BuildArtifactExt`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactExt {
+    /// Artifact id.
+    pub id: Option<String>,
+    /// File name.
+    pub name: Option<String>,
+    /// Relative path.
+    pub path: Option<String>,
+    /// Download URL.
+    pub url: Option<String>,
+    /// Size in bytes.
+    pub size: Option<i64>,
+}
+
+/// An element of `.../<n>/wfapi/pendingInputActions`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingInputActionExt {
+    /// Input id (e.g. the stage name).
+    pub id: Option<String>,
+    /// Text of the proceed button.
+    pub proceed_text: Option<String>,
+    /// The question.
+    pub message: Option<String>,
+    /// Input parameters.
+    pub inputs: Option<Vec<InputParameterExt>>,
+    /// POST here to proceed.
+    pub proceed_url: Option<String>,
+    /// POST here to abort.
+    pub abort_url: Option<String>,
+    /// The input page.
+    pub redirect_approval_url: Option<String>,
+}
+
+/// A parameter of a pending input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputParameterExt {
+    /// Parameter type.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Parameter name.
+    pub name: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Default value and choices (shape varies by type).
+    pub definition: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_and_empty_actions_are_skipped() {
+        let json = r#"{"_class":"hudson.model.FreeStyleBuild","number":3,"building":false,
+            "actions":[{},{"_class":"x.Weird","causes":"not a list"},
+                       {"_class":"hudson.model.CauseAction","causes":[{"shortDescription":"Started by user admin","userId":"admin"}]}]}"#;
+        let build: Build = serde_json::from_str(json).unwrap();
+        let actions = build.actions.as_ref().unwrap();
+        assert_eq!(actions.len(), 3);
+        assert_eq!(actions[1].class.as_deref(), Some("x.Weird"));
+        assert!(actions[1].causes.is_none());
+        assert_eq!(build.causes().count(), 1);
+        assert_eq!(build.is_finished(), Some(true));
+    }
+
+    #[test]
+    fn test_report_floats_with_exponents() {
+        let json = r#"{"_class":"hudson.tasks.junit.TestResult","duration":1.0E-4,"failCount":1,
+            "suites":[{"name":"s","duration":2.5E+1,"cases":[{"className":"a.B","name":"t","status":"REGRESSION","duration":3.0E-3}]}]}"#;
+        let report: TestReport = serde_json::from_str(json).unwrap();
+        assert_eq!(report.duration, Some(0.0001));
+        let suite = &report.suites.as_ref().unwrap()[0];
+        assert_eq!(suite.duration, Some(25.0));
+        assert_eq!(suite.cases.as_ref().unwrap()[0].duration, Some(0.003));
+    }
+
+    #[test]
+    fn crumb_is_hidden_from_debug() {
+        let crumb = CrumbIssuer {
+            crumb: Some("s3cr3t-crumb".into()),
+            ..CrumbIssuer::default()
+        };
+        assert!(!format!("{crumb:?}").contains("s3cr3t"));
+    }
+}
