@@ -911,8 +911,9 @@ impl JenkinsClient {
                 detail: format!("no answer within {} ms", self.inner.timeout.as_millis()),
             };
         }
-        let chain = error_chain(&error.without_url());
-        if looks_like_tls(&chain) {
+        let error = error.without_url();
+        let chain = error_chain(&error);
+        if error.is_connect() && (has_invalid_data_io(&error) || looks_like_tls(&chain)) {
             return JenkinsError::TlsError {
                 connection,
                 detail: chain,
@@ -1032,6 +1033,22 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// tokio-rustls reports handshake failures as `io::Error` of kind
+/// `InvalidData` wrapping the rustls error; we do not depend on rustls to
+/// name its type, so this and the wording below identify TLS failures.
+fn has_invalid_data_io(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = error.source();
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
 fn looks_like_tls(chain: &str) -> bool {
     let lower = chain.to_ascii_lowercase();
     [
@@ -1041,6 +1058,10 @@ fn looks_like_tls(chain: &str) -> bool {
         "handshake",
         "unknownissuer",
         "invalid peer",
+        "corrupt message",
+        "fatal alert",
+        "peer is incompatible",
+        "peer misbehaved",
     ]
     .iter()
     .any(|needle| lower.contains(needle))

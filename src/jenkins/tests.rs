@@ -1,1 +1,862 @@
+//! Client behaviour over real HTTP against a tiny fake Jenkins (axum on
+//! 127.0.0.1:0, stopped when the test ends): auth, paths, caching, error
+//! mapping, retries, timeouts, circuit breaker, concurrency limit, and the
+//! streaming log tail and grep.
 
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use base64::Engine as _;
+use tokio::sync::oneshot;
+
+use super::client::{ClientTuning, JenkinsClient};
+use super::error::JenkinsError;
+use super::log::decode_console;
+use super::CircuitState;
+use crate::cache::{CacheClass, UpstreamCache};
+use crate::config::ConnectionConfig;
+
+const TOKEN: &str = "s3cr3t-api-token";
+
+/// One request as the fake saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: Method,
+    /// Raw (still percent-encoded) path.
+    path: String,
+    /// Decoded query parameters.
+    query: HashMap<String, String>,
+    auth: Option<String>,
+}
+
+/// What the handler wants: an optional delay, then a response.
+struct Reply {
+    delay: Option<Duration>,
+    response: Response,
+}
+
+impl Reply {
+    fn now(response: impl IntoResponse) -> Self {
+        Reply {
+            delay: None,
+            response: response.into_response(),
+        }
+    }
+
+    fn after(delay: Duration, response: impl IntoResponse) -> Self {
+        Reply {
+            delay: Some(delay),
+            response: response.into_response(),
+        }
+    }
+}
+
+type Handler = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
+
+struct FakeState {
+    handler: Box<Handler>,
+    log: Mutex<Vec<Seen>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// A fake Jenkins; the handler gets each request and how many times its
+/// path+query was seen before.
+struct FakeJenkins {
+    addr: SocketAddr,
+    state: Arc<FakeState>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl FakeJenkins {
+    async fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> Self {
+        let state = Arc::new(FakeState {
+            handler: Box::new(handler),
+            log: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+        });
+        let app = Router::new().fallback(serve).with_state(Arc::clone(&state));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        FakeJenkins {
+            addr,
+            state,
+            shutdown: Some(tx),
+        }
+    }
+
+    fn url(&self, context: &str) -> String {
+        format!("http://{}{}", self.addr, context)
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.state.log.lock().unwrap().clone()
+    }
+
+    fn hits(&self, path: &str) -> usize {
+        self.seen().iter().filter(|s| s.path == path).count()
+    }
+}
+
+impl Drop for FakeJenkins {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn serve(State(state): State<Arc<FakeState>>, request: Request) -> Response {
+    let query = Query::<HashMap<String, String>>::try_from_uri(request.uri())
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let seen = Seen {
+        method: request.method().clone(),
+        path: request.uri().path().to_string(),
+        query,
+        auth: request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    };
+    let previous = {
+        let mut log = state.log.lock().unwrap();
+        let previous = log
+            .iter()
+            .filter(|s| s.path == seen.path && s.query == seen.query)
+            .count();
+        log.push(seen.clone());
+        previous
+    };
+    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let reply = (state.handler)(&seen, previous);
+    if let Some(delay) = reply.delay {
+        tokio::time::sleep(delay).await;
+    }
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    reply.response
+}
+
+fn json(body: &str) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "content-type",
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    headers.insert("x-jenkins", HeaderValue::from_static("2.516.2"));
+    (StatusCode::OK, headers, body.to_string()).into_response()
+}
+
+fn status(code: u16) -> Response {
+    let code = StatusCode::from_u16(code).expect("status");
+    (code, format!("<html><body>HTTP {code}</body></html>")).into_response()
+}
+
+fn tuning() -> ClientTuning {
+    ClientTuning {
+        retry_backoff: Duration::from_millis(10),
+        breaker_threshold: 2,
+        breaker_cooldown: Duration::from_millis(300),
+        ..ClientTuning::default()
+    }
+}
+
+fn cache() -> Arc<UpstreamCache> {
+    Arc::new(UpstreamCache::with_limits(
+        64 << 20,
+        Duration::from_secs(5),
+        Duration::from_millis(50),
+    ))
+}
+
+fn connection(url: String) -> ConnectionConfig {
+    ConnectionConfig::new("ci", url)
+        .with_credentials("admin", TOKEN)
+        .with_timeout(Duration::from_millis(1_000))
+}
+
+fn client_for(config: ConnectionConfig) -> JenkinsClient {
+    JenkinsClient::with_tuning(&config, cache(), tuning()).expect("client")
+}
+
+fn assert_no_secret(error: &JenkinsError) {
+    let text = format!("{error} {error:?}");
+    assert!(!text.contains(TOKEN) && !text.contains("Basic "), "{text}");
+}
+
+#[tokio::test]
+async fn json_requests_keep_context_path_auth_and_cache() {
+    let fake = FakeJenkins::start(|seen, _| {
+        if seen.path == "/jenkins/job/team-a/job/feature%252Ffoo/api/json" {
+            Reply::now(json(
+                r#"{"_class":"org.jenkinsci.plugins.workflow.job.WorkflowJob","name":"feature%2Ffoo","color":"blue"}"#,
+            ))
+        } else {
+            Reply::now(status(404))
+        }
+    })
+    .await;
+    let client = client_for(connection(fake.url("/jenkins")));
+
+    let item = client
+        .item(
+            "team-a/feature%2Ffoo",
+            " name, color ,lastBuild[number, result]",
+        )
+        .await
+        .expect("item");
+    assert_eq!(item.name.as_deref(), Some("feature%2Ffoo"));
+    assert!(item.is_pipeline());
+
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].method, Method::GET);
+    assert_eq!(
+        seen[0].query.get("tree").map(String::as_str),
+        Some("name,color,lastBuild[number,result]")
+    );
+    assert!(!seen[0].query.contains_key("depth"));
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("admin:{TOKEN}"))
+    );
+    assert_eq!(
+        seen[0].auth.as_deref(),
+        Some(expected.as_str()),
+        "preemptive Basic auth"
+    );
+
+    // Same request again: served from the cache.
+    let again = client
+        .item(
+            "team-a/feature%2Ffoo",
+            "name,color,lastBuild[number,result]",
+        )
+        .await
+        .expect("item");
+    assert!(Arc::ptr_eq(&item, &again));
+    assert_eq!(fake.seen().len(), 1);
+    assert_eq!(client.upstream_requests(), 1);
+    assert_eq!(client.cache().stats().hits, 1);
+
+    // The version came with the first answer: no new request.
+    assert_eq!(
+        client.version().await.expect("version").as_deref(),
+        Some("2.516.2")
+    );
+    assert_eq!(client.upstream_requests(), 1);
+    assert!(client.last_latency().is_some());
+}
+
+#[tokio::test]
+async fn statuses_map_to_errors_and_are_not_cached() {
+    let fake = FakeJenkins::start(|seen, _| {
+        let code: u16 = seen
+            .path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(200);
+        match code {
+            401 => Reply::now(
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [("www-authenticate", "Basic realm=\"Jenkins\"")],
+                    "no",
+                )
+                    .into_response(),
+            ),
+            403 => Reply::now(
+                (
+                    StatusCode::FORBIDDEN,
+                    [
+                        ("x-required-permission", "hudson.model.Item.Read"),
+                        ("x-you-are-authenticated-as", "admin"),
+                    ],
+                    "denied",
+                )
+                    .into_response(),
+            ),
+            200 => Reply::now(json("{}")),
+            other => Reply::now(status(other)),
+        }
+    })
+    .await;
+    let client = client_for(connection(fake.url("")));
+    let get = |path: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .get_json::<serde_json::Value>(path, CacheClass::Immutable)
+                .await
+                .expect_err("error status")
+        }
+    };
+
+    let e = get("401/api/json").await;
+    assert_eq!((e.code(), e.status()), ("UNAUTHORIZED", Some(401)));
+    assert_no_secret(&e);
+    let e = get("403/api/json").await;
+    assert_eq!((e.code(), e.status()), ("FORBIDDEN", Some(403)));
+    assert!(e.to_string().contains("hudson.model.Item.Read"), "{e}");
+    let e = get("404/api/json").await;
+    assert_eq!(e.code(), "NOT_FOUND");
+    let e = get("500/api/json").await;
+    assert_eq!((e.code(), e.status()), ("UPSTREAM_ERROR", Some(500)));
+    let e = get("409/api/json").await;
+    assert_eq!((e.code(), e.status()), ("BAD_REQUEST", Some(409)));
+    let e = get("503/api/json").await;
+    assert_eq!((e.code(), e.status()), ("UNAVAILABLE", Some(503)));
+    assert_eq!(e.hint(), "Jenkins may be starting up or restarting");
+    let e = get("502/api/json").await;
+    assert_eq!(e.code(), "UNAVAILABLE");
+
+    // 502/503 are retried once; 4xx and other 5xx are not.
+    assert_eq!(fake.hits("/503/api/json"), 2);
+    assert_eq!(fake.hits("/502/api/json"), 2);
+    assert_eq!(fake.hits("/404/api/json"), 1);
+    assert_eq!(fake.hits("/401/api/json"), 1);
+    assert_eq!(fake.hits("/500/api/json"), 1);
+
+    // Errors are not cached.
+    get("404/api/json").await;
+    assert_eq!(fake.hits("/404/api/json"), 2);
+    assert_eq!(
+        client.circuit_state(),
+        CircuitState::Closed,
+        "HTTP errors are not connection failures"
+    );
+}
+
+#[tokio::test]
+async fn one_retry_after_503_then_success() {
+    let fake = FakeJenkins::start(|_, previous| {
+        if previous == 0 {
+            Reply::now(status(503))
+        } else {
+            Reply::now(json(
+                r#"{"_class":"hudson.security.WhoAmI","name":"admin","authenticated":true}"#,
+            ))
+        }
+    })
+    .await;
+    let client = client_for(connection(fake.url("")));
+    let me = client.whoami().await.expect("retried");
+    assert_eq!(me.name.as_deref(), Some("admin"));
+    assert_eq!(fake.hits("/whoAmI/api/json"), 2);
+    assert_eq!(client.upstream_requests(), 2);
+}
+
+#[tokio::test]
+async fn html_instead_of_json_is_invalid_response() {
+    let fake = FakeJenkins::start(|_, _| {
+        Reply::now(
+            (
+                StatusCode::OK,
+                [("content-type", "text/html")],
+                "<html><body>Sign in to SSO: private-page-content</body></html>",
+            )
+                .into_response(),
+        )
+    })
+    .await;
+    let client = client_for(connection(fake.url("")));
+    let e = client.root_items("jobs[name]").await.expect_err("not JSON");
+    assert_eq!(e.code(), "INVALID_RESPONSE");
+    assert_eq!(
+        e.hint(),
+        "the URL may not point at Jenkins (a proxy or login page answered)"
+    );
+    let text = e.to_string();
+    assert!(
+        !text.contains("private-page-content") && !text.contains("<html"),
+        "{text}"
+    );
+    assert!(text.contains("text/html"), "{text}");
+    assert_no_secret(&e);
+}
+
+#[tokio::test]
+async fn slow_controller_times_out_without_retry() {
+    let fake = FakeJenkins::start(|_, _| Reply::after(Duration::from_secs(3), json("{}"))).await;
+    let client = client_for(connection(fake.url("")).with_timeout(Duration::from_millis(200)));
+    let started = Instant::now();
+    let e = client.queue("items[id]").await.expect_err("timeout");
+    assert_eq!(e.code(), "TIMEOUT");
+    assert_eq!(
+        e.hint(),
+        "check the URL, firewall and the connection's timeout_ms"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(client.upstream_requests(), 1, "timeouts are not retried");
+}
+
+#[tokio::test]
+async fn refused_connection_is_unreachable_and_retried_once() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let client = client_for(connection(format!("http://127.0.0.1:{port}")));
+    let e = client.whoami().await.expect_err("nobody listens");
+    assert_eq!(e.code(), "UNREACHABLE");
+    assert_eq!(e.hint(), "check the URL and that the controller is running");
+    assert_eq!(client.upstream_requests(), 2, "one retry on connect errors");
+    assert_no_secret(&e);
+}
+
+#[tokio::test]
+async fn https_to_a_plain_http_port_is_a_tls_error() {
+    let fake = FakeJenkins::start(|_, _| Reply::now(json("{}"))).await;
+    let client = client_for(connection(format!("https://{}", fake.addr)));
+    let e = client.whoami().await.expect_err("no TLS there");
+    assert_eq!(e.code(), "TLS_ERROR", "{e}");
+    assert_eq!(
+        e.hint(),
+        "check ca_file, or tls_verify for self-signed certificates"
+    );
+}
+
+#[tokio::test]
+async fn circuit_breaker_fails_fast_then_recovers() {
+    let hang = Arc::new(AtomicBool::new(true));
+    let hang_in_server = Arc::clone(&hang);
+    let fake = FakeJenkins::start(move |_, _| {
+        if hang_in_server.load(Ordering::SeqCst) {
+            Reply::after(Duration::from_secs(3), json("{}"))
+        } else {
+            Reply::now(json(r#"{"_class":"hudson.model.Queue","items":[]}"#))
+        }
+    })
+    .await;
+    let client = client_for(connection(fake.url("")).with_timeout(Duration::from_millis(150)));
+
+    assert_eq!(
+        client.queue("items[id]").await.unwrap_err().code(),
+        "TIMEOUT"
+    );
+    assert_eq!(client.circuit_state(), CircuitState::Closed);
+    assert_eq!(
+        client.queue("items[why]").await.unwrap_err().code(),
+        "TIMEOUT"
+    );
+    assert_eq!(client.circuit_state(), CircuitState::Open);
+    let sent = client.upstream_requests();
+
+    let started = Instant::now();
+    let e = client
+        .queue("items[stuck]")
+        .await
+        .expect_err("open circuit");
+    assert_eq!(e.code(), "UNREACHABLE");
+    assert!(e.to_string().contains("circuit open"), "{e}");
+    assert!(started.elapsed() < Duration::from_millis(50), "fails fast");
+    assert_eq!(client.upstream_requests(), sent, "no request while open");
+
+    hang.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(client.circuit_state(), CircuitState::HalfOpen);
+    let queue = client
+        .queue("items[blocked]")
+        .await
+        .expect("probe succeeds");
+    assert!(queue.items.as_ref().is_some_and(Vec::is_empty));
+    assert_eq!(client.circuit_state(), CircuitState::Closed);
+}
+
+#[tokio::test]
+async fn concurrency_is_limited_per_controller() {
+    let fake =
+        FakeJenkins::start(|_, _| Reply::after(Duration::from_millis(80), json(r#"{"name":"x"}"#)))
+            .await;
+    let client = client_for(connection(fake.url("")).with_max_concurrency(2));
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move { client.item(&format!("job-{i}"), "name").await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("join").expect("item");
+    }
+    assert_eq!(fake.seen().len(), 8);
+    assert_eq!(fake.state.max_in_flight.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn identical_concurrent_requests_are_coalesced() {
+    let fake = FakeJenkins::start(|_, _| {
+        Reply::after(Duration::from_millis(100), json(r#"{"name":"x"}"#))
+    })
+    .await;
+    let client = client_for(connection(fake.url("")));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.item("x", "name,color").await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("join").expect("item");
+    }
+    assert_eq!(fake.seen().len(), 1);
+    assert_eq!(client.upstream_requests(), 1);
+}
+
+#[tokio::test]
+async fn build_class_follows_building() {
+    let fake = FakeJenkins::start(|seen, _| match seen.path.as_str() {
+        "/job/x/2/api/json" => Reply::now(json(r#"{"_class":"hudson.model.FreeStyleBuild","number":2,"building":true,"result":null}"#)),
+        "/job/x/1/api/json" => Reply::now(json(r#"{"_class":"hudson.model.FreeStyleBuild","number":1,"building":false,"result":"SUCCESS"}"#)),
+        _ => Reply::now(status(404)),
+    })
+    .await;
+    let client = client_for(connection(fake.url("")));
+    let running = client.build("x", 2, "number,result").await.expect("build");
+    assert_eq!(running.building, Some(true));
+    assert_eq!(
+        fake.seen()[0].query.get("tree").map(String::as_str),
+        Some("number,result,building"),
+        "building is added so the class can be decided"
+    );
+    client.build("x", 1, "number,result").await.expect("build");
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    client.build("x", 2, "number,result").await.expect("build");
+    client.build("x", 1, "number,result").await.expect("build");
+    assert_eq!(
+        fake.hits("/job/x/2/api/json"),
+        2,
+        "running builds are volatile"
+    );
+    assert_eq!(
+        fake.hits("/job/x/1/api/json"),
+        1,
+        "finished builds are immutable"
+    );
+}
+
+#[tokio::test]
+async fn builds_page_uses_all_builds_only_past_100() {
+    let fake = FakeJenkins::start(|_, _| Reply::now(json(r#"{"builds":[{"number":7}]}"#))).await;
+    let client = client_for(connection(fake.url("")));
+    let page = client
+        .builds_page("a/b", "number, result", 0..20)
+        .await
+        .expect("page");
+    assert_eq!(page.page_builds()[0].number, Some(7));
+    client
+        .builds_page("a/b", "number,result", 80..100)
+        .await
+        .expect("page");
+    client
+        .builds_page("a/b", "number,result", 100..120)
+        .await
+        .expect("page");
+    let empty = client
+        .builds_page("a/b", "number", 5..5)
+        .await
+        .expect("empty");
+    assert!(empty.page_builds().is_empty());
+    let trees: Vec<String> = fake
+        .seen()
+        .iter()
+        .filter_map(|s| s.query.get("tree").cloned())
+        .collect();
+    assert_eq!(
+        trees,
+        vec![
+            "builds[number,result]{0,20}",
+            "builds[number,result]{80,100}",
+            "allBuilds[number,result]{100,120}",
+        ]
+    );
+    assert!(fake
+        .seen()
+        .iter()
+        .all(|s| s.path == "/job/a/job/b/api/json"));
+}
+
+#[tokio::test]
+async fn wfapi_404_is_explained() {
+    let fake = FakeJenkins::start(|seen, _| match seen.path.as_str() {
+        "/job/pipe/1/api/json" => Reply::now(json(
+            r#"{"_class":"org.jenkinsci.plugins.workflow.job.WorkflowRun","number":1}"#,
+        )),
+        "/job/free/1/api/json" => Reply::now(json(
+            r#"{"_class":"hudson.model.FreeStyleBuild","number":1}"#,
+        )),
+        "/job/ok/1/api/json" => Reply::now(json(
+            r#"{"_class":"org.jenkinsci.plugins.workflow.job.WorkflowRun","number":1}"#,
+        )),
+        "/job/ok/1/wfapi/describe" => Reply::now(json(
+            r##"{"id":"1","name":"#1","status":"SUCCESS","stages":[]}"##,
+        )),
+        "/job/freejob/api/json" => Reply::now(json(
+            r#"{"_class":"hudson.model.FreeStyleProject","name":"freejob"}"#,
+        )),
+        _ => Reply::now(status(404)),
+    })
+    .await;
+    let client = client_for(connection(fake.url("")));
+    fn code<T: std::fmt::Debug>(result: Result<T, JenkinsError>) -> &'static str {
+        result.expect_err("error").code()
+    }
+    assert_eq!(
+        code(client.wfapi_describe("pipe", 1).await),
+        "PIPELINE_API_MISSING"
+    );
+    assert_eq!(
+        code(client.wfapi_describe("free", 1).await),
+        "NOT_A_PIPELINE"
+    );
+    assert_eq!(code(client.wfapi_describe("gone", 1).await), "NOT_FOUND");
+    assert_eq!(
+        code(client.wfapi_runs("freejob", false).await),
+        "NOT_A_PIPELINE"
+    );
+    assert_eq!(code(client.wfapi_node("ok", 1, "9999").await), "NOT_FOUND");
+    assert_eq!(
+        code(client.wfapi_node_log("pipe", 1, "10", true).await),
+        "PIPELINE_API_MISSING"
+    );
+    let run = client.wfapi_describe("ok", 1).await.expect("describe");
+    assert_eq!(run.status.as_deref(), Some("SUCCESS"));
+}
+
+#[tokio::test]
+async fn refuses_depth_and_urls_outside_the_connection() {
+    let fake = FakeJenkins::start(|_, _| Reply::now(json("{}"))).await;
+    let client = client_for(connection(fake.url("/jenkins")));
+    let e = client
+        .get_json::<serde_json::Value>("api/json?depth=2", CacheClass::Volatile)
+        .await
+        .expect_err("depth");
+    assert_eq!(e.code(), "BAD_REQUEST");
+    let e = client
+        .get_json::<serde_json::Value>("http://elsewhere.example/api/json", CacheClass::Volatile)
+        .await
+        .expect_err("foreign");
+    assert_eq!(e.code(), "BAD_REQUEST");
+    let e = client
+        .item("a/../../script", "name")
+        .await
+        .expect_err("dot-dot");
+    assert_eq!(e.code(), "BAD_REQUEST");
+    client
+        .get_json::<serde_json::Value>("/api/json?tree=jobs[name, url]", CacheClass::Volatile)
+        .await
+        .expect("relative path with whitespace in the tree");
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 1, "refused requests are never sent");
+    assert_eq!(seen[0].path, "/jenkins/api/json");
+    assert_eq!(
+        seen[0].query.get("tree").map(String::as_str),
+        Some("jobs[name,url]")
+    );
+}
+
+#[test]
+fn debug_hides_the_token() {
+    let config = connection("http://127.0.0.1:9".into());
+    let client = JenkinsClient::new(&config, cache()).expect("client");
+    let debug = format!("{client:?} {config:?}");
+    assert!(!debug.contains(TOKEN), "{debug}");
+    assert!(!debug
+        .contains(&base64::engine::general_purpose::STANDARD.encode(format!("admin:{TOKEN}"))));
+}
+
+// ----- logs -------------------------------------------------------------------
+
+/// A raw Jenkins log: LF line endings, a console note on every third line.
+fn raw_log(lines: usize) -> Vec<u8> {
+    let mut log = Vec::new();
+    for i in 1..=lines {
+        if i % 3 == 0 {
+            log.extend_from_slice(
+                b"\x1b[8mha:////4Nmh6oaatwnj0b3R8D9RZyPf+oMqqhcL94GjzzeC8O9qAAAAlx+LCAAA=\x1b[0m",
+            );
+        }
+        let level = if i % 1000 == 0 { "ERROR" } else { "INFO" };
+        log.extend_from_slice(format!("{level} step {i} of the build\n").as_bytes());
+    }
+    log
+}
+
+/// Serves `progressiveText` like Jenkins: `start` is a byte offset,
+/// `start > size` restarts at 0, LF becomes CRLF on the wire, the body
+/// comes in odd-sized chunks so notes and CRLFs straddle chunk boundaries.
+fn progressive_text(
+    log: Arc<Vec<u8>>,
+    more_data: bool,
+) -> impl Fn(&Seen, usize) -> Reply + Send + Sync {
+    move |seen, _| {
+        if !seen.path.ends_with("/logText/progressiveText") {
+            return Reply::now(status(404));
+        }
+        let size = log.len();
+        let mut start: usize = seen
+            .query
+            .get("start")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if start > size {
+            start = 0;
+        }
+        let mut wire = Vec::new();
+        for &b in &log[start..] {
+            if b == b'\n' {
+                wire.push(b'\r');
+            }
+            wire.push(b);
+        }
+        let chunks: Vec<Result<Vec<u8>, Infallible>> =
+            wire.chunks(777).map(|c| Ok(c.to_vec())).collect();
+        let mut response = Response::new(Body::from_stream(futures::stream::iter(chunks)));
+        let headers = response.headers_mut();
+        headers.insert(
+            "content-type",
+            HeaderValue::from_static("text/plain;charset=UTF-8"),
+        );
+        headers.insert("x-text-size", HeaderValue::from(size as u64));
+        if more_data {
+            headers.insert("x-more-data", HeaderValue::from_static("true"));
+        }
+        Reply::now(response)
+    }
+}
+
+#[tokio::test]
+async fn log_tail_reads_only_the_end() {
+    let log = Arc::new(raw_log(20_000));
+    let size = log.len() as u64;
+    let fake = FakeJenkins::start(progressive_text(Arc::clone(&log), false)).await;
+    let client = client_for(connection(fake.url("/jenkins")));
+
+    let tail = client
+        .log_tail("folder/my job", 7, 1_000)
+        .await
+        .expect("tail");
+    assert!(tail.text.len() <= 1_000);
+    assert!(tail.text.len() > 500, "{}", tail.text.len());
+    assert!(
+        tail.text.ends_with("INFO step 20000 of the build\n")
+            || tail.text.ends_with("ERROR step 20000 of the build\n")
+    );
+    assert!(
+        tail.text.starts_with("INFO step ") || tail.text.starts_with("ERROR step "),
+        "whole first line: {:?}",
+        &tail.text[..40]
+    );
+    assert!(!tail.text.contains('\x1b') && !tail.text.contains('\r'));
+    assert_eq!(tail.total_bytes, size);
+    assert!(tail.truncated);
+    assert!(!tail.more_data);
+
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].method, Method::HEAD);
+    assert_eq!(
+        seen[0].path,
+        "/jenkins/job/folder/job/my%20job/7/logText/progressiveText"
+    );
+    assert_eq!(seen[1].method, Method::GET);
+    let start: u64 = seen[1].query["start"].parse().expect("start");
+    assert!(start <= size, "never beyond the size");
+    assert_eq!(start, size - 2_000 - 1, "reads a small window at the end");
+
+    // A finished log is immutable: no new request.
+    client
+        .log_tail("folder/my job", 7, 1_000)
+        .await
+        .expect("tail");
+    assert_eq!(fake.seen().len(), 2);
+}
+
+#[tokio::test]
+async fn log_tail_of_a_short_running_log_is_the_whole_log() {
+    let log = Arc::new(raw_log(10));
+    let fake = FakeJenkins::start(progressive_text(Arc::clone(&log), true)).await;
+    let client = client_for(connection(fake.url("")));
+    let tail = client.log_tail("x", 1, 64 * 1024).await.expect("tail");
+    assert_eq!(tail.text, decode_console(&log));
+    assert!(!tail.truncated);
+    assert!(tail.more_data);
+    assert_eq!(fake.seen()[1].query["start"], "0");
+    // Running: volatile, so it is fetched again after the volatile TTL.
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    client.log_tail("x", 1, 64 * 1024).await.expect("tail");
+    assert_eq!(fake.seen().len(), 4);
+}
+
+#[tokio::test]
+async fn log_grep_streams_with_context() {
+    let log = Arc::new(raw_log(20_000));
+    let fake = FakeJenkins::start(progressive_text(Arc::clone(&log), false)).await;
+    let client = client_for(connection(fake.url("")));
+
+    let grep = client
+        .log_grep("x", 3, "ERROR", 2, 100)
+        .await
+        .expect("grep");
+    let numbers: Vec<u64> = grep.matches.iter().map(|m| m.line_number).collect();
+    assert_eq!(numbers, (1..=20).map(|k| k * 1000).collect::<Vec<_>>());
+    let first = &grep.matches[0];
+    assert_eq!(first.line, "ERROR step 1000 of the build");
+    assert_eq!(
+        first.before,
+        vec!["INFO step 998 of the build", "INFO step 999 of the build"]
+    );
+    assert_eq!(
+        first.after,
+        vec!["INFO step 1001 of the build", "INFO step 1002 of the build"]
+    );
+    assert_eq!(
+        grep.matches[19].after.len(),
+        0,
+        "nothing after the last line"
+    );
+    assert_eq!(grep.lines_scanned, 20_000);
+    assert!(!grep.limit_reached);
+    assert_eq!(grep.total_bytes, log.len() as u64);
+    assert!(grep.matches.iter().all(|m| !m.line.contains('\x1b')));
+
+    // Stops reading once enough matches are found.
+    let grep = client.log_grep("x", 3, "step 1", 0, 3).await.expect("grep");
+    let numbers: Vec<u64> = grep.matches.iter().map(|m| m.line_number).collect();
+    assert_eq!(numbers, vec![1, 10, 11]);
+    assert!(grep.limit_reached);
+    assert!(grep.lines_scanned < 1_000, "{}", grep.lines_scanned);
+
+    let e = client
+        .log_grep("x", 3, "", 0, 3)
+        .await
+        .expect_err("empty pattern");
+    assert_eq!(e.code(), "BAD_REQUEST");
+}
