@@ -36,6 +36,7 @@ struct Seen {
     /// Decoded query parameters.
     query: HashMap<String, String>,
     auth: Option<String>,
+    accept_encoding: Option<String>,
 }
 
 /// What the handler wants: an optional delay, then a response.
@@ -137,6 +138,11 @@ async fn serve(State(state): State<Arc<FakeState>>, request: Request) -> Respons
         auth: request
             .headers()
             .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        accept_encoding: request
+            .headers()
+            .get("accept-encoding")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
     };
@@ -246,6 +252,13 @@ async fn json_requests_keep_context_path_auth_and_cache() {
         seen[0].auth.as_deref(),
         Some(expected.as_str()),
         "preemptive Basic auth"
+    );
+    assert!(
+        seen[0]
+            .accept_encoding
+            .as_deref()
+            .is_some_and(|v| v.contains("gzip")),
+        "gzip is accepted"
     );
 
     // Same request again: served from the cache.
