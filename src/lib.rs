@@ -4,7 +4,21 @@
 //! - [`config`]: the TOML configuration and its environment overrides.
 //! - [`jenkins`]: the per-connection Jenkins client, wire types, errors and log processing.
 //! - [`cache`]: the shared upstream cache (TTL by mutability, request coalescing).
+//! - [`gateway`]: [`gateway::GatewayState`], the connections and cache every request shares.
+//! - [`planner`]: GraphQL selections → the fewest Jenkins `tree=` requests.
+//! - [`loaders`]: per-request DataLoaders that batch and de-duplicate upstream fetches.
+//! - [`schema`]: the GraphQL types and resolvers (the public contract).
+//! - [`server`]: the axum transport (`/graphql`, GraphiQL, `/healthz`, `/readyz`, `/metrics`).
+//! - [`cli`], [`demo`], [`telemetry`]: what the binary needs.
 
 pub mod cache;
 pub mod config;
+pub mod cli;
+pub mod demo;
+pub mod gateway;
 pub mod jenkins;
+pub mod loaders;
+pub mod planner;
+pub mod schema;
+pub mod server;
+pub mod telemetry;

@@ -1,0 +1,85 @@
+//! [`GatewayState`]: what every request shares: the connections, their clients and the cache.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::cache::UpstreamCache;
+use crate::config::{Config, ConfigError};
+use crate::jenkins::JenkinsClient;
+
+/// One configured Jenkins controller and its client.
+pub struct Upstream {
+    /// Connection name (unique).
+    pub name: Arc<str>,
+    /// Base URL as configured (never carries credentials).
+    pub url: String,
+    /// The client: auth, TLS, timeouts, concurrency limit, cache.
+    pub client: JenkinsClient,
+}
+
+struct Inner {
+    upstreams: Vec<Arc<Upstream>>,
+    cache: Arc<UpstreamCache>,
+    config: Config,
+    started: Instant,
+}
+
+/// Shared state of the gateway: cheap to clone.
+#[derive(Clone)]
+pub struct GatewayState {
+    inner: Arc<Inner>,
+}
+
+impl GatewayState {
+    /// Build clients for every connection of a validated config.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        let cache = Arc::new(UpstreamCache::new(&config.cache));
+        let mut upstreams = Vec::with_capacity(config.connections.len());
+        for c in &config.connections {
+            let client = JenkinsClient::new(c, cache.clone())?;
+            upstreams.push(Arc::new(Upstream {
+                name: Arc::from(c.name.as_str()),
+                url: c.url.clone(),
+                client,
+            }));
+        }
+        Ok(GatewayState {
+            inner: Arc::new(Inner {
+                upstreams,
+                cache,
+                config,
+                started: Instant::now(),
+            }),
+        })
+    }
+
+    /// Every connection, in configuration order.
+    pub fn upstreams(&self) -> &[Arc<Upstream>] {
+        &self.inner.upstreams
+    }
+
+    /// The connection with that name.
+    pub fn upstream(&self, name: &str) -> Option<&Arc<Upstream>> {
+        self.inner.upstreams.iter().find(|u| &*u.name == name)
+    }
+
+    /// The shared upstream cache.
+    pub fn cache(&self) -> &Arc<UpstreamCache> {
+        &self.inner.cache
+    }
+
+    /// The configuration the gateway runs with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// When the gateway started.
+    pub fn started(&self) -> Instant {
+        self.inner.started
+    }
+
+    /// Upstream requests made so far, over all connections.
+    pub fn upstream_requests(&self) -> u64 {
+        self.inner.upstreams.iter().map(|u| u.client.upstream_requests()).sum()
+    }
+}

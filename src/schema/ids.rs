@@ -1,0 +1,120 @@
+//! Global IDs: every object can be fetched again with `node(id)`.
+//!
+//! An ID is URL-safe base64 of a small JSON array, `["Build","prod","team/app",142]`,
+//! so names may contain any character, including `:` and `/`.
+
+use async_graphql::{Context, Interface, ID};
+use base64::Engine;
+use serde_json::{json, Value};
+
+use super::build::{self, BuildObj, StageObj};
+use super::fleet::{AgentObj, QueueItemObj};
+use super::item::{self, ConnectionObj, FolderObj, JobObj};
+use super::{gateway_error, upstream};
+
+/// What a global ID names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GlobalId {
+    /// A connection.
+    Connection(String),
+    /// A folder (or multibranch project / organization).
+    Folder(String, String),
+    /// A job.
+    Job(String, String),
+    /// A build.
+    Build(String, String, u32),
+    /// A stage of a build.
+    Stage(String, String, u32, String),
+    /// A queue item.
+    QueueItem(String, i64),
+    /// An agent.
+    Agent(String, String),
+}
+
+impl GlobalId {
+    /// Encode as an opaque ID.
+    pub fn encode(&self) -> ID {
+        let v = match self {
+            GlobalId::Connection(c) => json!(["Connection", c]),
+            GlobalId::Folder(c, f) => json!(["Folder", c, f]),
+            GlobalId::Job(c, j) => json!(["Job", c, j]),
+            GlobalId::Build(c, j, n) => json!(["Build", c, j, n]),
+            GlobalId::Stage(c, j, n, s) => json!(["Stage", c, j, n, s]),
+            GlobalId::QueueItem(c, i) => json!(["QueueItem", c, i]),
+            GlobalId::Agent(c, a) => json!(["Agent", c, a]),
+        };
+        ID(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string()))
+    }
+
+    /// Decode an ID made by [`GlobalId::encode`].
+    pub fn decode(id: &str) -> Option<GlobalId> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id).ok()?;
+        let v: Vec<Value> = serde_json::from_slice(&bytes).ok()?;
+        let s = |i: usize| v.get(i).and_then(Value::as_str).map(str::to_string);
+        let n = |i: usize| v.get(i).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
+        Some(match s(0)?.as_str() {
+            "Connection" => GlobalId::Connection(s(1)?),
+            "Folder" => GlobalId::Folder(s(1)?, s(2)?),
+            "Job" => GlobalId::Job(s(1)?, s(2)?),
+            "Build" => GlobalId::Build(s(1)?, s(2)?, n(3)?),
+            "Stage" => GlobalId::Stage(s(1)?, s(2)?, n(3)?, s(4)?),
+            "QueueItem" => GlobalId::QueueItem(s(1)?, v.get(2)?.as_i64()?),
+            "Agent" => GlobalId::Agent(s(1)?, s(2)?),
+            _ => return None,
+        })
+    }
+}
+
+/// Any object with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Global ID, accepted by `node(id)`."))]
+pub enum Node {
+    /// A connection.
+    Connection(ConnectionObj),
+    /// A folder.
+    Folder(FolderObj),
+    /// A job.
+    Job(JobObj),
+    /// A build.
+    Build(BuildObj),
+    /// A stage.
+    Stage(StageObj),
+    /// A queue item.
+    QueueItem(QueueItemObj),
+    /// An agent.
+    Agent(AgentObj),
+}
+
+/// Fetch the object an ID names.
+pub async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
+    let gid = GlobalId::decode(id).ok_or_else(|| gateway_error("BAD_ID", format!("{:?} is not a Majordomo ID", id.as_str())))?;
+    Ok(match gid {
+        GlobalId::Connection(c) => Some(Node::Connection(ConnectionObj::new(upstream(ctx, &c)?))),
+        GlobalId::Folder(c, f) => item::load_folder(ctx, upstream(ctx, &c)?, &f).await?.map(Node::Folder),
+        GlobalId::Job(c, j) => item::load_job(ctx, upstream(ctx, &c)?, &j).await?.map(Node::Job),
+        GlobalId::Build(c, j, n) => build::load_build(ctx, upstream(ctx, &c)?, &j, n).await?.map(Node::Build),
+        GlobalId::Stage(c, j, n, s) => build::load_stage(ctx, upstream(ctx, &c)?, &j, n, &s).await?.map(Node::Stage),
+        GlobalId::QueueItem(c, i) => super::fleet::load_queue_item(ctx, upstream(ctx, &c)?, i).await?.map(Node::QueueItem),
+        GlobalId::Agent(c, a) => super::fleet::load_agent(ctx, upstream(ctx, &c)?, &a).await?.map(Node::Agent),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_with_hostile_names() {
+        for gid in [
+            GlobalId::Connection("prod:eu".into()),
+            GlobalId::Job("prod".into(), "team a/feature%2Ffoo".into()),
+            GlobalId::Build("p".into(), "x/\"y\"".into(), 142),
+            GlobalId::Stage("p".into(), "x".into(), 1, "25".into()),
+            GlobalId::QueueItem("p".into(), 64),
+            GlobalId::Agent("p".into(), "".into()),
+        ] {
+            assert_eq!(GlobalId::decode(&gid.encode()), Some(gid));
+        }
+        assert_eq!(GlobalId::decode("not-base64!"), None);
+    }
+}

@@ -1,0 +1,164 @@
+//! The GraphQL schema: the public contract, checked in as `schema.graphql`.
+//!
+//! Connection → Folder → Job → Build → Stage, plus the queue, agents, fleet health and
+//! global IDs. Resolvers read their own selection set, ask the [planner](crate::planner)
+//! for the `tree=` that fetches it, and load through [`Loaders`]; they never call HTTP.
+
+mod build;
+mod fleet;
+mod ids;
+mod item;
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Schema, ID};
+
+pub use build::{BuildObj, StageObj};
+pub use fleet::{AgentObj, FleetHealth, QueueItemObj};
+pub use ids::GlobalId;
+pub use item::{ConnectionObj, FolderObj, ItemObj, JobObj};
+
+use crate::gateway::{GatewayState, Upstream};
+use crate::jenkins::JenkinsError;
+use crate::loaders::Loaders;
+use std::sync::Arc;
+
+/// The schema type.
+pub type MajordomoSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Build the schema over a gateway.
+pub fn build_schema(state: GatewayState) -> MajordomoSchema {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .data(state)
+        .limit_depth(24)
+        .finish()
+}
+
+/// The SDL of the schema (what `majordomo schema` prints and `schema.graphql` holds).
+pub fn sdl() -> String {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+/// A GraphQL error from an upstream error: `extensions.code`, `connection`, `status`, `hint`.
+pub(crate) fn upstream_error(e: &JenkinsError) -> async_graphql::Error {
+    let connection = e.connection().to_string();
+    let code = e.code();
+    let status = e.status();
+    let hint = e.hint();
+    async_graphql::Error::new(e.to_string()).extend_with(move |_, ext| {
+        ext.set("code", code);
+        if !connection.is_empty() {
+            ext.set("connection", connection.as_str());
+        }
+        if let Some(s) = status {
+            ext.set("status", s);
+        }
+        ext.set("hint", hint);
+    })
+}
+
+/// A GraphQL error of the gateway itself (bad arguments, unknown connection).
+pub(crate) fn gateway_error(code: &'static str, message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message.into()).extend_with(move |_, ext| ext.set("code", code))
+}
+
+pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a GatewayState {
+    ctx.data_unchecked::<GatewayState>()
+}
+
+pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
+    ctx.data_unchecked::<Loaders>()
+}
+
+pub(crate) fn upstream(ctx: &Context<'_>, name: &str) -> async_graphql::Result<Arc<Upstream>> {
+    state(ctx)
+        .upstream(name)
+        .cloned()
+        .ok_or_else(|| gateway_error("UNKNOWN_CONNECTION", format!("no connection is named {name:?}")))
+}
+
+/// Record an error in the response without failing the field (partial data).
+pub(crate) fn report(ctx: &Context<'_>, e: &JenkinsError) {
+    ctx.add_error(upstream_error(e).into_server_error(ctx.item.pos));
+}
+
+/// The root of every query.
+pub struct QueryRoot;
+
+#[async_graphql::Object]
+impl QueryRoot {
+    /// Every configured Jenkins connection, in configuration order.
+    async fn connections(&self, ctx: &Context<'_>) -> Vec<ConnectionObj> {
+        state(ctx).upstreams().iter().cloned().map(ConnectionObj::new).collect()
+    }
+
+    /// One connection by name.
+    async fn connection(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<ConnectionObj> {
+        Ok(ConnectionObj::new(upstream(ctx, &name)?))
+    }
+
+    /// A job by connection and full name (folders joined by `/`, e.g. `team-a/services/api`).
+    async fn job(
+        &self,
+        ctx: &Context<'_>,
+        connection: String,
+        full_name: String,
+    ) -> async_graphql::Result<Option<JobObj>> {
+        item::load_job(ctx, upstream(ctx, &connection)?, &full_name).await
+    }
+
+    /// A build by connection, job full name and number.
+    async fn build(
+        &self,
+        ctx: &Context<'_>,
+        connection: String,
+        job: String,
+        number: i32,
+    ) -> async_graphql::Result<Option<BuildObj>> {
+        let number = u32::try_from(number).map_err(|_| gateway_error("BAD_ARGUMENT", "number must be positive"))?;
+        build::load_build(ctx, upstream(ctx, &connection)?, &job, number).await
+    }
+
+    /// Jobs across every controller (or those in `filter.connections`), recursively through
+    /// folders, filtered and paginated by cursor. A controller that fails adds an error and
+    /// contributes no jobs; the others still answer.
+    async fn jobs(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<fleet::JobFilter>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+    ) -> async_graphql::Result<fleet::JobPage> {
+        let ups: Vec<Arc<Upstream>> = state(ctx).upstreams().to_vec();
+        fleet::search_jobs(ctx, ups, filter.unwrap_or_default(), first, after).await
+    }
+
+    /// Items in the build queue of one connection, or of every connection when omitted.
+    async fn queue(&self, ctx: &Context<'_>, connection: Option<String>) -> async_graphql::Result<Vec<QueueItemObj>> {
+        let ups = match connection {
+            Some(name) => vec![upstream(ctx, &name)?],
+            None => state(ctx).upstreams().to_vec(),
+        };
+        Ok(fleet::queue_of(ctx, &ups).await)
+    }
+
+    /// Agents (nodes) of one connection, or of every connection when omitted.
+    async fn agents(&self, ctx: &Context<'_>, connection: Option<String>) -> async_graphql::Result<Vec<AgentObj>> {
+        let ups = match connection {
+            Some(name) => vec![upstream(ctx, &name)?],
+            None => state(ctx).upstreams().to_vec(),
+        };
+        Ok(fleet::agents_of(ctx, &ups).await)
+    }
+
+    /// Health of the whole fleet: every controller's status, failing jobs, stuck queue
+    /// items and offline agents.
+    async fn health(&self) -> FleetHealth {
+        FleetHealth
+    }
+
+    /// Any object by its global ID.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<ids::Node>> {
+        ids::resolve(ctx, &id).await
+    }
+}

@@ -1,0 +1,98 @@
+//! The HTTP transport: `/graphql` (POST, GET, GraphiQL), `/healthz`, `/readyz`, `/metrics`.
+
+use std::future::Future;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use tower_http::cors::CorsLayer;
+
+use crate::gateway::GatewayState;
+use crate::loaders::Loaders;
+use crate::schema::{build_schema, MajordomoSchema};
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The gateway.
+    pub gateway: GatewayState,
+    /// The schema over it.
+    pub schema: MajordomoSchema,
+}
+
+/// The axum app of a gateway.
+pub fn app(gateway: GatewayState) -> Router {
+    let schema = build_schema(gateway.clone());
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(CorsLayer::permissive())
+        .with_state(AppState { gateway, schema })
+}
+
+/// Serve on `listener` until `shutdown` resolves.
+pub async fn run(
+    listener: TcpListener,
+    gateway: GatewayState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(gateway)).with_graceful_shutdown(shutdown).await
+}
+
+async fn execute(app: &AppState, req: async_graphql::Request) -> GraphQLResponse {
+    let req = req.data(Loaders::new(&app.gateway));
+    app.schema.execute(req).await.into()
+}
+
+async fn graphql_post(State(app): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {
+    execute(&app, req.into_inner()).await
+}
+
+/// GET with `?query=` executes; a browser's plain GET gets GraphiQL.
+async fn graphql_get(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let has_query = query.as_deref().is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
+    if !has_query || (wants_html && !has_query) {
+        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+    }
+    match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(req) => execute(&app, req).await.into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, format!("bad GraphQL GET request: {e}")).into_response(),
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready once serving: controllers that are down give partial answers, not an unready gateway.
+async fn readyz(State(app): State<AppState>) -> Json<serde_json::Value> {
+    let connections: Vec<_> = app
+        .gateway
+        .upstreams()
+        .iter()
+        .map(|u| serde_json::json!({ "name": &*u.name, "circuit": format!("{:?}", u.client.circuit_state()) }))
+        .collect();
+    Json(serde_json::json!({ "ready": true, "connections": connections }))
+}
+
+async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::telemetry::render_metrics(&app.gateway),
+    )
+}
