@@ -273,6 +273,7 @@ pub struct Log {
 /// Default bytes of a log tail.
 pub const DEFAULT_TAIL_BYTES: i32 = 64 * 1024;
 
+/// A build (run) of a job.
 #[Object(name = "Build")]
 impl BuildObj {
     /// Global ID.
@@ -448,7 +449,7 @@ impl BuildObj {
     }
 
     /// Failing test cases (from the junit report); empty when there is no report.
-    async fn failed_tests(&self, ctx: &Context<'_>, #[graphql(default = 50)] first: i32) -> async_graphql::Result<Vec<FailedTest>> {
+    async fn failed_tests(&self, ctx: &Context<'_>, #[graphql(default = 50, desc = "At most this many failing cases.")] first: i32) -> async_graphql::Result<Vec<FailedTest>> {
         let key = Fetch::Tests {
             conn: self.conn(),
             job: self.job.clone(),
@@ -485,11 +486,11 @@ impl BuildObj {
     async fn log(
         &self,
         ctx: &Context<'_>,
-        tail_lines: Option<i32>,
-        #[graphql(default_with = "DEFAULT_TAIL_BYTES")] max_bytes: i32,
-        grep: Option<String>,
-        #[graphql(default = 2)] context: i32,
-        #[graphql(default = 100)] max_matches: i32,
+        #[graphql(desc = "Keep only the last N lines of the tail.")] tail_lines: Option<i32>,
+        #[graphql(default_with = "DEFAULT_TAIL_BYTES", desc = "Read at most this many bytes from the end of the log.")] max_bytes: i32,
+        #[graphql(desc = "Search the whole log for lines containing this text (case-sensitive).")] grep: Option<String>,
+        #[graphql(default = 2, desc = "Lines of context around each match (at most 50).")] context: i32,
+        #[graphql(default = 100, desc = "Stop after this many matches.")] max_matches: i32,
     ) -> async_graphql::Result<Log> {
         let conn = self.conn();
         if let Some(pattern) = grep {
@@ -666,6 +667,7 @@ pub struct StageObj {
 /// Bytes of a stage log tail by default.
 pub const DEFAULT_STAGE_LOG_BYTES: i32 = 8 * 1024;
 
+/// A stage of a pipeline run, as the Pipeline REST API reports it.
 #[Object(name = "Stage")]
 impl StageObj {
     /// Global ID.
@@ -725,7 +727,7 @@ impl StageObj {
     async fn log_tail(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "DEFAULT_STAGE_LOG_BYTES")] max_bytes: i32,
+        #[graphql(default_with = "DEFAULT_STAGE_LOG_BYTES", desc = "At most this many bytes of text.")] max_bytes: i32,
     ) -> async_graphql::Result<String> {
         let Some(id) = self.data.id.clone() else { return Ok(String::new()) };
         let l = loaders(ctx);

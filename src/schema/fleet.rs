@@ -290,6 +290,7 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// An item waiting in a build queue.
 #[Object(name = "QueueItem")]
 impl QueueItemObj {
     /// Global ID.
@@ -438,6 +439,7 @@ impl AgentObj {
     }
 }
 
+/// A node that runs builds: the built-in node or an agent.
 #[Object(name = "Agent")]
 impl AgentObj {
     /// Global ID.
@@ -547,6 +549,7 @@ impl ConnectionHealth {
     }
 }
 
+/// Health of one controller: status, failing jobs, stuck queue items, offline agents.
 #[Object]
 impl ConnectionHealth {
     /// The controller.
@@ -623,6 +626,7 @@ pub struct FleetTotals {
     pub offline_agents: i32,
 }
 
+/// Health of every controller at once.
 #[Object]
 impl FleetHealth {
     /// Per-connection health.

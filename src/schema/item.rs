@@ -97,6 +97,7 @@ fn tree_for_current(ctx: &Context<'_>) -> String {
     t.render()
 }
 
+/// A Jenkins controller Majordomo is configured to talk to.
 #[Object(name = "Connection")]
 impl ConnectionObj {
     /// Global ID.
@@ -153,12 +154,12 @@ impl ConnectionObj {
     }
 
     /// A folder by full name (`team-a/services`); null if there is none.
-    async fn folder(&self, ctx: &Context<'_>, path: String) -> async_graphql::Result<Option<FolderObj>> {
+    async fn folder(&self, ctx: &Context<'_>, #[graphql(desc = "Full name of the folder.")] path: String) -> async_graphql::Result<Option<FolderObj>> {
         load_folder(ctx, self.up.clone(), &path).await
     }
 
     /// A job by full name (`team-a/services/api-build`); null if there is none.
-    async fn job(&self, ctx: &Context<'_>, full_name: String) -> async_graphql::Result<Option<JobObj>> {
+    async fn job(&self, ctx: &Context<'_>, #[graphql(desc = "Full name of the job.")] full_name: String) -> async_graphql::Result<Option<JobObj>> {
         load_job(ctx, self.up.clone(), &full_name).await
     }
 
@@ -166,9 +167,9 @@ impl ConnectionObj {
     async fn jobs(
         &self,
         ctx: &Context<'_>,
-        filter: Option<JobFilter>,
-        #[graphql(default = 50)] first: i32,
-        after: Option<String>,
+        #[graphql(desc = "Which jobs to return.")] filter: Option<JobFilter>,
+        #[graphql(default = 50, desc = "Page size (at most 1000).")] first: i32,
+        #[graphql(desc = "`pageInfo.endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<JobPage> {
         fleet::search_jobs(ctx, vec![self.up.clone()], filter.unwrap_or_default(), first, after).await
     }
@@ -400,6 +401,7 @@ fn health_of(data: &wire::Item) -> Option<Health> {
         .map(|(score, description)| Health { score: score as i32, description })
 }
 
+/// A folder, multibranch project or organization folder (or the controller root).
 #[Object(name = "Folder")]
 impl FolderObj {
     /// Global ID.
@@ -568,6 +570,7 @@ impl JobObj {
     }
 }
 
+/// A Jenkins job: freestyle, pipeline, matrix, or a multibranch branch.
 #[Object(name = "Job")]
 impl JobObj {
     /// Global ID.
@@ -726,22 +729,22 @@ impl JobObj {
     async fn builds(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
-        before: Option<i32>,
-        result: Option<BuildResultEnum>,
+        #[graphql(default = 20, desc = "Page size (at most 1000).")] first: i32,
+        #[graphql(desc = "Only builds numbered below this (the previous page's `endCursor`).")] before: Option<i32>,
+        #[graphql(desc = "Only builds with this result.")] result: Option<BuildResultEnum>,
     ) -> async_graphql::Result<BuildPage> {
         build::builds_page(ctx, self, first, before, result).await
     }
 
     /// One build by number; null if there is none.
-    async fn build(&self, ctx: &Context<'_>, number: i32) -> async_graphql::Result<Option<BuildObj>> {
+    async fn build(&self, ctx: &Context<'_>, #[graphql(desc = "Build number.")] number: i32) -> async_graphql::Result<Option<BuildObj>> {
         let number = u32::try_from(number).map_err(|_| gateway_error("BAD_ARGUMENT", "number must be positive"))?;
         build::load_build(ctx, self.up.clone(), &self.full_name, number).await
     }
 
     /// Statistics over the last `last` builds (at most 100): success rate, failures,
     /// mean and p95 duration, flakiness.
-    async fn trend(&self, ctx: &Context<'_>, #[graphql(default = 20)] last: i32) -> async_graphql::Result<Trend> {
+    async fn trend(&self, ctx: &Context<'_>, #[graphql(default = 20, desc = "How many of the newest builds to look at.")] last: i32) -> async_graphql::Result<Trend> {
         build::trend(ctx, self, last).await
     }
 }

@@ -32,11 +32,14 @@ pub fn build_schema(state: GatewayState) -> MajordomoSchema {
         .finish()
 }
 
+/// The schema without a gateway behind it: for the SDL and introspection.
+pub fn bare_schema() -> MajordomoSchema {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription).finish()
+}
+
 /// The SDL of the schema (what `majordomo schema` prints and `schema.graphql` holds).
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    bare_schema().sdl()
 }
 
 /// A GraphQL error from an upstream error: `extensions.code`, `connection`, `status`, `hint`.
@@ -85,6 +88,7 @@ pub(crate) fn report(ctx: &Context<'_>, e: &JenkinsError) {
 /// The root of every query.
 pub struct QueryRoot;
 
+/// The root of every query.
 #[async_graphql::Object]
 impl QueryRoot {
     /// Every configured Jenkins connection, in configuration order.
@@ -93,7 +97,7 @@ impl QueryRoot {
     }
 
     /// One connection by name.
-    async fn connection(&self, ctx: &Context<'_>, name: String) -> async_graphql::Result<ConnectionObj> {
+    async fn connection(&self, ctx: &Context<'_>, #[graphql(desc = "Connection name.")] name: String) -> async_graphql::Result<ConnectionObj> {
         Ok(ConnectionObj::new(upstream(ctx, &name)?))
     }
 
@@ -101,8 +105,8 @@ impl QueryRoot {
     async fn job(
         &self,
         ctx: &Context<'_>,
-        connection: String,
-        full_name: String,
+        #[graphql(desc = "Connection name.")] connection: String,
+        #[graphql(desc = "Full name of the job.")] full_name: String,
     ) -> async_graphql::Result<Option<JobObj>> {
         item::load_job(ctx, upstream(ctx, &connection)?, &full_name).await
     }
@@ -111,9 +115,9 @@ impl QueryRoot {
     async fn build(
         &self,
         ctx: &Context<'_>,
-        connection: String,
-        job: String,
-        number: i32,
+        #[graphql(desc = "Connection name.")] connection: String,
+        #[graphql(desc = "Full name of the job.")] job: String,
+        #[graphql(desc = "Build number.")] number: i32,
     ) -> async_graphql::Result<Option<BuildObj>> {
         let number = u32::try_from(number).map_err(|_| gateway_error("BAD_ARGUMENT", "number must be positive"))?;
         build::load_build(ctx, upstream(ctx, &connection)?, &job, number).await
@@ -125,16 +129,16 @@ impl QueryRoot {
     async fn jobs(
         &self,
         ctx: &Context<'_>,
-        filter: Option<fleet::JobFilter>,
-        #[graphql(default = 50)] first: i32,
-        after: Option<String>,
+        #[graphql(desc = "Which jobs to return.")] filter: Option<fleet::JobFilter>,
+        #[graphql(default = 50, desc = "Page size (at most 1000).")] first: i32,
+        #[graphql(desc = "`pageInfo.endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<fleet::JobPage> {
         let ups: Vec<Arc<Upstream>> = state(ctx).upstreams().to_vec();
         fleet::search_jobs(ctx, ups, filter.unwrap_or_default(), first, after).await
     }
 
     /// Items in the build queue of one connection, or of every connection when omitted.
-    async fn queue(&self, ctx: &Context<'_>, connection: Option<String>) -> async_graphql::Result<Vec<QueueItemObj>> {
+    async fn queue(&self, ctx: &Context<'_>, #[graphql(desc = "Only this connection.")] connection: Option<String>) -> async_graphql::Result<Vec<QueueItemObj>> {
         let ups = match connection {
             Some(name) => vec![upstream(ctx, &name)?],
             None => state(ctx).upstreams().to_vec(),
@@ -143,7 +147,7 @@ impl QueryRoot {
     }
 
     /// Agents (nodes) of one connection, or of every connection when omitted.
-    async fn agents(&self, ctx: &Context<'_>, connection: Option<String>) -> async_graphql::Result<Vec<AgentObj>> {
+    async fn agents(&self, ctx: &Context<'_>, #[graphql(desc = "Only this connection.")] connection: Option<String>) -> async_graphql::Result<Vec<AgentObj>> {
         let ups = match connection {
             Some(name) => vec![upstream(ctx, &name)?],
             None => state(ctx).upstreams().to_vec(),
@@ -158,7 +162,7 @@ impl QueryRoot {
     }
 
     /// Any object by its global ID.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<ids::Node>> {
+    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global ID from any `id` field.")] id: ID) -> async_graphql::Result<Option<ids::Node>> {
         ids::resolve(ctx, &id).await
     }
 }
