@@ -108,17 +108,61 @@ pub fn job_color(job: &Job) -> String {
     let last = job.builds.last();
     let building = last.is_some_and(|b| b.building());
     if job.disabled {
-        return if building { "disabled_anime" } else { "disabled" }.into();
+        return if building {
+            "disabled_anime"
+        } else {
+            "disabled"
+        }
+        .into();
     }
     let Some(last) = last else {
         return "notbuilt".into();
     };
     if building {
         let prev = job.builds.iter().rev().find(|b| !b.building());
-        let base = prev.and_then(|b| b.result).map_or("notbuilt", BuildResult::color);
+        let base = prev
+            .and_then(|b| b.result)
+            .map_or("notbuilt", BuildResult::color);
         return format!("{base}_anime");
     }
     last.result.map_or("notbuilt", BuildResult::color).into()
+}
+
+/// `Job.getEstimatedDuration`: the mean duration of up to three recent builds, preferring
+/// the last successful one and other successful or unstable ones over failed ones among the
+/// last six; -1 when there is none.
+pub fn estimated_duration(job: &Job) -> i64 {
+    let last_successful = job
+        .builds
+        .iter()
+        .rev()
+        .find(|b| matches!(b.result, Some(BuildResult::Success | BuildResult::Unstable)));
+    let mut candidates: Vec<&Build> = last_successful.into_iter().collect();
+    let mut fallback = Vec::new();
+    for b in job.builds.iter().rev().take(6) {
+        if candidates.len() >= 3 {
+            break;
+        }
+        if last_successful.is_some_and(|l| l.number == b.number) {
+            continue;
+        }
+        match b.result {
+            Some(BuildResult::Success | BuildResult::Unstable) => candidates.push(b),
+            Some(BuildResult::Failure) => fallback.push(b),
+            _ => {}
+        }
+    }
+    candidates.extend(
+        fallback
+            .into_iter()
+            .take(3usize.saturating_sub(candidates.len())),
+    );
+    let total: i64 = candidates.iter().map(|b| b.duration).sum();
+    if candidates.is_empty() || total == 0 {
+        return -1;
+    }
+    // Math.round of the mean.
+    (total as f64 / candidates.len() as f64).round() as i64
 }
 
 /// `Job.getBuildHealthReports`: build stability over the last five conclusive builds.
@@ -142,10 +186,12 @@ pub fn health(job: &Job) -> Option<(u32, String)> {
             _ => {}
         }
     }
-    if total == 0 {
+    if job.builds.is_empty() {
         return None;
     }
-    let score = (100 * (total - failed)) / total;
+    // Recorded: a job whose builds are all inconclusive (aborted, running) still reports
+    // full stability.
+    let score = ((100 * (total - failed)).checked_div(total)).unwrap_or(100);
     let text = if failed == 0 {
         "Build stability: No recent builds failed.".to_string()
     } else if failed == total {
@@ -187,62 +233,78 @@ fn health_list<'a>(report: Option<(u32, String)>) -> Value<'a> {
     )
 }
 
+/// A view over an owner's items (`AllView` and the like), at the owner's URL.
+fn view<'a>(
+    ctx: Ctx<'a>,
+    class: &'static str,
+    name: &'static str,
+    url: String,
+    parent: String,
+    items: &'a [Item],
+) -> Value<'a> {
+    Value::Bean(Bean {
+        class: Cow::Borrowed(class),
+        show_class: true,
+        sections: vec![vec![
+            p("description", || Value::Null),
+            p("jobs", move || children(ctx, &parent, items)),
+            p("name", move || s(name)).vis(2),
+            p("property", || Value::List(vec![])).inline(),
+            p("url", move || s(url)).vis(2),
+        ]],
+    })
+}
+
 /// The root object (`hudson.model.Hudson`).
 pub fn root(ctx: Ctx<'_>) -> Bean<'_> {
     let w = ctx.world;
     let root = ctx.root;
-    let view = move || {
-        Value::Bean(Bean {
-            class: Cow::Borrowed("hudson.model.AllView"),
-            show_class: true,
-            sections: vec![vec![
-                p("name", || s("all")).vis(2),
-                p("url", move || s(root)).vis(2),
-            ]],
-        })
+    let all = move || {
+        view(
+            ctx,
+            "hudson.model.AllView",
+            "all",
+            root.to_string(),
+            String::new(),
+            &w.items,
+        )
     };
     Bean {
         class: Cow::Borrowed(class::HUDSON),
         show_class: true,
         sections: vec![
             vec![
-                p("assignedLabels", || {
-                    Value::List(vec![Value::Bean(Bean {
-                        class: Cow::Borrowed("hudson.model.labels.LabelAtom"),
-                        show_class: false,
-                        sections: vec![vec![p("name", || s("built-in")).vis(2)]],
-                    })])
+                p("assignedLabels", move || {
+                    Value::List(vec![builtin_label(ctx)])
                 }),
                 p("mode", || s("NORMAL")),
-                p("nodeDescription", || s("the Jenkins controller's built-in node")),
-                p("nodeName", || s("")),
-                p("numExecutors", move || Value::Int(w.controller.num_executors.into())),
+                p("nodeDescription", || {
+                    s("the Jenkins controller's built-in node")
+                }),
+                p("nodeName", || s("")).vis(999),
+                p("numExecutors", move || {
+                    Value::Int(w.controller.num_executors.into())
+                }),
             ],
             vec![
                 p("description", move || opt_s(&w.controller.description)),
                 p("jobs", move || children(ctx, "", &w.items)),
                 p("overallLoad", || {
-                    Value::Bean(Bean {
-                        class: Cow::Borrowed("hudson.model.OverallLoadStatistics"),
-                        show_class: false,
-                        sections: vec![],
-                    })
+                    load_statistics("hudson.model.OverallLoadStatistics", false, true)
                 }),
-                p("primaryView", view),
+                p("primaryView", all),
                 p("quietDownReason", || Value::Null),
-                p("quietingDown", move || Value::Bool(w.controller.quieting_down)),
+                p("quietingDown", move || {
+                    Value::Bool(w.controller.quieting_down)
+                }),
                 p("slaveAgentPort", || Value::Int(-1)),
                 p("unlabeledLoad", || {
-                    Value::Bean(Bean {
-                        class: Cow::Borrowed("jenkins.model.UnlabeledLoadStatistics"),
-                        show_class: true,
-                        sections: vec![],
-                    })
+                    load_statistics("jenkins.model.UnlabeledLoadStatistics", true, false)
                 }),
                 p("url", move || s(root)),
                 p("useCrumbs", || Value::Bool(true)),
                 p("useSecurity", || Value::Bool(true)),
-                p("views", move || Value::List(vec![view()])),
+                p("views", move || Value::List(vec![all()])),
             ],
         ],
     }
@@ -315,7 +377,9 @@ fn abstract_item<'a>(
     vec![
         p("actions", move || Value::List(actions)),
         p("description", move || opt_s(description)),
-        p("displayName", move || s(display_name.as_deref().unwrap_or(name))),
+        p("displayName", move || {
+            s(display_name.as_deref().unwrap_or(name))
+        }),
         p("displayNameOrNull", move || opt_s(display_name)),
         p("fullDisplayName", move || s(full_display_name(ctx, &full2))),
         p("fullName", move || s(full)),
@@ -335,7 +399,11 @@ fn folder<'a>(
         match kind {
             FolderKind::Folder => (
                 class::FOLDER,
-                &[None, None, Some("com.cloudbees.plugins.credentials.ViewCredentialsAction")],
+                &[
+                    None,
+                    None,
+                    Some("com.cloudbees.plugins.credentials.ViewCredentialsAction"),
+                ],
                 "hudson.model.AllView",
                 "All",
             ),
@@ -366,18 +434,18 @@ fn folder<'a>(
             ),
         };
     let url = format!("{}{}", ctx.root, item_path(&full_name));
-    let view = move || {
-        let url = url.clone();
-        Value::Bean(Bean {
-            class: Cow::Borrowed(view_class),
-            show_class: true,
-            sections: vec![vec![
-                p("name", move || s(view_name)).vis(2),
-                p("url", move || s(url)).vis(2),
-            ]],
-        })
+    let parent = full_name.clone();
+    let primary = move || {
+        view(
+            ctx,
+            view_class,
+            view_name,
+            url.clone(),
+            parent.clone(),
+            &f.items,
+        )
     };
-    let view2 = view.clone();
+    let primary2 = primary.clone();
     let full = full_name.clone();
     let mut sections = vec![
         abstract_item(
@@ -391,8 +459,8 @@ fn folder<'a>(
         vec![
             p("healthReport", || Value::List(vec![])),
             p("jobs", move || children(ctx, &full, &f.items)),
-            p("primaryView", view),
-            p("views", move || Value::List(vec![view2()])),
+            p("primaryView", primary),
+            p("views", move || Value::List(vec![primary2()])),
         ],
     ];
     match kind {
@@ -421,7 +489,13 @@ fn build_class(kind: JobKind) -> &'static str {
 }
 
 /// A nested reference to a build (`lastBuild`, `builds[]`): full bean, pruned by the caller's selection.
-fn build_ref<'a>(ctx: Ctx<'a>, kind: JobKind, job: &'a Job, b: Option<&'a Build>, full: &str) -> Value<'a> {
+fn build_ref<'a>(
+    ctx: Ctx<'a>,
+    kind: JobKind,
+    job: &'a Job,
+    b: Option<&'a Build>,
+    full: &str,
+) -> Value<'a> {
     match b {
         Some(b) => Value::Bean(build(ctx, kind, job, b, full.to_string(), true)),
         None => Value::Null,
@@ -433,11 +507,26 @@ fn param_defs<'a>(defs: &'a [ParamDef]) -> Value<'a> {
         defs.iter()
             .map(|d| {
                 let (class, value_class) = match d.kind {
-                    ParamKind::String => ("hudson.model.StringParameterDefinition", "hudson.model.StringParameterValue"),
-                    ParamKind::Boolean => ("hudson.model.BooleanParameterDefinition", "hudson.model.BooleanParameterValue"),
-                    ParamKind::Choice => ("hudson.model.ChoiceParameterDefinition", "hudson.model.StringParameterValue"),
-                    ParamKind::Password => ("hudson.model.PasswordParameterDefinition", "hudson.model.PasswordParameterValue"),
-                    ParamKind::Text => ("hudson.model.TextParameterDefinition", "hudson.model.TextParameterValue"),
+                    ParamKind::String => (
+                        "hudson.model.StringParameterDefinition",
+                        "hudson.model.StringParameterValue",
+                    ),
+                    ParamKind::Boolean => (
+                        "hudson.model.BooleanParameterDefinition",
+                        "hudson.model.BooleanParameterValue",
+                    ),
+                    ParamKind::Choice => (
+                        "hudson.model.ChoiceParameterDefinition",
+                        "hudson.model.StringParameterValue",
+                    ),
+                    ParamKind::Password => (
+                        "hudson.model.PasswordParameterDefinition",
+                        "hudson.model.PasswordParameterValue",
+                    ),
+                    ParamKind::Text => (
+                        "hudson.model.TextParameterDefinition",
+                        "hudson.model.TextParameterValue",
+                    ),
                 };
                 let type_name = class.rsplit('.').next().unwrap_or(class);
                 let mut sections = vec![vec![
@@ -451,9 +540,11 @@ fn param_defs<'a>(defs: &'a [ParamDef]) -> Value<'a> {
                             (_, Some(v)) => s(v),
                             (_, None) => s(""),
                         };
-                        let mut props = vec![];
+                        // ParameterValue: name at visibility 3, the value at 4 (so `actions`
+                        // at depth 0 shows only the value, `property` both).
+                        let mut props = vec![p("name", move || s(d.name.as_str())).vis(3)];
                         if d.kind != ParamKind::Password {
-                            props.push(p("value", move || value).vis(3));
+                            props.push(p("value", move || value).vis(4));
                         }
                         Value::Bean(Bean {
                             class: Cow::Borrowed(value_class),
@@ -486,11 +577,20 @@ fn params_property<'a>(job: &'a Job) -> Value<'a> {
     Value::Bean(Bean {
         class: Cow::Borrowed("hudson.model.ParametersDefinitionProperty"),
         show_class: true,
-        sections: vec![vec![p("parameterDefinitions", move || param_defs(&job.parameters)).vis(2)]],
+        sections: vec![vec![p("parameterDefinitions", move || {
+            param_defs(&job.parameters)
+        })
+        .vis(2)]],
     })
 }
 
-fn job<'a>(ctx: Ctx<'a>, kind: JobKind, j: &'a Job, full_name: String, show_class: bool) -> Bean<'a> {
+fn job<'a>(
+    ctx: Ctx<'a>,
+    kind: JobKind,
+    j: &'a Job,
+    full_name: String,
+    show_class: bool,
+) -> Bean<'a> {
     let w = ctx.world;
     let class = match kind {
         JobKind::Freestyle => class::FREESTYLE,
@@ -502,6 +602,17 @@ fn job<'a>(ctx: Ctx<'a>, kind: JobKind, j: &'a Job, full_name: String, show_clas
         actions.push(params_property(j));
     }
     let tail: &[Option<&'static str>] = match kind {
+        // Declarative pipelines carry two more (the declarative model's job actions).
+        JobKind::Pipeline if j.scripted => &[
+            None,
+            None,
+            None,
+            None,
+            Some("org.jenkinsci.plugins.displayurlapi.actions.JobDisplayAction"),
+            None,
+            None,
+            Some("com.cloudbees.plugins.credentials.ViewCredentialsAction"),
+        ],
         JobKind::Pipeline => &[
             None,
             None,
@@ -592,13 +703,30 @@ fn job<'a>(ctx: Ctx<'a>, kind: JobKind, j: &'a Job, full_name: String, show_clas
             if !j.parameters.is_empty() {
                 props.push(params_property(j));
             }
+            // A pipeline's concurrency is a job property (freestyle keeps it as a field).
+            if kind == JobKind::Pipeline && !j.concurrent {
+                props.push(Value::Bean(Bean {
+                    class: Cow::Borrowed(
+                        "org.jenkinsci.plugins.workflow.job.properties.DisableConcurrentBuildsJobProperty",
+                    ),
+                    show_class: true,
+                    sections: vec![],
+                }));
+            }
             Value::List(props)
         })
         .inline(),
         p("queueItem", queue_item.clone()),
     ];
     let mut sections = vec![
-        abstract_item(ctx, &j.name, &j.display_name, &j.description, &full_name, actions),
+        abstract_item(
+            ctx,
+            &j.name,
+            &j.display_name,
+            &j.description,
+            &full_name,
+            actions,
+        ),
         job_props,
     ];
     match kind {
@@ -615,8 +743,16 @@ fn job<'a>(ctx: Ctx<'a>, kind: JobKind, j: &'a Job, full_name: String, show_clas
             p("downstreamProjects", || Value::List(vec![])),
             p("labelExpression", move || opt_s(&j.label)),
             p("scm", move || {
-                let class = if j.git.is_some() { "hudson.plugins.git.GitSCM" } else { "hudson.scm.NullSCM" };
-                Value::Bean(Bean { class: Cow::Borrowed(class), show_class: true, sections: vec![] })
+                let class = if j.git.is_some() {
+                    "hudson.plugins.git.GitSCM"
+                } else {
+                    "hudson.scm.NullSCM"
+                };
+                Value::Bean(Bean {
+                    class: Cow::Borrowed(class),
+                    show_class: true,
+                    sections: vec![],
+                })
             }),
             p("upstreamProjects", || Value::List(vec![])),
         ]),
@@ -657,7 +793,9 @@ fn cause<'a>(ctx: Ctx<'a>, c: &'a Cause) -> Value<'a> {
             (
                 "hudson.model.Cause$UserIdCause",
                 vec![
-                    p("shortDescription", move || s(format!("Started by user {name}"))),
+                    p("shortDescription", move || {
+                        s(format!("Started by user {name}"))
+                    }),
                     p("userId", move || s(user.as_str())),
                     p("userName", move || s(n2)),
                 ],
@@ -667,7 +805,9 @@ fn cause<'a>(ctx: Ctx<'a>, c: &'a Cause) -> Value<'a> {
             "hudson.model.Cause$UpstreamCause",
             vec![
                 p("shortDescription", move || {
-                    s(format!("Started by upstream project \"{project}\" build number {build}"))
+                    s(format!(
+                        "Started by upstream project \"{project}\" build number {build}"
+                    ))
                 }),
                 p("upstreamBuild", move || Value::Int(*build as i64)),
                 p("upstreamProject", move || s(project.as_str())),
@@ -700,10 +840,11 @@ fn cause<'a>(ctx: Ctx<'a>, c: &'a Cause) -> Value<'a> {
             vec![p("shortDescription", || s("Branch indexing"))],
         ),
     };
-    // shortDescription lives in Cause; subclass fields follow it.
+    // shortDescription lives in Cause; subclass fields follow it. Cause exports everything
+    // at visibility 3, so a build's causes show in full at depth 0 (actions → causes → fields).
     let mut props = props.into_iter();
-    let first = props.next().map(|x| x.vis(2));
-    let rest: Vec<Prop<'a>> = props.map(|x| x.vis(2)).collect();
+    let first = props.next().map(|x| x.vis(3));
+    let rest: Vec<Prop<'a>> = props.map(|x| x.vis(3)).collect();
     Value::Bean(Bean {
         class: Cow::Borrowed(class),
         show_class: true,
@@ -724,10 +865,15 @@ fn cause_action<'a>(ctx: Ctx<'a>, causes: &'a [Cause]) -> Value<'a> {
 
 fn param_value<'a>(v: &'a ParamValue) -> Value<'a> {
     let (class, value) = match v.kind {
-        ParamKind::Boolean => ("hudson.model.BooleanParameterValue", Value::Bool(v.value == "true")),
+        ParamKind::Boolean => (
+            "hudson.model.BooleanParameterValue",
+            Value::Bool(v.value == "true"),
+        ),
         ParamKind::Password => ("hudson.model.PasswordParameterValue", Value::Null),
         ParamKind::Text => ("hudson.model.TextParameterValue", s(v.value.as_str())),
-        ParamKind::String | ParamKind::Choice => ("hudson.model.StringParameterValue", s(v.value.as_str())),
+        ParamKind::String | ParamKind::Choice => {
+            ("hudson.model.StringParameterValue", s(v.value.as_str()))
+        }
     };
     let mut props = vec![p("name", move || s(v.name.as_str())).vis(3)];
     if v.kind != ParamKind::Password {
@@ -743,7 +889,10 @@ fn param_value<'a>(v: &'a ParamValue) -> Value<'a> {
 fn git_build_data<'a>(ctx: Ctx<'a>, job: &'a Job, b: &'a Build) -> Option<Value<'a>> {
     let git = job.git.as_ref()?;
     let sha = b.revision.as_deref()?;
-    let branch = format!("refs/remotes/origin/{}", git.branch.as_deref().unwrap_or("main"));
+    let branch = format!(
+        "refs/remotes/origin/{}",
+        git.branch.as_deref().unwrap_or("main")
+    );
     let _ = ctx;
     let revision = move |sha: &'a str, branch: String| {
         Value::Bean(Bean {
@@ -905,7 +1054,14 @@ pub fn civil(ms: i64) -> (i64, u32, u32, u32, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, (rem / 3600) as u32, ((rem % 3600) / 60) as u32, (rem % 60) as u32)
+    (
+        y,
+        m,
+        d,
+        (rem / 3600) as u32,
+        ((rem % 3600) / 60) as u32,
+        (rem % 60) as u32,
+    )
 }
 
 /// A build (run) of a job.
@@ -918,7 +1074,10 @@ pub fn build<'a>(
     show_class: bool,
 ) -> Bean<'a> {
     let url = format!("{}{}{}/", ctx.root, item_path(&job_full_name), b.number);
-    let display = b.display_name.clone().unwrap_or_else(|| format!("#{}", b.number));
+    let display = b
+        .display_name
+        .clone()
+        .unwrap_or_else(|| format!("#{}", b.number));
     let full_display = format!("{} {}", full_display_name(ctx, &job_full_name), display);
     let mut actions: Vec<Value<'a>> = Vec::new();
     if !b.parameters.is_empty() {
@@ -932,20 +1091,38 @@ pub fn build<'a>(
         }));
     }
     actions.push(cause_action(ctx, &b.causes));
+    // The order is the one the recordings show: actions attached while the build ran, in
+    // that order, then the transient ones.
     match kind {
         JobKind::Pipeline => {
-            actions.extend(opaque_list(&[Some("org.jenkinsci.plugins.workflow.libs.LibrariesAction")]));
-            if let Some(bd) = git_build_data(ctx, job, b) {
-                actions.push(bd);
+            let branch = job.branch.is_some();
+            if branch {
+                actions.extend(opaque_list(&[Some("jenkins.scm.api.SCMRevisionAction")]));
             }
             actions.extend(opaque_list(&[
+                Some("org.jenkinsci.plugins.workflow.libs.LibrariesAction"),
                 None,
+            ]));
+            if let Some(bd) = git_build_data(ctx, job, b) {
+                actions.push(bd);
+                actions.push(Value::Opaque);
+            }
+            if branch {
+                actions.extend(opaque_list(&[Some(
+                    "org.jenkinsci.plugins.workflow.cps.EnvActionImpl",
+                )]));
+            }
+            actions.extend(opaque_list(&[
                 None,
                 None,
                 Some("org.jenkinsci.plugins.displayurlapi.actions.RunDisplayAction"),
                 Some("org.jenkinsci.plugins.pipeline.modeldefinition.actions.RestartDeclarativePipelineAction"),
                 None,
             ]));
+            if b.building() {
+                // A running execution carries two more (its pause and queue bookkeeping).
+                actions.extend(opaque_list(&[None, None]));
+            }
             if let Some(t) = test_action(b) {
                 actions.push(t);
             }
@@ -959,6 +1136,9 @@ pub fn build<'a>(
             if let Some(bd) = git_build_data(ctx, job, b) {
                 actions.push(bd);
                 actions.push(Value::Opaque);
+            }
+            if b.result == Some(BuildResult::Aborted) {
+                actions.extend(opaque_list(&[Some("jenkins.model.InterruptedBuildAction")]));
             }
             if let Some(t) = test_action(b) {
                 actions.push(t);
@@ -982,7 +1162,14 @@ pub fn build<'a>(
                         class: Cow::Borrowed("hudson.model.Run$Artifact"),
                         show_class: false,
                         sections: vec![vec![
-                            p("displayPath", move || if many { Value::Null } else { s(file.clone()) }).vis(3),
+                            p("displayPath", move || {
+                                if many {
+                                    Value::Null
+                                } else {
+                                    s(file.clone())
+                                }
+                            })
+                            .vis(3),
                             p("fileName", {
                                 let file = a.path.rsplit('/').next().unwrap_or(&a.path);
                                 move || s(file)
@@ -1002,8 +1189,17 @@ pub fn build<'a>(
         p("building", move || Value::Bool(building)),
         p("description", move || opt_s(&b.description)),
         p("displayName", move || s(display)),
-        p("duration", move || Value::Int(if building { 0 } else { b.duration })),
-        p("estimatedDuration", move || Value::Int(b.estimated_duration)),
+        p("duration", move || {
+            Value::Int(if building { 0 } else { b.duration })
+        }),
+        p("estimatedDuration", move || {
+            // An explicit estimate in the world wins; otherwise Jenkins' own, from the job.
+            Value::Int(if b.estimated_duration >= 0 {
+                b.estimated_duration
+            } else {
+                estimated_duration(job)
+            })
+        }),
         p("executor", move || {
             if !building {
                 Value::Null
@@ -1026,7 +1222,9 @@ pub fn build<'a>(
         p("keepLog", move || Value::Bool(b.keep_log)),
         p("number", move || Value::Int(b.number as i64)).vis(2),
         p("queueId", move || Value::Int(b.queue_id as i64)),
-        p("result", move || b.result.map_or(Value::Null, |r| s(r.as_str()))),
+        p("result", move || {
+            b.result.map_or(Value::Null, |r| s(r.as_str()))
+        }),
         p("timestamp", move || Value::Int(b.timestamp)),
         p("url", move || s(url2)).vis(2),
     ];
@@ -1120,8 +1318,8 @@ fn task<'a>(ctx: Ctx<'a>, full_name: &str) -> Value<'a> {
     }
 }
 
-fn queue_common<'a>(
-    ctx: Ctx<'a>,
+/// What every queue item exports (`Queue.Item`), whatever its state.
+struct QueueFacts<'a> {
     id: u64,
     job: &'a str,
     causes: &'a [Cause],
@@ -1131,9 +1329,24 @@ fn queue_common<'a>(
     stuck: bool,
     since: i64,
     why: Option<String>,
-) -> Vec<Prop<'a>> {
+}
+
+fn queue_common<'a>(ctx: Ctx<'a>, q: QueueFacts<'a>) -> Vec<Prop<'a>> {
+    let QueueFacts {
+        id,
+        job,
+        causes,
+        params,
+        blocked,
+        buildable,
+        stuck,
+        since,
+        why,
+    } = q;
     vec![
-        p("actions", move || Value::List(vec![cause_action(ctx, causes)])),
+        p("actions", move || {
+            Value::List(vec![cause_action(ctx, causes)])
+        }),
         p("blocked", move || Value::Bool(blocked)).vis(999),
         p("buildable", move || Value::Bool(buildable)).vis(999),
         p("id", move || Value::Int(id as i64)).vis(999),
@@ -1152,27 +1365,37 @@ pub fn queue_item<'a>(ctx: Ctx<'a>, q: &'a QueueItem) -> Bean<'a> {
     let buildable = q.state == QueueState::Buildable;
     let mut sections = vec![queue_common(
         ctx,
-        q.id,
-        &q.job,
-        &q.causes,
-        &q.parameters,
-        blocked,
-        buildable,
-        q.stuck,
-        q.in_queue_since,
-        q.why.clone(),
+        QueueFacts {
+            id: q.id,
+            job: &q.job,
+            causes: &q.causes,
+            params: &q.parameters,
+            blocked,
+            buildable,
+            stuck: q.stuck,
+            since: q.in_queue_since,
+            why: q.why.clone(),
+        },
     )];
     let start = q.in_queue_since + 1;
     match q.state {
         QueueState::Waiting => {
-            sections.push(vec![p("timestamp", move || Value::Int(start + 5000)).vis(999)]);
+            sections.push(vec![
+                p("timestamp", move || Value::Int(start + 5000)).vis(999)
+            ]);
         }
         QueueState::Blocked => {
-            sections.push(vec![p("buildableStartMilliseconds", move || Value::Int(start)).vis(999)]);
+            sections.push(vec![p("buildableStartMilliseconds", move || {
+                Value::Int(start)
+            })
+            .vis(999)]);
         }
         QueueState::Buildable => {
             let start = q.in_queue_since;
-            sections.push(vec![p("buildableStartMilliseconds", move || Value::Int(start)).vis(999)]);
+            sections.push(vec![p("buildableStartMilliseconds", move || {
+                Value::Int(start)
+            })
+            .vis(999)]);
             sections.push(vec![p("pending", || Value::Bool(false)).vis(999)]);
         }
     }
@@ -1193,7 +1416,20 @@ pub fn left_item<'a>(ctx: Ctx<'a>, l: &'a LeftItem) -> Bean<'a> {
         class: Cow::Borrowed("hudson.model.Queue$LeftItem"),
         show_class: true,
         sections: vec![
-            queue_common(ctx, l.id, job, &l.causes, &[], false, false, false, l.in_queue_since, None),
+            queue_common(
+                ctx,
+                QueueFacts {
+                    id: l.id,
+                    job,
+                    causes: &l.causes,
+                    params: &[],
+                    blocked: false,
+                    buildable: false,
+                    stuck: false,
+                    since: l.in_queue_since,
+                    why: None,
+                },
+            ),
             vec![
                 p("cancelled", move || Value::Bool(l.cancelled)).vis(999),
                 p("executable", move || match (number, kind) {
@@ -1225,96 +1461,319 @@ pub fn queue(ctx: Ctx<'_>) -> Bean<'_> {
         sections: vec![vec![
             p("discoverableItems", || Value::List(vec![])).inline(),
             p("items", move || {
-                Value::List(w.queue.iter().map(|q| Value::Bean(queue_item(ctx, q))).collect())
+                Value::List(
+                    w.queue
+                        .iter()
+                        .map(|q| Value::Bean(queue_item(ctx, q)))
+                        .collect(),
+                )
             })
             .inline(),
         ]],
     }
 }
 
-fn executors<'a>(total: u32, busy: u32) -> Value<'a> {
+/// What occupies a busy executor.
+enum Occupant {
+    /// A pipeline's `node {}` block (`ExecutorStepExecution.PlaceholderTask`).
+    Placeholder,
+    /// A build that needs a whole executor (freestyle, matrix).
+    Build {
+        /// Build class.
+        class: &'static str,
+        /// Build number.
+        number: u64,
+        /// Absolute build URL.
+        url: String,
+    },
+}
+
+/// Executors of one node. Jenkins replaces an executor when its build ends and appends the
+/// new one, so busy executors (which took the lowest numbers) sort after the idle ones: the
+/// recorded built-in node lists executors 1, 2, then the busy 0.
+fn executors<'a>(total: u32, occupants: Vec<Occupant>) -> Value<'a> {
+    let busy = (occupants.len() as u32).min(total);
+    let idle = (busy..total).map(|n| (n, None));
+    let taken = occupants
+        .into_iter()
+        .take(total as usize)
+        .zip(0..)
+        .map(|(o, n)| (n, Some(o)));
     Value::List(
-        (0..total)
-            .map(|n| {
-                let busy = n < busy;
-                Value::Bean(Bean {
-                    class: Cow::Borrowed("hudson.model.Executor"),
-                    show_class: false,
-                    sections: vec![vec![
-                        p("currentExecutable", move || {
-                            if busy {
-                                Value::Bean(Bean {
-                                    class: Cow::Borrowed("hudson.model.FreeStyleBuild"),
-                                    show_class: true,
-                                    sections: vec![],
-                                })
-                            } else {
-                                Value::Null
-                            }
-                        }),
-                        p("idle", move || Value::Bool(!busy)),
-                        p("likelyStuck", || Value::Bool(false)),
-                        p("number", move || Value::Int(n.into())),
-                        p("progress", || Value::Int(-1)),
-                    ]],
-                })
-            })
+        idle.chain(taken)
+            .map(|(n, o)| executor(n as i64, o))
             .collect(),
     )
 }
 
-fn computer<'a>(
-    class: &'static str,
+fn executor<'a>(number: i64, occupant: Option<Occupant>) -> Value<'a> {
+    let idle = occupant.is_none();
+    Value::Bean(Bean {
+        class: Cow::Borrowed("hudson.model.Executor"),
+        show_class: false,
+        sections: vec![vec![
+            p("currentExecutable", move || {
+                match occupant {
+                None => Value::Null,
+                Some(Occupant::Placeholder) => Value::Bean(Bean {
+                    class: Cow::Borrowed(
+                        "org.jenkinsci.plugins.workflow.support.steps.ExecutorStepExecution$PlaceholderTask$PlaceholderExecutable",
+                    ),
+                    show_class: true,
+                    sections: vec![],
+                }),
+                Some(Occupant::Build { class, number, url }) => Value::Bean(Bean {
+                    class: Cow::Borrowed(class),
+                    show_class: true,
+                    sections: vec![vec![
+                        p("number", move || Value::Int(number as i64)).vis(2),
+                        p("url", move || s(url)).vis(2),
+                    ]],
+                }),
+            }
+            }),
+            p("idle", move || Value::Bool(idle)),
+            p("likelyStuck", || Value::Bool(false)),
+            p("number", move || Value::Int(number)),
+            p("progress", || Value::Int(-1)),
+        ]],
+    })
+}
+
+const LOAD_SERIES: [&str; 8] = [
+    "availableExecutors",
+    "busyExecutors",
+    "connectingExecutors",
+    "definedExecutors",
+    "idleExecutors",
+    "onlineExecutors",
+    "queueLength",
+    "totalExecutors",
+];
+
+/// `LoadStatistics`: its time series show as `{}` (their own fields are one level deeper).
+fn load_statistics<'a>(class: &'static str, show_class: bool, overall: bool) -> Value<'a> {
+    let series = || {
+        Value::Bean(Bean {
+            class: Cow::Borrowed("hudson.model.MultiStageTimeSeries"),
+            show_class: false,
+            sections: vec![],
+        })
+    };
+    let mut sections = vec![LOAD_SERIES.iter().map(|n| p(n, series)).collect::<Vec<_>>()];
+    if overall {
+        sections.push(vec![p("totalQueueLength", series)]);
+    }
+    Value::Bean(Bean {
+        class: Cow::Borrowed(class),
+        show_class,
+        sections,
+    })
+}
+
+/// A label (`LabelAtom`) with the executors of the nodes carrying it.
+fn label_atom<'a>(
+    ctx: Ctx<'a>,
     name: String,
-    display: String,
-    labels: Vec<String>,
-    total: u32,
     busy: u32,
+    total: u32,
+    node: Option<String>,
+) -> Value<'a> {
+    let tied = name.clone();
+    Value::Bean(Bean {
+        class: Cow::Borrowed("hudson.model.labels.LabelAtom"),
+        show_class: false,
+        sections: vec![
+            vec![
+                p("actions", || Value::List(vec![])),
+                p("busyExecutors", move || Value::Int(busy.into())),
+                p("clouds", || Value::List(vec![])),
+                p("description", || Value::Null),
+                p("idleExecutors", move || {
+                    Value::Int(total.saturating_sub(busy).into())
+                }),
+                p("loadStatistics", || {
+                    load_statistics("hudson.model.Label$1", true, false)
+                }),
+                p("name", move || s(name)).vis(2),
+                p("nodes", move || {
+                    let (class, node_name) = match node {
+                        None => (class::HUDSON, String::new()),
+                        Some(n) => ("hudson.slaves.DumbSlave", n),
+                    };
+                    Value::List(vec![Value::Bean(Bean {
+                        class: Cow::Borrowed(class),
+                        show_class: true,
+                        sections: vec![vec![p("nodeName", move || s(node_name)).vis(999)]],
+                    })])
+                }),
+                p("offline", || Value::Bool(false)),
+                p("tiedJobs", move || {
+                    Value::List(
+                        ctx.world
+                            .jobs()
+                            .into_iter()
+                            .filter(|(_, _, j)| j.label.as_deref() == Some(tied.as_str()))
+                            .filter_map(|(full, _, _)| {
+                                let i = ctx.world.item(&full)?;
+                                Some(Value::Bean(item(ctx, i, full, true)))
+                            })
+                            .collect(),
+                    )
+                }),
+                p("totalExecutors", move || Value::Int(total.into())),
+            ],
+            vec![p("propertiesList", || Value::List(vec![]))],
+        ],
+    })
+}
+
+/// The node monitors' last readings, as the recorded built-in node reported them.
+fn monitor_data<'a>(now: i64, online: bool) -> Value<'a> {
+    let bean = |class: &'static str, sections: Vec<Vec<Prop<'a>>>| {
+        Value::Bean(Bean {
+            class: Cow::Borrowed(class),
+            show_class: true,
+            sections,
+        })
+    };
+    let disk = |path: &'static str, stamp: i64| {
+        bean(
+            "hudson.node_monitors.DiskSpaceMonitorDescriptor$DiskSpace",
+            vec![
+                vec![p("timestamp", move || Value::Int(stamp))],
+                vec![
+                    p("path", move || s(path)),
+                    p("size", || Value::Int(83_347_599_360)),
+                    p("threshold", || Value::Int(1_073_741_824)),
+                    p("totalSize", || Value::Int(270_553_174_016)),
+                    p("warningThreshold", || Value::Int(2_147_483_648)),
+                ],
+            ],
+        )
+    };
+    let entries: Vec<(&str, Value<'a>)> = if online {
+        vec![
+            (
+                "hudson.node_monitors.SwapSpaceMonitor",
+                bean(
+                    "hudson.node_monitors.SwapSpaceMonitor$MemoryUsage2",
+                    vec![vec![
+                        p("availablePhysicalMemory", || Value::Int(24_154_845_184)),
+                        p("availableSwapSpace", || Value::Int(0)),
+                        p("totalPhysicalMemory", || Value::Int(25_276_502_016)),
+                        p("totalSwapSpace", || Value::Int(0)),
+                    ]],
+                ),
+            ),
+            (
+                "hudson.node_monitors.TemporarySpaceMonitor",
+                disk("/opt/jenkins/tomcat-base/temp", now - 3),
+            ),
+            (
+                "hudson.node_monitors.DiskSpaceMonitor",
+                disk("/var/jenkins_home/main", now - 5),
+            ),
+            (
+                "hudson.node_monitors.ArchitectureMonitor",
+                s("Linux (amd64)"),
+            ),
+            (
+                "hudson.node_monitors.ResponseTimeMonitor",
+                bean(
+                    "hudson.node_monitors.ResponseTimeMonitor$Data",
+                    vec![
+                        vec![p("timestamp", move || Value::Int(now))],
+                        vec![p("average", || Value::Int(0))],
+                    ],
+                ),
+            ),
+            (
+                "hudson.node_monitors.ClockMonitor",
+                bean(
+                    "hudson.util.ClockDifference",
+                    vec![vec![p("diff", || Value::Int(0))]],
+                ),
+            ),
+        ]
+    } else {
+        [
+            "hudson.node_monitors.SwapSpaceMonitor",
+            "hudson.node_monitors.TemporarySpaceMonitor",
+            "hudson.node_monitors.DiskSpaceMonitor",
+            "hudson.node_monitors.ArchitectureMonitor",
+            "hudson.node_monitors.ResponseTimeMonitor",
+            "hudson.node_monitors.ClockMonitor",
+        ]
+        .into_iter()
+        .map(|k| (k, Value::Null))
+        .collect()
+    };
+    Value::Map(
+        entries
+            .into_iter()
+            .map(|(k, v)| (Cow::Borrowed(k), v))
+            .collect(),
+    )
+}
+
+/// One computer (the built-in node or an agent), fully described by its caller.
+struct ComputerSpec<'a> {
+    class: &'static str,
+    display: String,
+    description: Option<String>,
+    labels: Vec<Value<'a>>,
+    total: u32,
+    occupants: Vec<Occupant>,
+    one_off: Vec<Value<'a>>,
     offline: bool,
     reason: Option<String>,
     temporarily: bool,
-    description: Option<String>,
-) -> Value<'a> {
+    now: i64,
+}
+
+fn computer(c: ComputerSpec<'_>) -> Value<'_> {
+    let ComputerSpec {
+        class,
+        display,
+        description,
+        labels,
+        total,
+        occupants,
+        one_off,
+        offline,
+        reason,
+        temporarily,
+        now,
+    } = c;
+    let idle = occupants.is_empty() && one_off.is_empty();
     let reason2 = reason.clone();
-    let _ = name;
+    let icon = if offline {
+        "symbol-computer-offline"
+    } else {
+        "symbol-computer"
+    };
     Value::Bean(Bean {
         class: Cow::Borrowed(class),
         show_class: true,
         sections: vec![vec![
             p("actions", || Value::List(vec![])),
-            p("assignedLabels", move || {
-                Value::List(
-                    labels
-                        .into_iter()
-                        .map(|l| {
-                            Value::Bean(Bean {
-                                class: Cow::Borrowed("hudson.model.labels.LabelAtom"),
-                                show_class: false,
-                                sections: vec![vec![p("name", move || s(l)).vis(2)]],
-                            })
-                        })
-                        .collect(),
-                )
-            }),
+            p("assignedLabels", move || Value::List(labels)),
             p("description", move || description.map_or(Value::Null, s)),
             p("displayName", move || s(display)),
-            p("executors", move || executors(total, busy)),
-            p("icon", move || s(if offline { "symbol-computer-offline" } else { "symbol-computer" })),
-            p("iconClassName", move || {
-                s(if offline { "symbol-computer-offline" } else { "symbol-computer" })
+            p("executors", move || executors(total, occupants)),
+            p("icon", move || s(icon)),
+            p("iconClassName", move || s(icon)),
+            p("idle", move || Value::Bool(idle)),
+            p("jnlpAgent", move || {
+                Value::Bool(class != "hudson.model.Hudson$MasterComputer")
             }),
-            p("idle", move || Value::Bool(busy == 0)),
-            p("jnlpAgent", move || Value::Bool(class != "hudson.model.Hudson$MasterComputer")),
             p("launchSupported", || Value::Bool(true)),
             p("loadStatistics", || {
-                Value::Bean(Bean {
-                    class: Cow::Borrowed("hudson.model.Label$1"),
-                    show_class: true,
-                    sections: vec![],
-                })
+                load_statistics("hudson.model.Label$1", true, false)
             }),
             p("manualLaunchAllowed", || Value::Bool(true)),
-            p("monitorData", || Value::Map(vec![])).inline(),
+            p("monitorData", move || monitor_data(now, !offline)).inline(),
             p("numExecutors", move || Value::Int(total.into())),
             p("offline", move || Value::Bool(offline)),
             p("offlineCause", move || match reason2 {
@@ -1330,30 +1789,69 @@ fn computer<'a>(
                 _ => Value::Null,
             }),
             p("offlineCauseReason", move || {
-                s(if offline { reason.unwrap_or_default() } else { String::new() })
+                s(if offline {
+                    reason.unwrap_or_default()
+                } else {
+                    String::new()
+                })
             }),
-            p("oneOffExecutors", || Value::List(vec![])),
+            p("oneOffExecutors", move || Value::List(one_off)),
             p("temporarilyOffline", move || Value::Bool(temporarily)),
         ]],
     })
 }
 
-/// Busy executors on the built-in node: running builds not on an agent.
-fn builtin_busy(w: &World) -> u32 {
-    w.jobs()
-        .iter()
-        .filter_map(|(_, _, j)| j.builds.last())
-        .filter(|b| b.building() && b.built_on.is_empty())
-        .count() as u32
+/// Builds running on the built-in node and what each occupies: a pipeline holds an
+/// executor only inside its `node {}` block (not while it waits for input), and every
+/// running pipeline also holds a one-off (flyweight) executor.
+fn builtin_work(ctx: Ctx<'_>) -> (Vec<Occupant>, Vec<(String, u64)>) {
+    let mut occupants = Vec::new();
+    let mut one_off = Vec::new();
+    for (full, kind, j) in ctx.world.jobs() {
+        for b in j
+            .builds
+            .iter()
+            .filter(|b| b.building() && b.built_on.is_empty())
+        {
+            match kind {
+                JobKind::Pipeline => {
+                    if b.input.is_none() {
+                        occupants.push(Occupant::Placeholder);
+                    }
+                    one_off.push((full.clone(), b.number));
+                }
+                JobKind::Freestyle | JobKind::Matrix => occupants.push(Occupant::Build {
+                    class: build_class(kind),
+                    number: b.number,
+                    url: format!("{}{}{}/", ctx.root, item_path(&full), b.number),
+                }),
+            }
+        }
+    }
+    (occupants, one_off)
+}
+
+/// Busy executors of the built-in node.
+fn builtin_busy(ctx: Ctx<'_>) -> u32 {
+    (builtin_work(ctx).0.len() as u32).min(ctx.world.controller.num_executors)
+}
+
+/// The built-in node's label, `built-in`.
+fn builtin_label(ctx: Ctx<'_>) -> Value<'_> {
+    let total = ctx.world.controller.num_executors;
+    label_atom(ctx, "built-in".into(), builtin_busy(ctx), total, None)
 }
 
 /// The computer set (`/computer/api/json`).
 pub fn computers(ctx: Ctx<'_>) -> Bean<'_> {
     let w = ctx.world;
     let builtin_total = w.controller.num_executors;
-    let builtin_busy = builtin_busy(w).min(builtin_total);
+    let builtin_busy = builtin_busy(ctx);
     let online_agents = || w.agents.iter().filter(|a| !a.offline);
-    let busy: u32 = builtin_busy + online_agents().map(|a| a.busy).sum::<u32>();
+    let busy: u32 = builtin_busy
+        + online_agents()
+            .map(|a| a.busy.min(a.executors))
+            .sum::<u32>();
     let total: u32 = builtin_total + online_agents().map(|a| a.executors).sum::<u32>();
     Bean {
         class: Cow::Borrowed("hudson.model.ComputerSet"),
@@ -1361,35 +1859,59 @@ pub fn computers(ctx: Ctx<'_>) -> Bean<'_> {
         sections: vec![vec![
             p("busyExecutors", move || Value::Int(busy.into())),
             p("computer", move || {
-                let mut list = vec![computer(
-                    "hudson.model.Hudson$MasterComputer",
-                    String::new(),
-                    "Built-In Node".into(),
-                    vec!["built-in".into()],
-                    builtin_total,
-                    builtin_busy,
-                    false,
-                    None,
-                    false,
-                    Some("the Jenkins controller's built-in node".into()),
-                )];
+                let (occupants, one_off) = builtin_work(ctx);
+                let one_off = one_off
+                    .into_iter()
+                    .map(|(full, n)| {
+                        let url = format!("{}{}{}/", ctx.root, item_path(&full), n);
+                        executor(
+                            -1,
+                            Some(Occupant::Build {
+                                class: class::WORKFLOW_RUN,
+                                number: n,
+                                url,
+                            }),
+                        )
+                    })
+                    .collect();
+                let mut list = vec![computer(ComputerSpec {
+                    class: "hudson.model.Hudson$MasterComputer",
+                    display: "Built-In Node".into(),
+                    description: Some("the Jenkins controller's built-in node".into()),
+                    labels: vec![builtin_label(ctx)],
+                    total: builtin_total,
+                    occupants,
+                    one_off,
+                    offline: false,
+                    reason: None,
+                    temporarily: false,
+                    now: ctx.now,
+                })];
                 let mut agents: Vec<&Agent> = w.agents.iter().collect();
                 agents.sort_by(|a, b| a.name.cmp(&b.name));
                 list.extend(agents.into_iter().map(|a| {
-                    let mut labels = vec![a.name.clone()];
-                    labels.extend(a.labels.iter().cloned());
-                    computer(
-                        "hudson.slaves.SlaveComputer",
-                        a.name.clone(),
-                        a.name.clone(),
+                    let busy = if a.offline {
+                        0
+                    } else {
+                        a.busy.min(a.executors)
+                    };
+                    let labels = std::iter::once(a.name.clone())
+                        .chain(a.labels.iter().cloned())
+                        .map(|l| label_atom(ctx, l, busy, a.executors, Some(a.name.clone())))
+                        .collect();
+                    computer(ComputerSpec {
+                        class: "hudson.slaves.SlaveComputer",
+                        display: a.name.clone(),
+                        description: None,
                         labels,
-                        a.executors,
-                        if a.offline { 0 } else { a.busy },
-                        a.offline,
-                        a.offline_reason.clone(),
-                        a.temporarily_offline,
-                        None,
-                    )
+                        total: a.executors,
+                        occupants: (0..busy).map(|_| Occupant::Placeholder).collect(),
+                        one_off: vec![],
+                        offline: a.offline,
+                        reason: a.offline_reason.clone(),
+                        temporarily: a.temporarily_offline,
+                        now: ctx.now,
+                    })
                 }));
                 Value::List(list)
             })
@@ -1411,7 +1933,11 @@ pub fn who_am_i(name: Option<&str>) -> Bean<'static> {
             p("anonymous", move || Value::Bool(anonymous)),
             p("authenticated", move || Value::Bool(!anonymous)),
             p("authorities", move || {
-                Value::List(if anonymous { vec![s("anonymous")] } else { vec![s("authenticated")] })
+                Value::List(if anonymous {
+                    vec![s("anonymous")]
+                } else {
+                    vec![s("authenticated")]
+                })
             }),
             p("name", move || s(name)),
         ]],
@@ -1460,7 +1986,9 @@ pub fn test_report<'a>(b: &'a Build) -> Option<Bean<'a>> {
         show_class: true,
         sections: vec![vec![
             p("duration", move || Value::Float(t.duration)),
-            p("empty", move || Value::Bool(t.passed == 0 && t.failures.is_empty() && t.skipped == 0)),
+            p("empty", move || {
+                Value::Bool(t.passed == 0 && t.failures.is_empty() && t.skipped == 0)
+            }),
             p("failCount", move || Value::Int(t.failures.len() as i64)),
             p("passCount", move || Value::Int(t.passed.into())),
             p("skipCount", move || Value::Int(t.skipped.into())),
@@ -1485,22 +2013,41 @@ pub fn test_report<'a>(b: &'a Build) -> Option<Bean<'a>> {
                                             cases
                                                 .into_iter()
                                                 .map(|c| {
-                                                    let age = (number + 1).saturating_sub(c.failed_since.max(1));
+                                                    let age = (number + 1)
+                                                        .saturating_sub(c.failed_since.max(1));
                                                     Value::Bean(Bean {
-                                                        class: Cow::Borrowed("hudson.tasks.junit.CaseResult"),
+                                                        class: Cow::Borrowed(
+                                                            "hudson.tasks.junit.CaseResult",
+                                                        ),
                                                         show_class: false,
                                                         sections: vec![vec![
-                                                            p("age", move || Value::Int(age as i64)),
-                                                            p("className", move || s(c.class_name.as_str())),
-                                                            p("duration", move || Value::Float(c.duration)),
-                                                            p("errorDetails", move || opt_s(&c.error)),
-                                                            p("errorStackTrace", move || opt_s(&c.error)),
-                                                            p("failedSince", move || Value::Int(c.failed_since as i64)),
+                                                            p("age", move || {
+                                                                Value::Int(age as i64)
+                                                            }),
+                                                            p("className", move || {
+                                                                s(c.class_name.as_str())
+                                                            }),
+                                                            p("duration", move || {
+                                                                Value::Float(c.duration)
+                                                            }),
+                                                            p("errorDetails", move || {
+                                                                opt_s(&c.error)
+                                                            }),
+                                                            p("errorStackTrace", move || {
+                                                                opt_s(&c.error)
+                                                            }),
+                                                            p("failedSince", move || {
+                                                                Value::Int(c.failed_since as i64)
+                                                            }),
                                                             p("name", move || s(c.name.as_str())),
                                                             p("skipped", || Value::Bool(false)),
                                                             p("skippedMessage", || Value::Null),
                                                             p("status", move || {
-                                                                s(if age > 1 { "FAILED" } else { "REGRESSION" })
+                                                                s(if age > 1 {
+                                                                    "FAILED"
+                                                                } else {
+                                                                    "REGRESSION"
+                                                                })
                                                             }),
                                                             p("stderr", || Value::Null),
                                                             p("stdout", || Value::Null),

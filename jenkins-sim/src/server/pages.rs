@@ -37,6 +37,16 @@ pub fn wfapi(body: String) -> Resp {
     r
 }
 
+/// A job's `config.xml`: no `X-Jenkins` headers and no charset, as recorded.
+pub fn config_xml(body: String) -> Resp {
+    let mut r = Response::new(Body::from(body));
+    let h = r.headers_mut();
+    set(h, "Cache-Control", "private");
+    set(h, "X-Content-Type-Options", "nosniff");
+    set(h, "Content-Type", "application/xml");
+    r
+}
+
 /// A plain-text console response (no X-Jenkins headers, as recorded).
 pub fn text(body: impl Into<Body>) -> Resp {
     let mut r = Response::new(body.into());
@@ -49,7 +59,16 @@ pub fn text(body: impl Into<Body>) -> Resp {
 
 fn session_cookie(h: &mut HeaderMap) {
     let id: u128 = rand::random();
-    set(h, "Set-Cookie", &format!("JSESSIONID={:032X}; Path=/; HttpOnly", id));
+    set_session_cookie(h, &format!("{id:032X}"));
+}
+
+/// Open an HTTP session: `Set-Cookie: JSESSIONID=…`, as Tomcat writes it.
+pub fn set_session_cookie(h: &mut HeaderMap, id: &str) {
+    set(
+        h,
+        "Set-Cookie",
+        &format!("JSESSIONID={id}; Path=/; HttpOnly"),
+    );
 }
 
 /// The headers of a Jenkins HTML page (l:layout).
@@ -134,9 +153,16 @@ pub fn access_denied(c: &ControllerInfo, user: &str, permission: &str) -> Resp {
     );
     set(h, "X-Required-Permission", permission);
     let implied: &[&str] = match permission {
-        "hudson.model.Hudson.Read" | "hudson.model.Item.Read" => {
-            &["hudson.security.Permission.GenericRead", "hudson.model.Hudson.Administer"]
-        }
+        "hudson.model.Hudson.Read" | "hudson.model.Item.Read" => &[
+            "hudson.security.Permission.GenericRead",
+            "hudson.model.Hudson.Administer",
+        ],
+        // Item.Build is implied by Permission.UPDATE, which WRITE implies, which Administer implies.
+        "hudson.model.Item.Build" => &[
+            "hudson.security.Permission.GenericUpdate",
+            "hudson.security.Permission.GenericWrite",
+            "hudson.model.Hudson.Administer",
+        ],
         _ => &["hudson.model.Hudson.Administer"],
     };
     for p in implied {
@@ -147,7 +173,8 @@ pub fn access_denied(c: &ControllerInfo, user: &str, permission: &str) -> Resp {
 
 /// 403 for an anonymous caller: HudsonAuthenticationEntryPoint's login redirect.
 pub fn login_required(c: &ControllerInfo, from: &str) -> Resp {
-    let from = percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let from =
+        percent_encoding::utf8_percent_encode(from, percent_encoding::NON_ALPHANUMERIC).to_string();
     let body = format!(
         "<html><head><meta http-equiv='refresh' content='1;url=/login?from={from}'/><script id='redirect' \
 data-redirect-url='/login?from={from}' src='/static/{s}/scripts/redirect.js'></script></head>\
@@ -191,7 +218,11 @@ pub fn unauthorized() -> Resp {
     let mut r = container(StatusCode::UNAUTHORIZED, "Unauthorized");
     let h = r.headers_mut();
     set(h, "Cache-Control", "private");
-    set(h, "Set-Cookie", "remember-me=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:10 GMT; Path=/");
+    set(
+        h,
+        "Set-Cookie",
+        "remember-me=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:10 GMT; Path=/",
+    );
     set(h, "WWW-Authenticate", "Basic realm=\"Jenkins\"");
     r
 }

@@ -31,9 +31,28 @@ fn running(status: &str) -> bool {
     status == "IN_PROGRESS" || status == "PAUSED_PENDING_INPUT"
 }
 
+/// Duration and pause of a flow node now. A running node's duration grows with the clock;
+/// one paused at input also keeps pausing: the world's `duration` and `pause` say how long
+/// it had run before the pause began.
+fn timing(status: &str, start: i64, duration: i64, pause: i64, now: i64) -> (i64, i64) {
+    if !running(status) {
+        return (duration, pause);
+    }
+    let elapsed = (now - start).max(0);
+    let paused = if status == "PAUSED_PENDING_INPUT" {
+        (elapsed - (duration - pause).max(0)).max(0)
+    } else {
+        pause
+    };
+    (elapsed, paused)
+}
+
 fn error(e: &Option<crate::world::StageError>, obj: &mut Map<String, Value>) {
     if let Some(e) = e {
-        obj.insert("error".into(), json!({ "message": e.message, "type": e.kind }));
+        obj.insert(
+            "error".into(),
+            json!({ "message": e.message, "type": e.kind }),
+        );
     }
 }
 
@@ -57,10 +76,10 @@ fn step_json(run: &str, s: &Step, now: i64, with_log_link: bool, console: bool) 
     if let Some(d) = &s.description {
         o.insert("parameterDescription".into(), json!(d));
     }
-    let duration = if running(&s.status) { (now - s.start).max(0) } else { s.duration };
+    let (duration, pause) = timing(&s.status, s.start, s.duration, s.pause, now);
     o.insert("startTimeMillis".into(), json!(s.start));
     o.insert("durationMillis".into(), json!(duration));
-    o.insert("pauseDurationMillis".into(), json!(s.pause));
+    o.insert("pauseDurationMillis".into(), json!(pause));
     o.insert("parentNodes".into(), json!(s.parents));
     Value::Object(o)
 }
@@ -76,14 +95,10 @@ fn stage_json(run: &str, st: &Stage, now: i64, full: bool) -> Value {
     o.insert("execNode".into(), json!(""));
     o.insert("status".into(), json!(st.status));
     error(&st.error, &mut o);
-    let duration = if running(&st.status) && st.status != "PAUSED_PENDING_INPUT" {
-        (now - st.start).max(0)
-    } else {
-        st.duration
-    };
+    let (duration, pause) = timing(&st.status, st.start, st.duration, st.pause, now);
     o.insert("startTimeMillis".into(), json!(st.start));
     o.insert("durationMillis".into(), json!(duration));
-    o.insert("pauseDurationMillis".into(), json!(st.pause));
+    o.insert("pauseDurationMillis".into(), json!(pause));
     if full {
         let nodes: Vec<Value> = st
             .steps
@@ -107,7 +122,10 @@ pub fn run(job_full: &str, job: &Job, b: &Build, now: i64, full_stages: bool) ->
         links.insert("changesets".into(), href(format!("{base}wfapi/changesets")));
     }
     if b.input.is_some() && b.result.is_none() {
-        links.insert("pendingInputActions".into(), href(format!("{base}wfapi/pendingInputActions")));
+        links.insert(
+            "pendingInputActions".into(),
+            href(format!("{base}wfapi/pendingInputActions")),
+        );
         links.insert(
             "nextPendingInputAction".into(),
             href(format!("{base}wfapi/nextPendingInputAction")),
@@ -117,13 +135,21 @@ pub fn run(job_full: &str, job: &Job, b: &Build, now: i64, full_stages: bool) ->
         links.insert("artifacts".into(), href(format!("{base}wfapi/artifacts")));
     }
     let start = b.timestamp + b.queue_duration;
-    let end = if running(status) { now } else { b.timestamp + b.duration };
+    // A finished run ends `duration` after it started (not after it was scheduled).
+    let end = if running(status) {
+        now
+    } else {
+        start + b.duration
+    };
     let mut o = Map::new();
     o.insert("_links".into(), Value::Object(links));
     o.insert("id".into(), json!(b.number.to_string()));
     o.insert(
         "name".into(),
-        json!(b.display_name.clone().unwrap_or_else(|| format!("#{}", b.number))),
+        json!(b
+            .display_name
+            .clone()
+            .unwrap_or_else(|| format!("#{}", b.number))),
     );
     o.insert("status".into(), json!(status));
     o.insert("startTimeMillis".into(), json!(start));
@@ -135,12 +161,21 @@ pub fn run(job_full: &str, job: &Job, b: &Build, now: i64, full_stages: bool) ->
     stages.sort_by(|a, c| {
         a.start
             .cmp(&c.start)
-            .then(a.id.parse::<u64>().unwrap_or(0).cmp(&c.id.parse::<u64>().unwrap_or(0)))
+            .then(
+                a.id.parse::<u64>()
+                    .unwrap_or(0)
+                    .cmp(&c.id.parse::<u64>().unwrap_or(0)),
+            )
             .then(a.name.cmp(&c.name))
     });
     o.insert(
         "stages".into(),
-        Value::Array(stages.into_iter().map(|s| stage_json(&base, s, now, full_stages)).collect()),
+        Value::Array(
+            stages
+                .into_iter()
+                .map(|s| stage_json(&base, s, now, full_stages))
+                .collect(),
+        ),
     );
     Value::Object(o)
 }
@@ -150,7 +185,10 @@ pub fn runs(job_full: &str, job: &Job, now: i64, since: Option<&str>, full_stage
     let mut out = Vec::new();
     for b in job.builds.iter().rev().take(MAX_RUNS) {
         out.push(run(job_full, job, b, now, full_stages));
-        let name = b.display_name.clone().unwrap_or_else(|| format!("#{}", b.number));
+        let name = b
+            .display_name
+            .clone()
+            .unwrap_or_else(|| format!("#{}", b.number));
         if since.map(str::trim) == Some(name.as_str()) {
             break;
         }
@@ -200,20 +238,59 @@ pub fn node_log(job_full: &str, b: &Build, id: &str) -> Option<Value> {
     o.insert("nodeStatus".into(), json!(node_status));
     match log {
         Some(text) => {
+            // `length` and `hasMore` count bytes of the raw log the HTML was rendered from.
+            let raw = raw_len(text);
             let bytes = text.as_bytes();
-            let from = bytes.len().saturating_sub(MAX_LOG);
-            let tail = String::from_utf8_lossy(&bytes[from..]).into_owned();
-            o.insert("length".into(), json!(bytes.len() - from));
-            o.insert("hasMore".into(), json!(bytes.len() > MAX_LOG));
-            o.insert("text".into(), json!(tail));
+            let mut from = bytes.len().saturating_sub(MAX_LOG);
+            while !text.is_char_boundary(from) {
+                from += 1;
+            }
+            o.insert("length".into(), json!(raw.min(MAX_LOG)));
+            o.insert("hasMore".into(), json!(raw > MAX_LOG));
+            o.insert("text".into(), json!(&text[from..]));
         }
         None => {
             o.insert("length".into(), json!(0));
             o.insert("hasMore".into(), json!(false));
         }
     }
-    o.insert("consoleUrl".into(), json!(format!("{base}execution/node/{id}/log")));
+    o.insert(
+        "consoleUrl".into(),
+        json!(format!("{base}execution/node/{id}/log")),
+    );
     Some(Value::Object(o))
+}
+
+/// Bytes of the raw log behind a step's HTML log: the timestamper's visible clock
+/// (`<span class="timestamp">…</span>`) is not in the log, the rest of the markup is
+/// rendered from console notes, and entities stand for single characters.
+fn raw_len(html: &str) -> usize {
+    const CLOCK: &str = "<span class=\"timestamp\">";
+    let mut len = 0;
+    let mut rest = html;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix(CLOCK) {
+            rest = after.split_once("</span>").map_or("", |(_, r)| r);
+        } else if rest.starts_with('<') {
+            rest = rest.split_once('>').map_or("", |(_, r)| r);
+        } else if rest.starts_with('&') {
+            match rest.find(';') {
+                Some(end) if end <= 8 => {
+                    len += 1;
+                    rest = &rest[end + 1..];
+                }
+                _ => {
+                    len += 1;
+                    rest = &rest[1..];
+                }
+            }
+        } else {
+            let ch = rest.chars().next().map_or(1, char::len_utf8);
+            len += ch;
+            rest = &rest[ch..];
+        }
+    }
+    len
 }
 
 /// `/job/X/N/wfapi/changesets`.
@@ -276,8 +353,14 @@ pub fn pending_inputs(job_full: &str, b: &Build) -> Value {
             }
             o.insert("message".into(), json!(i.message));
             o.insert("inputs".into(), json!([]));
-            o.insert("proceedUrl".into(), json!(format!("{base}wfapi/inputSubmit?inputId={}", i.id)));
-            o.insert("abortUrl".into(), json!(format!("{base}input/{}/abort", i.id)));
+            o.insert(
+                "proceedUrl".into(),
+                json!(format!("{base}wfapi/inputSubmit?inputId={}", i.id)),
+            );
+            o.insert(
+                "abortUrl".into(),
+                json!(format!("{base}input/{}/abort", i.id)),
+            );
             o.insert("redirectApprovalUrl".into(), json!(format!("{base}input/")));
             Value::Array(vec![Value::Object(o)])
         }

@@ -247,6 +247,14 @@ pub struct Job {
     /// Next build number (defaults to last build + 1).
     #[serde(default)]
     pub next_build_number: Option<u64>,
+    /// The build script, as `config.xml` shows it: a freestyle job's shell step, or a
+    /// pipeline's script.
+    #[serde(default)]
+    pub script: Option<String>,
+    /// A scripted (not declarative) pipeline: Jenkins attaches fewer actions to such a job
+    /// and its runs.
+    #[serde(default)]
+    pub scripted: bool,
 }
 
 impl Job {
