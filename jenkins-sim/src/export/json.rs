@@ -114,17 +114,15 @@ impl Sink for JsonSink {
     }
 }
 
-/// A JSON string literal as `JSONDataWriter.value` writes it: the usual short escapes, every
-/// other ISO control character as a lower-case `\uXXXX`, everything else (non-ASCII too) as is.
+/// A JSON string literal as `JSONDataWriter.value` writes it on the recorded Jenkins: `"` and
+/// `\` escaped with a backslash, every ISO control character (newline included: recording 42
+/// shows `\u000a`) as a lower-case `\uXXXX`, everything else (non-ASCII too) as is.
 fn escape_into(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
             c if c.is_control() => {
                 let _ = write!(out, "\\u{:04x}", u32::from(c));
             }
@@ -148,7 +146,7 @@ mod tests {
     fn escapes_like_stapler() {
         assert_eq!(esc(r#"say "hi""#), r#""say \"hi\"""#);
         assert_eq!(esc(r"C:\dir"), r#""C:\\dir""#);
-        assert_eq!(esc("a\nb\rc\td"), r#""a\nb\rc\td""#);
+        assert_eq!(esc("a\nb\rc\td"), r#""a\u000ab\u000dc\u0009d""#);
         assert_eq!(
             esc("\u{0}\u{1}\u{8}\u{c}\u{1b}\u{1f}"),
             r#""\u0000\u0001\u0008\u000c\u001b\u001f""#
