@@ -58,14 +58,22 @@ async fn last_builds(sim: &SimHandle) -> HashMap<String, (u64, bool)> {
 
 async fn queue_ids(sim: &SimHandle) -> HashSet<u64> {
     let v = json(sim, "queue/api/json?tree=items[id]").await;
-    v["items"].as_array().unwrap().iter().filter_map(|i| i["id"].as_u64()).collect()
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["id"].as_u64())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn builds_start_run_and_finish_while_the_queue_moves() {
     let world = live_world();
     assert!(
-        world.jobs().iter().any(|(_, _, j)| !j.disabled && j.label.is_none()),
+        world
+            .jobs()
+            .iter()
+            .any(|(_, _, j)| !j.disabled && j.label.is_none()),
         "live mode has a job to trigger"
     );
     let sim = SimBuilder::new(world)
@@ -94,7 +102,10 @@ async fn builds_start_run_and_finish_while_the_queue_moves() {
             }
             let build = format!("job/{name}/{n}/");
             let log = get(&sim, &format!("{build}logText/progressiveText?start=0")).await;
-            let more = log.headers().get("x-more-data").map(|v| v.to_str().unwrap().to_string());
+            let more = log
+                .headers()
+                .get("x-more-data")
+                .map(|v| v.to_str().unwrap().to_string());
             let describe = json(&sim, &format!("{build}wfapi/describe")).await;
             // The build may have finished in between; then look for the next one.
             if more.as_deref() == Some("true") && describe["status"] == "IN_PROGRESS" {
@@ -110,7 +121,11 @@ async fn builds_start_run_and_finish_while_the_queue_moves() {
     let result = loop {
         assert!(Instant::now() < deadline, "{build} never finished");
         seen_in_queue.extend(queue_ids(&sim).await);
-        let b = json(&sim, &format!("{build}api/json?tree=building,result,duration")).await;
+        let b = json(
+            &sim,
+            &format!("{build}api/json?tree=building,result,duration"),
+        )
+        .await;
         if let Some(r) = b["result"].as_str() {
             assert_eq!(b["building"], false);
             assert!(b["duration"].as_i64().unwrap() > 0);
@@ -118,22 +133,41 @@ async fn builds_start_run_and_finish_while_the_queue_moves() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert!(["SUCCESS", "FAILURE"].contains(&result.as_str()), "{result}");
+    assert!(
+        ["SUCCESS", "FAILURE"].contains(&result.as_str()),
+        "{result}"
+    );
     let describe = json(&sim, &format!("{build}wfapi/describe")).await;
-    assert_eq!(describe["status"], if result == "SUCCESS" { "SUCCESS" } else { "FAILED" });
+    assert_eq!(
+        describe["status"],
+        if result == "SUCCESS" {
+            "SUCCESS"
+        } else {
+            "FAILED"
+        }
+    );
     let log = get(&sim, &format!("{build}logText/progressiveText?start=0")).await;
     assert!(log.headers().get("x-more-data").is_none());
-    assert!(log.text().await.unwrap().ends_with(&format!("Finished: {result}\r\n")));
+    assert!(log
+        .text()
+        .await
+        .unwrap()
+        .ends_with(&format!("Finished: {result}\r\n")));
 
     // The queue moved: items appeared, and some have left it for a build.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        assert!(Instant::now() < deadline, "no queue item was seen leaving the queue ({seen_in_queue:?})");
+        assert!(
+            Instant::now() < deadline,
+            "no queue item was seen leaving the queue ({seen_in_queue:?})"
+        );
         let now = queue_ids(&sim).await;
         let mut left = None;
         for id in seen_in_queue.iter().filter(|id| !now.contains(id)) {
             let item = json(&sim, &format!("queue/item/{id}/api/json")).await;
-            if item["_class"] == "hudson.model.Queue$LeftItem" && item["executable"]["number"].is_u64() {
+            if item["_class"] == "hudson.model.Queue$LeftItem"
+                && item["executable"]["number"].is_u64()
+            {
                 left = Some(item);
                 break;
             }

@@ -11,11 +11,18 @@ const RUNNING: &str = "job/data/job/etl/job/nightly-etl/lastBuild/";
 const MIB: u64 = 1024 * 1024;
 
 async fn start() -> SimHandle {
-    SimBuilder::new(World::demo(3, 0)).token("admin", "t").start().await.expect("the simulator starts")
+    SimBuilder::new(World::demo(3, 0))
+        .token("admin", "t")
+        .start()
+        .await
+        .expect("the simulator starts")
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap()
 }
 
 async fn get(sim: &SimHandle, path: &str) -> reqwest::Response {
@@ -28,11 +35,16 @@ async fn get(sim: &SimHandle, path: &str) -> reqwest::Response {
 }
 
 fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
-    resp.headers().get(name).map(|v| v.to_str().unwrap().to_string())
+    resp.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_string())
 }
 
 fn text_size(resp: &reqwest::Response) -> u64 {
-    header(resp, "x-text-size").expect("X-Text-Size is sent").parse().unwrap()
+    header(resp, "x-text-size")
+        .expect("X-Text-Size is sent")
+        .parse()
+        .unwrap()
 }
 
 /// Resident set size of this process, bytes (the simulator runs in it too).
@@ -48,7 +60,10 @@ async fn the_tail_of_a_huge_log_is_one_small_request() {
     let sim = start().await;
     // The size first, without a body: HEAD.
     let head = client()
-        .head(format!("{}{BIG_LOG}logText/progressiveText?start=0", sim.url()))
+        .head(format!(
+            "{}{BIG_LOG}logText/progressiveText?start=0",
+            sim.url()
+        ))
         .basic_auth("admin", Some("t"))
         .send()
         .await
@@ -58,16 +73,27 @@ async fn the_tail_of_a_huge_log_is_one_small_request() {
     assert!(size >= 100 * MIB, "the log is {size} bytes");
 
     let start = size - 64 * 1024;
-    let resp = get(&sim, &format!("{BIG_LOG}logText/progressiveText?start={start}")).await;
+    let resp = get(
+        &sim,
+        &format!("{BIG_LOG}logText/progressiveText?start={start}"),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(text_size(&resp), size, "X-Text-Size is the next offset");
-    assert_eq!(header(&resp, "x-more-data"), None, "a finished build has no more data");
+    assert_eq!(
+        header(&resp, "x-more-data"),
+        None,
+        "a finished build has no more data"
+    );
     let body = resp.bytes().await.unwrap();
     // 64 KiB of raw log, each LF turned into CRLF.
     let lines = body.iter().filter(|&&b| b == b'\n').count() as u64;
     assert_eq!(body.len() as u64, 64 * 1024 + lines);
     assert!(body.ends_with(b"Finished: FAILURE\r\n"));
-    assert!(!body.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r'), "every line ends in CRLF");
+    assert!(
+        !body.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r'),
+        "every line ends in CRLF"
+    );
     sim.shutdown().await;
 }
 
@@ -80,12 +106,24 @@ async fn start_beyond_the_end_reads_from_the_beginning_and_negative_start_fails(
     let whole = whole.bytes().await.unwrap();
     assert!(size > 0 && size < MIB, "a small log: {size} bytes");
 
-    let beyond = get(&sim, &format!("{small}logText/progressiveText?start={}", size + 1000)).await;
+    let beyond = get(
+        &sim,
+        &format!("{small}logText/progressiveText?start={}", size + 1000),
+    )
+    .await;
     assert_eq!(beyond.status(), 200);
     assert_eq!(text_size(&beyond), size);
-    assert_eq!(beyond.bytes().await.unwrap(), whole, "a start past the end returns the whole log");
+    assert_eq!(
+        beyond.bytes().await.unwrap(),
+        whole,
+        "a start past the end returns the whole log"
+    );
 
-    let at_end = get(&sim, &format!("{small}logText/progressiveText?start={size}")).await;
+    let at_end = get(
+        &sim,
+        &format!("{small}logText/progressiveText?start={size}"),
+    )
+    .await;
     assert_eq!(text_size(&at_end), size);
     assert!(at_end.bytes().await.unwrap().is_empty());
 
@@ -105,7 +143,11 @@ async fn more_data_is_flagged_only_while_the_build_runs() {
     assert!(!body.is_empty() && !body.ends_with(b"Finished: SUCCESS\r\n"));
 
     // Asking again from the returned offset gives nothing new (the world is not live).
-    let next = get(&sim, &format!("{RUNNING}logText/progressiveText?start={size}")).await;
+    let next = get(
+        &sim,
+        &format!("{RUNNING}logText/progressiveText?start={size}"),
+    )
+    .await;
     assert_eq!(header(&next, "x-more-data").as_deref(), Some("true"));
     assert!(next.bytes().await.unwrap().is_empty());
 
@@ -128,7 +170,10 @@ async fn streaming_a_huge_console_text_keeps_memory_bounded() {
     let before = rss();
     let resp = get(&sim, &format!("{BIG_LOG}consoleText")).await;
     assert_eq!(resp.status(), 200);
-    assert_eq!(header(&resp, "content-type").as_deref(), Some("text/plain;charset=UTF-8"));
+    assert_eq!(
+        header(&resp, "content-type").as_deref(),
+        Some("text/plain;charset=UTF-8")
+    );
     let mut stream = resp.bytes_stream();
     let mut total = 0u64;
     let mut peak = before;
@@ -150,6 +195,9 @@ async fn streaming_a_huge_console_text_keeps_memory_bounded() {
     assert!(tail.ends_with(b"Finished: FAILURE\n"));
     let grown = peak.saturating_sub(before);
     eprintln!("streamed {total} bytes in {chunks} chunks; RSS {before} -> peak {peak} (+{grown})");
-    assert!(grown < 64 * MIB, "RSS grew by {grown} bytes while streaming {total}");
+    assert!(
+        grown < 64 * MIB,
+        "RSS grew by {grown} bytes while streaming {total}"
+    );
     sim.shutdown().await;
 }

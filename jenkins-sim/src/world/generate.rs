@@ -85,10 +85,14 @@ const LEAN_ABOVE_JOBS: usize = 5_000;
 impl World {
     /// Generate a world from a spec; the same spec always gives the same world.
     pub fn generate(spec: &GenSpec) -> World {
-        let total = spec.folders * spec.jobs_per_folder
-            + spec.root_jobs
-            + spec.multibranch * spec.branches;
-        let mut g = Gen::new(spec.seed, spec.now_ms, total > LEAN_ABOVE_JOBS, spec.log_bytes);
+        let total =
+            spec.folders * spec.jobs_per_folder + spec.root_jobs + spec.multibranch * spec.branches;
+        let mut g = Gen::new(
+            spec.seed,
+            spec.now_ms,
+            total > LEAN_ABOVE_JOBS,
+            spec.log_bytes,
+        );
         g.devs = DEVELOPERS.len();
         g.builds_per_job = spec.builds_per_job.max(1) as u64;
         g.agents = g.random_agents(spec.agents, spec.offline_agents.min(spec.agents));
@@ -168,22 +172,107 @@ const DEVELOPERS: &[(&str, &str)] = &[
 ];
 
 const TEAMS: &[&str] = &[
-    "payments", "platform", "data", "mobile", "identity", "search", "growth", "billing",
-    "infra", "security", "ml", "analytics", "checkout", "logistics", "messaging", "catalog",
-    "fraud", "notifications", "observability", "storage", "networking", "web", "ads",
-    "pricing", "inventory", "support", "partners", "compliance", "risk", "media", "maps",
-    "recommendations", "reporting", "devex", "sre", "qa", "integrations", "accounts",
-    "shipping", "orders", "reviews", "loyalty", "onboarding", "marketplace", "finance",
-    "edge", "streaming", "warehouse",
+    "payments",
+    "platform",
+    "data",
+    "mobile",
+    "identity",
+    "search",
+    "growth",
+    "billing",
+    "infra",
+    "security",
+    "ml",
+    "analytics",
+    "checkout",
+    "logistics",
+    "messaging",
+    "catalog",
+    "fraud",
+    "notifications",
+    "observability",
+    "storage",
+    "networking",
+    "web",
+    "ads",
+    "pricing",
+    "inventory",
+    "support",
+    "partners",
+    "compliance",
+    "risk",
+    "media",
+    "maps",
+    "recommendations",
+    "reporting",
+    "devex",
+    "sre",
+    "qa",
+    "integrations",
+    "accounts",
+    "shipping",
+    "orders",
+    "reviews",
+    "loyalty",
+    "onboarding",
+    "marketplace",
+    "finance",
+    "edge",
+    "streaming",
+    "warehouse",
 ];
 
 const SERVICES: &[&str] = &[
-    "checkout", "ledger", "billing", "invoice", "payment", "refund", "auth", "session",
-    "profile", "catalog", "search", "cart", "order", "shipping", "inventory", "pricing", "tax",
-    "fraud", "notification", "email", "sms", "push", "report", "analytics", "metrics", "audit",
-    "gateway", "config", "feature-flag", "user", "account", "wallet", "subscription", "coupon",
-    "review", "rating", "recommendation", "media", "image", "thumbnail", "upload", "export",
-    "import", "scheduler", "geo", "currency", "settlement", "payout", "kyc", "consent",
+    "checkout",
+    "ledger",
+    "billing",
+    "invoice",
+    "payment",
+    "refund",
+    "auth",
+    "session",
+    "profile",
+    "catalog",
+    "search",
+    "cart",
+    "order",
+    "shipping",
+    "inventory",
+    "pricing",
+    "tax",
+    "fraud",
+    "notification",
+    "email",
+    "sms",
+    "push",
+    "report",
+    "analytics",
+    "metrics",
+    "audit",
+    "gateway",
+    "config",
+    "feature-flag",
+    "user",
+    "account",
+    "wallet",
+    "subscription",
+    "coupon",
+    "review",
+    "rating",
+    "recommendation",
+    "media",
+    "image",
+    "thumbnail",
+    "upload",
+    "export",
+    "import",
+    "scheduler",
+    "geo",
+    "currency",
+    "settlement",
+    "payout",
+    "kyc",
+    "consent",
 ];
 
 /// Suffixes of job names; none of them is also a multibranch repository suffix.
@@ -197,20 +286,49 @@ const TIMER_SUFFIXES: &[&str] = &["cron", "sync", "etl", "exporter", "batch"];
 
 const REPO_SUFFIXES: &[&str] = &["app", "web", "mobile", "monorepo", "sdk", "frontend"];
 
-const SUBFOLDERS_TOP: &[&str] = &["services", "libraries", "tools", "deploy", "batch", "internal"];
+const SUBFOLDERS_TOP: &[&str] = &[
+    "services",
+    "libraries",
+    "tools",
+    "deploy",
+    "batch",
+    "internal",
+];
 const SUBFOLDERS_DEEP: &[&str] = &["legacy", "experimental", "nightly", "ops", "v2", "sandbox"];
 
 /// Labels no generated agent has: jobs restricted to them sit stuck in the queue.
 const STUCK_LABELS: &[&str] = &["gpu", "arm64-large", "windows-2019", "macos-arm64"];
 
 const TOPICS: &[&str] = &[
-    "login-page", "dark-mode", "retry-budget", "new-checkout", "rate-limits", "cache-warmup",
-    "search-facets", "otel-tracing", "java21", "node20", "flaky-tests", "payment-links",
+    "login-page",
+    "dark-mode",
+    "retry-budget",
+    "new-checkout",
+    "rate-limits",
+    "cache-warmup",
+    "search-facets",
+    "otel-tracing",
+    "java21",
+    "node20",
+    "flaky-tests",
+    "payment-links",
 ];
 
 const COMPONENTS: &[&str] = &[
-    "client", "handler", "repository", "scheduler", "cache", "validator", "router", "config",
-    "metrics", "auth", "serializer", "batch", "retry", "webhook",
+    "client",
+    "handler",
+    "repository",
+    "scheduler",
+    "cache",
+    "validator",
+    "router",
+    "config",
+    "metrics",
+    "auth",
+    "serializer",
+    "batch",
+    "retry",
+    "webhook",
 ];
 
 const DEPENDENCIES: &[(&str, &str, &str)] = &[
@@ -271,8 +389,23 @@ const TEST_ERRORS: &[&str] = &[
 
 const STAGE_SETS: &[&[&str]] = &[
     &["Checkout", "Build", "Test", "Deploy"],
-    &["Checkout", "Build", "Unit Tests", "Integration Tests", "Package", "Publish"],
-    &["Checkout", "Lint", "Build", "Test", "Docker Build", "Push Image", "Deploy"],
+    &[
+        "Checkout",
+        "Build",
+        "Unit Tests",
+        "Integration Tests",
+        "Package",
+        "Publish",
+    ],
+    &[
+        "Checkout",
+        "Lint",
+        "Build",
+        "Test",
+        "Docker Build",
+        "Push Image",
+        "Deploy",
+    ],
     &["Prepare", "Compile", "Test", "Archive"],
     &["Checkout", "Build", "Test"],
 ];
@@ -519,7 +652,11 @@ fn failure_weight(name: &str) -> f64 {
         3.0
     } else if l.contains("build") || l.contains("compile") || l.contains("lint") {
         2.0
-    } else if l.contains("deploy") || l.contains("apply") || l.contains("smoke") || l.contains("transform") {
+    } else if l.contains("deploy")
+        || l.contains("apply")
+        || l.contains("smoke")
+        || l.contains("transform")
+    {
         1.5
     } else if l.contains("checkout") || l.contains("prepare") {
         0.2
@@ -543,14 +680,21 @@ fn users(devs: usize) -> Vec<User> {
     };
     let mut out = vec![user("admin", None, Permission::Admin)];
     // The permission matrix knows three sets only; developers build and deploy, so admin.
-    out.extend(DEVELOPERS[..devs].iter().map(|(id, full)| user(id, Some(full), Permission::Admin)));
+    out.extend(
+        DEVELOPERS[..devs]
+            .iter()
+            .map(|(id, full)| user(id, Some(full), Permission::Admin)),
+    );
     out.push(user("reader", None, Permission::Read));
     out.push(user("nobody", None, Permission::None));
     out
 }
 
 fn full_name_of(id: &str) -> &str {
-    DEVELOPERS.iter().find(|(d, _)| *d == id).map_or(id, |(_, f)| f)
+    DEVELOPERS
+        .iter()
+        .find(|(d, _)| *d == id)
+        .map_or(id, |(_, f)| f)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -633,11 +777,18 @@ impl Gen {
     }
 
     fn sha(&mut self) -> String {
-        format!("{:016x}{:016x}{:08x}", self.rng.gen::<u64>(), self.rng.gen::<u64>(), self.rng.gen::<u32>())
+        format!(
+            "{:016x}{:016x}{:08x}",
+            self.rng.gen::<u64>(),
+            self.rng.gen::<u64>(),
+            self.rng.gen::<u32>()
+        )
     }
 
     fn hex(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from_digit(self.rng.gen_range(0..16), 16).unwrap_or('0')).collect()
+        (0..n)
+            .map(|_| char::from_digit(self.rng.gen_range(0..16), 16).unwrap_or('0'))
+            .collect()
     }
 
     /// A duration around `base`, log-normally spread (±30% typical, never under 3 s).
@@ -667,7 +818,11 @@ impl Gen {
             _ => self.rng.gen_range(20 * 60_000..36 * 3_600_000),
         };
         // A few jobs are simply broken; most fail now and then.
-        let flaky = if self.chance(0.06) { 0.45 } else { self.rng.gen_range(0.02..0.2) };
+        let flaky = if self.chance(0.06) {
+            0.45
+        } else {
+            self.rng.gen_range(0.02..0.2)
+        };
         let sticky = self.rng.gen_range(0.35..0.75);
         let tests = if trigger != Trigger::Timer && self.chance(0.6) {
             self.rng.gen_range(40..2500)
@@ -687,27 +842,43 @@ impl Gen {
     }
 
     fn stage_set(&mut self, name: &str, trigger: Trigger, lang: Lang) -> Vec<String> {
-        let set: &[&str] = if name.contains("etl") || (trigger == Trigger::Timer && self.chance(0.5)) {
-            ETL_STAGES
-        } else if name.contains("deploy") {
-            DEPLOY_STAGES
-        } else if name.contains("terraform") {
-            TERRAFORM_STAGES
-        } else if lang == Lang::Node && self.chance(0.7) {
-            NODE_STAGES
-        } else {
-            self.pick(STAGE_SETS)
-        };
+        let set: &[&str] =
+            if name.contains("etl") || (trigger == Trigger::Timer && self.chance(0.5)) {
+                ETL_STAGES
+            } else if name.contains("deploy") {
+                DEPLOY_STAGES
+            } else if name.contains("terraform") {
+                TERRAFORM_STAGES
+            } else if lang == Lang::Node && self.chance(0.7) {
+                NODE_STAGES
+            } else {
+                self.pick(STAGE_SETS)
+            };
         set.iter().map(|s| s.to_string()).collect()
     }
 
     /// A job plan with a random profile; callers adjust what they need.
-    fn plan(&mut self, name: &str, team: &str, kind: JobKind, trigger: Trigger, builds: u64) -> JobPlan {
+    fn plan(
+        &mut self,
+        name: &str,
+        team: &str,
+        kind: JobKind,
+        trigger: Trigger,
+        builds: u64,
+    ) -> JobPlan {
         let lang = self.pick(&[Lang::Java, Lang::Java, Lang::Node, Lang::Go, Lang::Python]);
         self.plan_in(name, team, kind, trigger, builds, lang)
     }
 
-    fn plan_in(&mut self, name: &str, team: &str, kind: JobKind, trigger: Trigger, builds: u64, lang: Lang) -> JobPlan {
+    fn plan_in(
+        &mut self,
+        name: &str,
+        team: &str,
+        kind: JobKind,
+        trigger: Trigger,
+        builds: u64,
+        lang: Lang,
+    ) -> JobPlan {
         let profile = self.profile(kind, trigger, lang);
         let git = if trigger != Trigger::Timer || self.chance(0.5) {
             let branch = if self.chance(0.9) { "main" } else { "master" };
@@ -746,7 +917,13 @@ impl Gen {
     /// `count` distinct job names made of a service and a suffix.
     fn names(&mut self, count: usize, suffixes: &[&str]) -> Vec<String> {
         let space = SERVICES.len() * suffixes.len();
-        let name = |i: usize| format!("{}-{}", SERVICES[i / suffixes.len()], suffixes[i % suffixes.len()]);
+        let name = |i: usize| {
+            format!(
+                "{}-{}",
+                SERVICES[i / suffixes.len()],
+                suffixes[i % suffixes.len()]
+            )
+        };
         let mut out: Vec<String> = rand::seq::index::sample(&mut self.rng, space, count.min(space))
             .iter()
             .map(name)
@@ -757,7 +934,11 @@ impl Gen {
 
     /// A random job of a team, as the generic worlds have them.
     fn random_job(&mut self, name: &str, team: &str, pipeline_share: f64) -> JobPlan {
-        let mut kind = if self.chance(pipeline_share) { JobKind::Pipeline } else { JobKind::Freestyle };
+        let mut kind = if self.chance(pipeline_share) {
+            JobKind::Pipeline
+        } else {
+            JobKind::Freestyle
+        };
         if kind == JobKind::Freestyle && !self.lean && self.chance(0.03) {
             kind = JobKind::Matrix;
         }
@@ -799,11 +980,35 @@ impl Gen {
 
     fn some_params(&mut self) -> Vec<ParamDef> {
         let pool = [
-            param("BRANCH", ParamKind::String, "Git branch to build", Some("main"), &[]),
-            param("DRY_RUN", ParamKind::Boolean, "Only print what would change", Some("true"), &[]),
-            param("ENVIRONMENT", ParamKind::Choice, "Where to deploy", None, &["dev", "staging", "production"]),
+            param(
+                "BRANCH",
+                ParamKind::String,
+                "Git branch to build",
+                Some("main"),
+                &[],
+            ),
+            param(
+                "DRY_RUN",
+                ParamKind::Boolean,
+                "Only print what would change",
+                Some("true"),
+                &[],
+            ),
+            param(
+                "ENVIRONMENT",
+                ParamKind::Choice,
+                "Where to deploy",
+                None,
+                &["dev", "staging", "production"],
+            ),
             param("SKIP_TESTS", ParamKind::Boolean, "", Some("false"), &[]),
-            param("REGION", ParamKind::Choice, "", None, &["eu-west-1", "us-east-1", "ap-southeast-2"]),
+            param(
+                "REGION",
+                ParamKind::Choice,
+                "",
+                None,
+                &["eu-west-1", "us-east-1", "ap-southeast-2"],
+            ),
         ];
         let n = self.rng.gen_range(1..=3);
         let mut idx: Vec<usize> = (0..pool.len()).collect();
@@ -824,7 +1029,15 @@ impl Gen {
                 0 => teams[i].to_string(),
                 k => format!("{}-{}", teams[i % teams.len()], k + 1),
             };
-            nodes.push(self.team_tree(&name, "", &name, 1, depth, spec.jobs_per_folder, spec.pipeline_share));
+            nodes.push(self.team_tree(
+                &name,
+                "",
+                &name,
+                1,
+                depth,
+                spec.jobs_per_folder,
+                spec.pipeline_share,
+            ));
         }
         let root_names = self.names(spec.root_jobs, JOB_SUFFIXES);
         let mut root_jobs: Vec<JobPlan> = root_names
@@ -845,7 +1058,10 @@ impl Gen {
                 if spec.folders == 0 {
                     let node = self.multibranch(&name, "", "web", spec.branches, None);
                     nodes.push(node);
-                } else if let Node::Folder { folder, children, .. } = &mut nodes[t] {
+                } else if let Node::Folder {
+                    folder, children, ..
+                } = &mut nodes[t]
+                {
                     let team = folder.name.clone();
                     let node = self.multibranch(&name, &team, &team, spec.branches, None);
                     children.push(node);
@@ -876,16 +1092,31 @@ impl Gen {
             let folders_below = (1usize << (depth - level + 1)) - 1;
             own = jobs / folders_below;
             let rest = jobs - own;
-            let pool = if level == 1 { SUBFOLDERS_TOP } else { SUBFOLDERS_DEEP };
+            let pool = if level == 1 {
+                SUBFOLDERS_TOP
+            } else {
+                SUBFOLDERS_DEEP
+            };
             let mut names: Vec<&str> = pool.to_vec();
             names.shuffle(&mut self.rng);
             for (k, sub) in names.into_iter().take(2).enumerate() {
                 let share = rest / 2 + usize::from(k == 0 && rest % 2 == 1);
-                children.push(self.team_tree(sub, &full, team, level + 1, depth, share, pipeline_share));
+                children.push(self.team_tree(
+                    sub,
+                    &full,
+                    team,
+                    level + 1,
+                    depth,
+                    share,
+                    pipeline_share,
+                ));
             }
         }
         let names = self.names(own, JOB_SUFFIXES);
-        let mut plans: Vec<JobPlan> = names.iter().map(|n| self.random_job(n, team, pipeline_share)).collect();
+        let mut plans: Vec<JobPlan> = names
+            .iter()
+            .map(|n| self.random_job(n, team, pipeline_share))
+            .collect();
         self.link_upstreams(&full, &mut plans);
         children.extend(plans.into_iter().map(Node::job));
         let description = if level == 1 {
@@ -903,7 +1134,10 @@ impl Gen {
             .filter(|p| p.builds > 0 && p.profile.trigger != Trigger::Upstream)
             .map(|p| (join(prefix, &p.job.name), p.builds))
             .collect();
-        for p in plans.iter_mut().filter(|p| p.profile.trigger == Trigger::Upstream) {
+        for p in plans
+            .iter_mut()
+            .filter(|p| p.profile.trigger == Trigger::Upstream)
+        {
             if built.is_empty() {
                 p.profile.trigger = Trigger::Manual;
             } else {
@@ -916,13 +1150,20 @@ impl Gen {
     fn give_every_param_kind(&mut self, nodes: &mut [Node]) {
         let mut plans = Vec::new();
         plans_mut(nodes, "", &mut plans);
-        if let Some((_, p)) = plans.into_iter().find(|(_, p)| !p.job.disabled && p.job.branch.is_none()) {
+        if let Some((_, p)) = plans
+            .into_iter()
+            .find(|(_, p)| !p.job.disabled && p.job.branch.is_none())
+        {
             p.job.parameters = every_param_kind();
         }
     }
 
     fn branch_names(&mut self, n: usize) -> Vec<String> {
-        let mut out: Vec<String> = ["main", "develop"].iter().take(n).map(|s| s.to_string()).collect();
+        let mut out: Vec<String> = ["main", "develop"]
+            .iter()
+            .take(n)
+            .map(|s| s.to_string())
+            .collect();
         let mut topics: Vec<&str> = TOPICS.to_vec();
         topics.shuffle(&mut self.rng);
         let mut k = 0;
@@ -935,7 +1176,11 @@ impl Gen {
                 2 => format!("bugfix/{topic}"),
                 _ => format!("release/1.{}", self.rng.gen_range(2..40)),
             };
-            let name = if round > 0 && !name.starts_with("PR-") { format!("{name}-{round}") } else { name };
+            let name = if round > 0 && !name.starts_with("PR-") {
+                format!("{name}-{round}")
+            } else {
+                name
+            };
             if !out.contains(&name) {
                 out.push(name);
             }
@@ -945,7 +1190,14 @@ impl Gen {
     }
 
     /// A multibranch project with branch jobs; `branches` overrides the random branch names.
-    fn multibranch(&mut self, name: &str, prefix: &str, team: &str, n: usize, branches: Option<&[&str]>) -> Node {
+    fn multibranch(
+        &mut self,
+        name: &str,
+        prefix: &str,
+        team: &str,
+        n: usize,
+        branches: Option<&[&str]>,
+    ) -> Node {
         let url = format!("https://git.example.com/{team}/{name}.git");
         let names: Vec<String> = match branches {
             Some(b) => b.iter().map(|s| s.to_string()).collect(),
@@ -967,11 +1219,21 @@ impl Gen {
                     b if b.starts_with("PR-") => self.rng.gen_range(1..=3),
                     _ => self.rng.gen_range(1..=4),
                 };
-                let mut plan = self.plan_in(&branch_item_name(branch), team, JobKind::Pipeline, Trigger::Branch, builds, lang);
+                let mut plan = self.plan_in(
+                    &branch_item_name(branch),
+                    team,
+                    JobKind::Pipeline,
+                    Trigger::Branch,
+                    builds,
+                    lang,
+                );
                 plan.slug = name.to_string();
                 plan.job.display_name = Some(branch.clone());
                 plan.job.branch = Some(branch.clone());
-                plan.job.git = Some(GitScm { url: url.clone(), branch: Some(branch.clone()) });
+                plan.job.git = Some(GitScm {
+                    url: url.clone(),
+                    branch: Some(branch.clone()),
+                });
                 plan.job.stage_names = stages.clone();
                 // Branches are built on every push.
                 plan.profile.cadence_ms = self.rng.gen_range(30 * 60_000..12 * 3_600_000);
@@ -1001,7 +1263,11 @@ impl Gen {
             let (name, labels, executors): (String, Vec<&str>, u32) = match i % 10 {
                 8 => {
                     windows += 1;
-                    (format!("windows-{windows}"), vec!["windows"], self.rng.gen_range(1..=2))
+                    (
+                        format!("windows-{windows}"),
+                        vec!["windows"],
+                        self.rng.gen_range(1..=2),
+                    )
                 }
                 9 => {
                     mac += 1;
@@ -1027,12 +1293,16 @@ impl Gen {
             });
         }
         // Spread the offline agents over the list, from its end.
-        let step = if offline > 0 { n / offline } else { 0 };
+        let step = n.checked_div(offline).unwrap_or(0);
         for j in 0..offline {
             let i = n - 1 - j * step;
             let temporarily = j % 2 == 0;
             let reason = if temporarily {
-                let why = self.pick(&["disk full, cleaning up", "kernel upgrade", "investigating a flaky docker daemon"]);
+                let why = self.pick(&[
+                    "disk full, cleaning up",
+                    "kernel upgrade",
+                    "investigating a flaky docker daemon",
+                ]);
                 format!("Disconnected by {} : {why}", self.dev())
             } else {
                 "Connection was broken: java.nio.channels.ClosedChannelException".to_string()
@@ -1063,7 +1333,10 @@ impl Gen {
             let Some(i) = it.next() else { break };
             let label = STUCK_LABELS[k % STUCK_LABELS.len()];
             plans[i].1.job.label = Some(label.into());
-            out.push(QueuePlan { job: plans[i].0.clone(), waits: Waits::Stuck });
+            out.push(QueuePlan {
+                job: plans[i].0.clone(),
+                waits: Waits::Stuck,
+            });
         }
         let mut rest_idx: Vec<usize> = it.collect();
         let mut take = |want: usize, need_builds: bool, plans: &mut Vec<(String, &mut JobPlan)>| {
@@ -1080,16 +1353,30 @@ impl Gen {
         };
         for i in take(blocked, true, &mut plans) {
             plans[i].1.running = true;
-            out.push(QueuePlan { job: plans[i].0.clone(), waits: Waits::Blocked });
+            out.push(QueuePlan {
+                job: plans[i].0.clone(),
+                waits: Waits::Blocked,
+            });
         }
         for i in take(executor, false, &mut plans) {
-            out.push(QueuePlan { job: plans[i].0.clone(), waits: Waits::Executor });
+            out.push(QueuePlan {
+                job: plans[i].0.clone(),
+                waits: Waits::Executor,
+            });
         }
         for i in take(n - stuck - blocked - executor, false, &mut plans) {
-            out.push(QueuePlan { job: plans[i].0.clone(), waits: Waits::Quiet });
+            out.push(QueuePlan {
+                job: plans[i].0.clone(),
+                waits: Waits::Quiet,
+            });
         }
         // A few more builds run without anything queued behind them, as executors allow.
-        let capacity: usize = self.agents.iter().filter(|a| !a.offline).map(|a| a.executors as usize).sum();
+        let capacity: usize = self
+            .agents
+            .iter()
+            .filter(|a| !a.offline)
+            .map(|a| a.executors as usize)
+            .sum();
         let extra = (plans.len() / 150 + 1).min(capacity.saturating_sub(blocked));
         for i in take(extra, true, &mut plans) {
             plans[i].1.running = true;
@@ -1103,7 +1390,11 @@ impl Gen {
         nodes
             .into_iter()
             .map(|node| match node {
-                Node::Folder { kind, mut folder, children } => {
+                Node::Folder {
+                    kind,
+                    mut folder,
+                    children,
+                } => {
                     let full = join(prefix, &folder.name);
                     folder.items = self.realize(children, &full);
                     match kind {
@@ -1142,7 +1433,9 @@ impl Gen {
                 } else {
                     let idle = match plan.idle_ms {
                         Some(i) => i,
-                        None if p.trigger == Trigger::Timer => self.rng.gen_range(3_600_000..p.cadence_ms.max(7_200_000)),
+                        None if p.trigger == Trigger::Timer => {
+                            self.rng.gen_range(3_600_000..p.cadence_ms.max(7_200_000))
+                        }
                         None => self.rng.gen_range(60_000..p.cadence_ms.max(120_000)),
                     };
                     self.now - idle - dur
@@ -1179,7 +1472,9 @@ impl Gen {
     }
 
     fn cause(&mut self, plan: &JobPlan, number: u64) -> Cause {
-        let user = |g: &mut Gen| Cause::User { user: g.dev().to_string() };
+        let user = |g: &mut Gen| Cause::User {
+            user: g.dev().to_string(),
+        };
         match plan.profile.trigger {
             Trigger::Scm if self.chance(0.8) => Cause::Scm,
             Trigger::Timer if self.chance(0.92) => Cause::Timer,
@@ -1193,7 +1488,11 @@ impl Gen {
             Trigger::Branch if number == 1 || self.chance(0.1) => Cause::BranchIndexing,
             Trigger::Branch => Cause::Scm,
             Trigger::Manual if self.chance(0.05) => Cause::Remote {
-                addr: format!("10.20.{}.{}", self.rng.gen_range(0..8), self.rng.gen_range(2..250)),
+                addr: format!(
+                    "10.20.{}.{}",
+                    self.rng.gen_range(0..8),
+                    self.rng.gen_range(2..250)
+                ),
                 note: Some("triggered by the release bot".into()),
             },
             _ => user(self),
@@ -1207,9 +1506,16 @@ impl Gen {
         }
         if self.chance(0.08) {
             let topic = self.pick(TOPICS);
-            return format!("Merge pull request #{} from acme/{topic}", self.rng.gen_range(100..4000));
+            return format!(
+                "Merge pull request #{} from acme/{topic}",
+                self.rng.gen_range(100..4000)
+            );
         }
-        let comp = format!("{} {}", slug.split('-').next().unwrap_or(slug), self.pick(COMPONENTS));
+        let comp = format!(
+            "{} {}",
+            slug.split('-').next().unwrap_or(slug),
+            self.pick(COMPONENTS)
+        );
         self.pick(COMMIT_TEMPLATES).replace("{c}", &comp)
     }
 
@@ -1224,10 +1530,16 @@ impl Gen {
                 Lang::Go => "go.mod",
                 Lang::Python => "requirements.txt",
             };
-            return vec![ChangedPath { edit: "edit".into(), file: file.into() }];
+            return vec![ChangedPath {
+                edit: "edit".into(),
+                file: file.into(),
+            }];
         }
         if message == "Update README" {
-            return vec![ChangedPath { edit: "edit".into(), file: "README.md".into() }];
+            return vec![ChangedPath {
+                edit: "edit".into(),
+                file: "README.md".into(),
+            }];
         }
         let candidates: Vec<String> = match lang {
             Lang::Java => vec![
@@ -1255,14 +1567,25 @@ impl Gen {
         let mut out: Vec<ChangedPath> = candidates
             .into_iter()
             .take(n)
-            .map(|file| ChangedPath { edit: "edit".into(), file })
+            .map(|file| ChangedPath {
+                edit: "edit".into(),
+                file,
+            })
             .collect();
         if self.chance(0.15) {
             out[0].edit = "add".into();
         }
         if self.chance(0.1) {
-            let extra = self.pick(&["Dockerfile", "Jenkinsfile", "helm/values.yaml", ".github/CODEOWNERS"]);
-            out.push(ChangedPath { edit: self.pick(&["edit", "edit", "delete"]).into(), file: extra.into() });
+            let extra = self.pick(&[
+                "Dockerfile",
+                "Jenkinsfile",
+                "helm/values.yaml",
+                ".github/CODEOWNERS",
+            ]);
+            out.push(ChangedPath {
+                edit: self.pick(&["edit", "edit", "delete"]).into(),
+                file: extra.into(),
+            });
         }
         out
     }
@@ -1280,7 +1603,9 @@ impl Gen {
             _ => self.rng.gen_range(1..=2),
         };
         let span = (until - since).max(60_000);
-        let mut times: Vec<i64> = (0..n).map(|_| until - self.rng.gen_range(30_000..span)).collect();
+        let mut times: Vec<i64> = (0..n)
+            .map(|_| until - self.rng.gen_range(30_000..span))
+            .collect();
         times.sort_unstable();
         times
             .into_iter()
@@ -1320,7 +1645,11 @@ impl Gen {
                     (ParamKind::Password, _) => "correct-horse-battery-staple".into(),
                     _ => d.default.clone().unwrap_or_default(),
                 };
-                ParamValue { name: d.name.clone(), kind: d.kind, value }
+                ParamValue {
+                    name: d.name.clone(),
+                    kind: d.kind,
+                    value,
+                }
             })
             .collect()
     }
@@ -1364,7 +1693,10 @@ impl Gen {
         };
         let candidates: Vec<usize> = (0..self.agents.len())
             .filter(|&i| fits(&self.agents[i]))
-            .filter(|&i| !running || (!self.agents[i].offline && self.agents[i].busy < self.agents[i].executors))
+            .filter(|&i| {
+                !running
+                    || (!self.agents[i].offline && self.agents[i].busy < self.agents[i].executors)
+            })
             .collect();
         if candidates.is_empty() {
             // A label nobody has: the node that built it is gone.
@@ -1384,7 +1716,11 @@ impl Gen {
     fn course(&mut self, phases: &[String], fate: Option<Fate>) -> Course {
         let len = phases.len();
         let Some(fate) = fate else {
-            return Course { result: None, stop: Some(self.rng.gen_range(0..len)), error: None };
+            return Course {
+                result: None,
+                stop: Some(self.rng.gen_range(0..len)),
+                error: None,
+            };
         };
         let first_test = phases.iter().position(|s| is_test_stage(s));
         let weighted = |g: &mut Gen| {
@@ -1420,12 +1756,19 @@ impl Gen {
                 })
             }
             Fate::Failure | Fate::FailAt(_) | Fate::FailTests => Some(StageError {
-                message: format!("script returned exit code {}", self.pick(&[1, 1, 1, 2, 137])),
+                message: format!(
+                    "script returned exit code {}",
+                    self.pick(&[1, 1, 1, 2, 137])
+                ),
                 kind: "hudson.AbortException".into(),
             }),
             _ => None,
         };
-        Course { result: Some(fate.result()), stop, error }
+        Course {
+            result: Some(fate.result()),
+            stop,
+            error,
+        }
     }
 
     /// Every build of a job, oldest first.
@@ -1455,7 +1798,11 @@ impl Gen {
             let fate = if running {
                 None
             } else {
-                let forced = plan.fates.iter().find(|(k, _)| *k == number).map(|(_, f)| *f);
+                let forced = plan
+                    .fates
+                    .iter()
+                    .find(|(k, _)| *k == number)
+                    .map(|(_, f)| *f);
                 Some(match forced {
                     Some(f) => f,
                     None => self.roll_fate(&p, prev_result == Some(BuildResult::Failure)),
@@ -1501,7 +1848,9 @@ impl Gen {
                 commit_msg: changes.last().map(|c| c.message.as_str()),
                 number,
                 timestamp: ts,
-                tests_total: tests.as_ref().map_or(p.tests, |t| t.passed + t.skipped + t.failures.len() as u32),
+                tests_total: tests
+                    .as_ref()
+                    .map_or(p.tests, |t| t.passed + t.skipped + t.failures.len() as u32),
                 tests_failed: tests.as_ref().map_or(0, |t| t.failures.len() as u32),
                 tests_skipped: tests.as_ref().map_or(0, |t| t.skipped),
             };
@@ -1513,9 +1862,14 @@ impl Gen {
             };
             let built_on = self.node_for(plan.job.label.as_deref(), running);
             let log = match plan.log_sizes.iter().find(|(k, _)| *k == number) {
-                Some(&(_, bytes)) => Log { text: None, generated_bytes: Some(bytes) },
+                Some(&(_, bytes)) => Log {
+                    text: None,
+                    generated_bytes: Some(bytes),
+                },
                 None if !self.lean && !running && self.chance(0.25) => Log {
-                    text: Some(self.literal_log(plan, &cause, &traces, &course, &ctx, &built_on, &changes)),
+                    text: Some(
+                        self.literal_log(plan, &cause, &traces, &course, &ctx, &built_on, &changes),
+                    ),
                     generated_bytes: None,
                 },
                 None => {
@@ -1525,7 +1879,10 @@ impl Gen {
                         bytes *= ((self.now - run_start) as f64 / duration as f64).clamp(0.05, 1.0);
                     }
                     let bytes = bytes.clamp(2_048.0, self.log_bytes as f64 * 16.0) as u64;
-                    Log { text: None, generated_bytes: Some(bytes / crate::log::LINE * crate::log::LINE) }
+                    Log {
+                        text: None,
+                        generated_bytes: Some(bytes / crate::log::LINE * crate::log::LINE),
+                    }
                 }
             };
             let estimated_duration = if good_durations.is_empty() {
@@ -1534,7 +1891,11 @@ impl Gen {
                 let last = &good_durations[good_durations.len().saturating_sub(3)..];
                 last.iter().sum::<i64>() / last.len() as i64
             };
-            let artifacts = if p.artifacts && matches!(course.result, Some(BuildResult::Success | BuildResult::Unstable)) {
+            let artifacts = if p.artifacts
+                && matches!(
+                    course.result,
+                    Some(BuildResult::Success | BuildResult::Unstable)
+                ) {
                 self.artifacts(plan, number)
             } else {
                 Vec::new()
@@ -1595,9 +1956,15 @@ impl Gen {
             .collect();
         let stop = course.stop;
         let failing_here = |t: usize| {
-            stop == Some(t) && matches!(course.result, Some(BuildResult::Failure | BuildResult::Unstable))
+            stop == Some(t)
+                && matches!(
+                    course.result,
+                    Some(BuildResult::Failure | BuildResult::Unstable)
+                )
         };
-        let ran = test_stages.iter().any(|&t| stop.is_none_or(|s| t < s || failing_here(t)))
+        let ran = test_stages
+            .iter()
+            .any(|&t| stop.is_none_or(|s| t < s || failing_here(t)))
             || (course.result == Some(BuildResult::Unstable) && !test_stages.is_empty());
         if !ran {
             streak.clear();
@@ -1618,9 +1985,16 @@ impl Gen {
             streak.truncate(failed);
             while streak.len() < failed {
                 let pkg = self.pick(SERVICES).replace('-', "");
-                let class = format!("com.acme.{pkg}.{}{}Test", pascal(&pkg), pascal(self.pick(COMPONENTS)));
+                let class = format!(
+                    "com.acme.{pkg}.{}{}Test",
+                    pascal(&pkg),
+                    pascal(self.pick(COMPONENTS))
+                );
                 let name = self.pick(TEST_NAMES).to_string();
-                if streak.iter().any(|f| f.class_name == class && f.name == name) {
+                if streak
+                    .iter()
+                    .any(|f| f.class_name == class && f.name == name)
+                {
                     continue;
                 }
                 streak.push(TestFailure {
@@ -1654,20 +2028,33 @@ impl Gen {
                 break;
             }
             let skipped = after_stop
-                && matches!(course.result, Some(BuildResult::Failure | BuildResult::Aborted));
+                && matches!(
+                    course.result,
+                    Some(BuildResult::Failure | BuildResult::Aborted)
+                );
             let fail = at_stop && course.result == Some(BuildResult::Failure);
-            let mut steps = if skipped { Vec::new() } else { self.step_plans(name, ctx, fail) };
+            let mut steps = if skipped {
+                Vec::new()
+            } else {
+                self.step_plans(name, ctx, fail)
+            };
             if running && at_stop && steps.len() > 1 {
                 let keep = self.rng.gen_range(1..=steps.len());
                 steps.truncate(keep);
             }
             if self.lean && !steps.is_empty() {
                 // Keep the main (last) step with its first line only.
-                let mut main = steps.pop().unwrap_or_else(|| unreachable!("steps is not empty"));
+                let mut main = steps
+                    .pop()
+                    .unwrap_or_else(|| unreachable!("steps is not empty"));
                 main.lines.truncate(1);
                 steps = vec![main];
             }
-            out.push(StageTrace { name: name.clone(), skipped, steps });
+            out.push(StageTrace {
+                name: name.clone(),
+                skipped,
+                steps,
+            });
         }
         out
     }
@@ -1675,11 +2062,21 @@ impl Gen {
     fn sh(desc: String, lines: Vec<String>) -> StepPlan {
         let mut all = vec![format!("+ {desc}")];
         all.extend(lines);
-        StepPlan { name: "Shell Script", func: "sh", desc: Some(desc), lines: all }
+        StepPlan {
+            name: "Shell Script",
+            func: "sh",
+            desc: Some(desc),
+            lines: all,
+        }
     }
 
     fn echo(text: String) -> StepPlan {
-        StepPlan { name: "Print Message", func: "echo", desc: Some(text.clone()), lines: vec![text] }
+        StepPlan {
+            name: "Print Message",
+            func: "echo",
+            desc: Some(text.clone()),
+            lines: vec![text],
+        }
     }
 
     /// The steps of one stage, with their raw log lines.
@@ -1687,7 +2084,10 @@ impl Gen {
         let l = stage.to_lowercase();
         let slug = ctx.slug;
         let team = ctx.team;
-        let short = ctx.revision.map_or_else(|| "0000000".to_string(), |r| r[..7.min(r.len())].to_string());
+        let short = ctx.revision.map_or_else(
+            || "0000000".to_string(),
+            |r| r[..7.min(r.len())].to_string(),
+        );
         let image = format!("registry.example.com/{team}/{slug}:{short}");
         let mut steps: Vec<StepPlan> = Vec::new();
         if l.contains("checkout") || (l == "prepare" && ctx.git.is_some()) {
@@ -1705,9 +2105,17 @@ impl Gen {
                         lines.push(format!("Commit message: \"{m}\""));
                     }
                     if fail {
-                        lines.push(format!("ERROR: Error fetching remote repo 'origin': could not read from {}", git.url));
+                        lines.push(format!(
+                            "ERROR: Error fetching remote repo 'origin': could not read from {}",
+                            git.url
+                        ));
                     }
-                    steps.push(StepPlan { name: "Check out from version control", func: "checkout", desc: None, lines });
+                    steps.push(StepPlan {
+                        name: "Check out from version control",
+                        func: "checkout",
+                        desc: None,
+                        lines,
+                    });
                 }
                 None => steps.push(Gen::sh("rm -rf build && mkdir -p build".into(), vec![])),
             }
@@ -1718,14 +2126,30 @@ impl Gen {
             ));
         } else if l.contains("install") {
             let (cmd, done) = match ctx.lang {
-                Lang::Node => ("npm ci".to_string(), format!("added {} packages in {}s", self.rng.gen_range(600..1800), self.rng.gen_range(12..70))),
-                Lang::Python => ("pip install -r requirements.txt".to_string(), "Successfully installed 48 packages".to_string()),
+                Lang::Node => (
+                    "npm ci".to_string(),
+                    format!(
+                        "added {} packages in {}s",
+                        self.rng.gen_range(600..1800),
+                        self.rng.gen_range(12..70)
+                    ),
+                ),
+                Lang::Python => (
+                    "pip install -r requirements.txt".to_string(),
+                    "Successfully installed 48 packages".to_string(),
+                ),
                 Lang::Go => ("go mod download".to_string(), String::new()),
-                Lang::Java => ("./gradlew dependencies --no-daemon".to_string(), "BUILD SUCCESSFUL in 21s".to_string()),
+                Lang::Java => (
+                    "./gradlew dependencies --no-daemon".to_string(),
+                    "BUILD SUCCESSFUL in 21s".to_string(),
+                ),
             };
             let mut lines = vec![done];
             if fail {
-                lines = vec!["npm ERR! code ECONNRESET".into(), "npm ERR! network aborted".into()];
+                lines = vec![
+                    "npm ERR! code ECONNRESET".into(),
+                    "npm ERR! network aborted".into(),
+                ];
             }
             steps.push(Gen::sh(cmd, lines));
         } else if l.contains("lint") {
@@ -1760,21 +2184,37 @@ impl Gen {
             steps.push(Gen::echo("Running integration tests".into()));
             steps.push(Gen::sh("make integration-test".into(), lines));
         } else if is_test_stage(stage) {
-            let (total, failed, skipped) = (ctx.tests_total.max(1), ctx.tests_failed, ctx.tests_skipped);
+            let (total, failed, skipped) =
+                (ctx.tests_total.max(1), ctx.tests_failed, ctx.tests_skipped);
             let (cmd, mut lines) = match ctx.lang {
-                Lang::Java => ("./gradlew test --no-daemon", vec![
-                    "> Task :test".to_string(),
-                    format!("{total} tests completed, {failed} failed, {skipped} skipped"),
-                ]),
-                Lang::Node => ("npm test", vec![
-                    format!("Tests:       {failed} failed, {} passed, {total} total", total - failed.min(total)),
-                ]),
-                Lang::Go => ("go test ./...", vec![
-                    format!("ok  \tgit.example.com/{team}/{slug}/internal/handler\t0.{}s", self.rng.gen_range(100..999)),
-                ]),
-                Lang::Python => ("pytest -q", vec![
-                    format!("{} passed, {skipped} skipped, {failed} failed", total - failed.min(total)),
-                ]),
+                Lang::Java => (
+                    "./gradlew test --no-daemon",
+                    vec![
+                        "> Task :test".to_string(),
+                        format!("{total} tests completed, {failed} failed, {skipped} skipped"),
+                    ],
+                ),
+                Lang::Node => (
+                    "npm test",
+                    vec![format!(
+                        "Tests:       {failed} failed, {} passed, {total} total",
+                        total - failed.min(total)
+                    )],
+                ),
+                Lang::Go => (
+                    "go test ./...",
+                    vec![format!(
+                        "ok  \tgit.example.com/{team}/{slug}/internal/handler\t0.{}s",
+                        self.rng.gen_range(100..999)
+                    )],
+                ),
+                Lang::Python => (
+                    "pytest -q",
+                    vec![format!(
+                        "{} passed, {skipped} skipped, {failed} failed",
+                        total - failed.min(total)
+                    )],
+                ),
             };
             if fail {
                 lines.push("FAILURE: Build failed with an exception.".into());
@@ -1796,32 +2236,49 @@ impl Gen {
                 ],
             ));
         } else if l.contains("push") || (l.contains("publish") && !l.contains("report")) {
-            let mut lines = vec![format!("{short}: digest: sha256:{} size: 2417", self.hex(64))];
+            let mut lines = vec![format!(
+                "{short}: digest: sha256:{} size: 2417",
+                self.hex(64)
+            )];
             if fail {
                 lines = vec!["denied: requested access to the resource is denied".into()];
             }
             steps.push(Gen::sh(format!("docker push {image}"), lines));
         } else if l.contains("build") || l.contains("compile") {
             let (cmd, lines): (String, Vec<String>) = match ctx.lang {
-                Lang::Java => ("./gradlew assemble --no-daemon".into(), vec![
-                    "> Task :compileJava".into(),
-                    "> Task :processResources".into(),
-                    "> Task :jar".into(),
-                ]),
-                Lang::Node => ("npm run build".into(), vec![
-                    "> vite build".into(),
-                    format!("{} modules transformed.", self.rng.gen_range(200..2000)),
-                ]),
+                Lang::Java => (
+                    "./gradlew assemble --no-daemon".into(),
+                    vec![
+                        "> Task :compileJava".into(),
+                        "> Task :processResources".into(),
+                        "> Task :jar".into(),
+                    ],
+                ),
+                Lang::Node => (
+                    "npm run build".into(),
+                    vec![
+                        "> vite build".into(),
+                        format!("{} modules transformed.", self.rng.gen_range(200..2000)),
+                    ],
+                ),
                 Lang::Go => (format!("go build -o bin/{slug} ./cmd/{slug}"), vec![]),
-                Lang::Python => ("python -m build".into(), vec![format!("Successfully built {slug}-1.4.2.tar.gz")]),
+                Lang::Python => (
+                    "python -m build".into(),
+                    vec![format!("Successfully built {slug}-1.4.2.tar.gz")],
+                ),
             };
             let mut lines = lines;
             if fail {
                 let class = format!("{}{}", pascal(slug), pascal(self.pick(COMPONENTS)));
-                lines.push(format!("src/main/java/com/acme/{class}.java:87: error: cannot find symbol"));
+                lines.push(format!(
+                    "src/main/java/com/acme/{class}.java:87: error: cannot find symbol"
+                ));
                 lines.push("FAILURE: Build failed with an exception.".into());
             } else if ctx.lang == Lang::Java {
-                lines.push(format!("BUILD SUCCESSFUL in {}s", self.rng.gen_range(20..200)));
+                lines.push(format!(
+                    "BUILD SUCCESSFUL in {}s",
+                    self.rng.gen_range(20..200)
+                ));
             }
             if self.chance(0.5) {
                 steps.push(Gen::echo(format!("Building {slug}")));
@@ -1829,7 +2286,10 @@ impl Gen {
             steps.push(Gen::sh(cmd, lines));
         } else if l.contains("package") || l.contains("archive") {
             if ctx.lang == Lang::Java {
-                steps.push(Gen::sh("./gradlew bootJar --no-daemon".into(), vec!["> Task :bootJar".into()]));
+                steps.push(Gen::sh(
+                    "./gradlew bootJar --no-daemon".into(),
+                    vec!["> Task :bootJar".into()],
+                ));
             }
             steps.push(StepPlan {
                 name: "Archive the artifacts",
@@ -1842,7 +2302,11 @@ impl Gen {
                 },
             });
         } else if l.contains("deploy") {
-            let env = if l.contains("production") || ctx.full.contains("production") { "production" } else { "staging" };
+            let env = if l.contains("production") || ctx.full.contains("production") {
+                "production"
+            } else {
+                "staging"
+            };
             let mut lines = vec![
                 format!("Release \"{slug}\" has been upgraded. Happy Helming!"),
                 format!("NAMESPACE: {env}"),
@@ -1853,20 +2317,44 @@ impl Gen {
                 lines = vec!["Error: UPGRADE FAILED: timed out waiting for the condition".into()];
             }
             steps.push(Gen::echo(format!("Deploying {slug} to {env}")));
-            steps.push(Gen::sh(format!("helm upgrade --install {slug} ./chart --namespace {env} --wait --timeout 5m"), lines));
+            steps.push(Gen::sh(
+                format!(
+                    "helm upgrade --install {slug} ./chart --namespace {env} --wait --timeout 5m"
+                ),
+                lines,
+            ));
         } else if l.contains("smoke") {
             let lines = if fail {
-                vec!["GET /healthz -> 200".into(), "GET /api/v1/status -> 503".into(), "smoke tests FAILED".into()]
+                vec![
+                    "GET /healthz -> 200".into(),
+                    "GET /api/v1/status -> 503".into(),
+                    "smoke tests FAILED".into(),
+                ]
             } else {
-                vec!["GET /healthz -> 200".into(), "GET /api/v1/status -> 200".into(), "smoke tests passed".into()]
+                vec![
+                    "GET /healthz -> 200".into(),
+                    "GET /api/v1/status -> 200".into(),
+                    "smoke tests passed".into(),
+                ]
             };
             steps.push(Gen::sh("./scripts/smoke-test.sh production".into(), lines));
         } else if l.contains("verify") {
             steps.push(Gen::sh(
-                format!("curl -fsSI https://artifacts.example.com/{team}/{slug}/{slug}-2.{}.tgz", ctx.number),
-                vec![if fail { "curl: (22) The requested URL returned error: 404".into() } else { "HTTP/2 200".into() }],
+                format!(
+                    "curl -fsSI https://artifacts.example.com/{team}/{slug}/{slug}-2.{}.tgz",
+                    ctx.number
+                ),
+                vec![if fail {
+                    "curl: (22) The requested URL returned error: 404".into()
+                } else {
+                    "HTTP/2 200".into()
+                }],
             ));
-        } else if l.contains("extract") || l.contains("transform") || l.contains("load") || l.contains("report") {
+        } else if l.contains("extract")
+            || l.contains("transform")
+            || l.contains("load")
+            || l.contains("report")
+        {
             let date = iso_date(ctx.timestamp);
             let rows = self.rng.gen_range(200_000..4_000_000);
             let module = l.split_whitespace().next().unwrap_or("run").to_string();
@@ -1874,12 +2362,24 @@ impl Gen {
             if fail {
                 lines.push("ERROR Executor lost: OOMKilled (exit code 137)".into());
             }
-            steps.push(Gen::sh(format!("python -m etl.{module} --date {date}"), lines));
+            steps.push(Gen::sh(
+                format!("python -m etl.{module} --date {date}"),
+                lines,
+            ));
         } else if l == "init" || l == "plan" || l == "apply" {
             let (cmd, line) = match l.as_str() {
-                "init" => ("terraform init -input=false", "Terraform has been successfully initialized!"),
-                "plan" => ("terraform plan -input=false -out=tfplan", "Plan: 2 to add, 1 to change, 0 to destroy."),
-                _ => ("terraform apply -input=false tfplan", "Apply complete! Resources: 2 added, 1 changed, 0 destroyed."),
+                "init" => (
+                    "terraform init -input=false",
+                    "Terraform has been successfully initialized!",
+                ),
+                "plan" => (
+                    "terraform plan -input=false -out=tfplan",
+                    "Plan: 2 to add, 1 to change, 0 to destroy.",
+                ),
+                _ => (
+                    "terraform apply -input=false tfplan",
+                    "Apply complete! Resources: 2 added, 1 changed, 0 destroyed.",
+                ),
             };
             let lines = if fail {
                 vec!["Error: creating IAM Role: AccessDenied: not authorized to perform iam:CreateRole".into()]
@@ -1899,17 +2399,34 @@ impl Gen {
     }
 
     /// Stages with ids, times and statuses, fitted between the run's start and end.
-    fn timed_stages(&mut self, traces: &[StageTrace], course: &Course, run_start: i64, run_end: i64) -> Vec<Stage> {
+    fn timed_stages(
+        &mut self,
+        traces: &[StageTrace],
+        course: &Course,
+        run_start: i64,
+        run_end: i64,
+    ) -> Vec<Stage> {
         let running = course.result.is_none();
         let mut t = run_start + self.rng.gen_range(120..600);
-        let horizon = if running { self.now } else { run_end - self.rng.gen_range(80..400) };
+        let horizon = if running {
+            self.now
+        } else {
+            run_end - self.rng.gen_range(80..400)
+        };
         let skipped = traces.iter().filter(|s| s.skipped).count() as i64;
         let weights: Vec<f64> = traces
             .iter()
-            .map(|s| if s.skipped { 0.0 } else { stage_weight(&s.name) * self.rng.gen_range(0.6..1.4) })
+            .map(|s| {
+                if s.skipped {
+                    0.0
+                } else {
+                    stage_weight(&s.name) * self.rng.gen_range(0.6..1.4)
+                }
+            })
             .collect();
         let total_w: f64 = weights.iter().sum::<f64>().max(0.001);
-        let avail = (horizon - t - skipped * 60 - traces.len() as i64 * 25).max(traces.len() as i64 * 10);
+        let avail =
+            (horizon - t - skipped * 60 - traces.len() as i64 * 25).max(traces.len() as i64 * 10);
         let mut id: u64 = 6;
         let mut out = Vec::with_capacity(traces.len());
         for (i, tr) in traces.iter().enumerate() {
@@ -1920,7 +2437,14 @@ impl Gen {
                 ((avail as f64) * weights[i] / total_w).max(5.0) as i64
             };
             let (status, error) = if tr.skipped {
-                (if course.result == Some(BuildResult::Aborted) { "ABORTED" } else { "FAILED" }, course.error.clone())
+                (
+                    if course.result == Some(BuildResult::Aborted) {
+                        "ABORTED"
+                    } else {
+                        "FAILED"
+                    },
+                    course.error.clone(),
+                )
             } else if at_stop {
                 match course.result {
                     None => ("IN_PROGRESS", None),
@@ -1937,7 +2461,11 @@ impl Gen {
                 name: tr.name.clone(),
                 status: status.into(),
                 start: t,
-                duration: if running && at_stop { (self.now - t).max(0) } else { dur },
+                duration: if running && at_stop {
+                    (self.now - t).max(0)
+                } else {
+                    dur
+                },
                 pause: 0,
                 error: error.clone(),
                 parallel: None,
@@ -1946,7 +2474,13 @@ impl Gen {
             let step_w: Vec<f64> = tr
                 .steps
                 .iter()
-                .map(|s| if s.func == "echo" { 0.01 } else { self.rng.gen_range(0.5..1.5) })
+                .map(|s| {
+                    if s.func == "echo" {
+                        0.01
+                    } else {
+                        self.rng.gen_range(0.5..1.5)
+                    }
+                })
                 .collect();
             let step_total: f64 = step_w.iter().sum::<f64>().max(0.001);
             let inner = (dur - 10).max(tr.steps.len() as i64);
@@ -1980,7 +2514,11 @@ impl Gen {
                     start: st,
                     duration: sdur,
                     pause: 0,
-                    parents: vec![if k == 0 { id.to_string() } else { (sid - 1).to_string() }],
+                    parents: vec![if k == 0 {
+                        id.to_string()
+                    } else {
+                        (sid - 1).to_string()
+                    }],
                     error: serror,
                     log,
                 });
@@ -2044,15 +2582,22 @@ impl Gen {
             }
             out.push_str("[Pipeline] Start of Pipeline\n[Pipeline] node\n");
             if built_on.is_empty() {
-                out.push_str(&format!("Running on Jenkins in /var/jenkins_home/workspace/{ws}\n"));
+                out.push_str(&format!(
+                    "Running on Jenkins in /var/jenkins_home/workspace/{ws}\n"
+                ));
             } else {
-                out.push_str(&format!("Running on {built_on} in /home/jenkins/workspace/{ws}\n"));
+                out.push_str(&format!(
+                    "Running on {built_on} in /home/jenkins/workspace/{ws}\n"
+                ));
             }
             out.push_str("[Pipeline] {\n");
             for tr in traces {
                 out.push_str(&format!("[Pipeline] stage\n[Pipeline] {{ ({})\n", tr.name));
                 if tr.skipped {
-                    out.push_str(&format!("Stage \"{}\" skipped due to earlier failure(s)\n", tr.name));
+                    out.push_str(&format!(
+                        "Stage \"{}\" skipped due to earlier failure(s)\n",
+                        tr.name
+                    ));
                 }
                 for s in &tr.steps {
                     out.push_str(&format!("[Pipeline] {}\n", s.func));
@@ -2070,7 +2615,9 @@ impl Gen {
         } else {
             out.push_str("Running as SYSTEM\n");
             if built_on.is_empty() {
-                out.push_str(&format!("Building in workspace /var/jenkins_home/workspace/{ws}\n"));
+                out.push_str(&format!(
+                    "Building in workspace /var/jenkins_home/workspace/{ws}\n"
+                ));
             } else {
                 let labels = self
                     .agents
@@ -2082,7 +2629,11 @@ impl Gen {
                     "Building remotely on {built_on} ({labels}) in workspace /home/jenkins/workspace/{ws}\n"
                 ));
             }
-            let script = format!("/tmp/jenkins{}.sh", self.rng.gen_range(1_000_000_000_000_000_000u64..9_999_999_999_999_999_999));
+            let script = format!(
+                "/tmp/jenkins{}.sh",
+                self.rng
+                    .gen_range(1_000_000_000_000_000_000u64..9_999_999_999_999_999_999)
+            );
             let mut shell_started = false;
             for tr in traces.iter().filter(|t| !t.skipped) {
                 for s in &tr.steps {
@@ -2124,7 +2675,13 @@ impl Gen {
     // ---- the whole world ------------------------------------------------------------
 
     /// Realise the plans and fill in what spans the whole world.
-    fn finish(mut self, controller: ControllerInfo, users: Vec<User>, nodes: Vec<Node>, queue: Vec<QueuePlan>) -> World {
+    fn finish(
+        mut self,
+        controller: ControllerInfo,
+        users: Vec<User>,
+        nodes: Vec<Node>,
+        queue: Vec<QueuePlan>,
+    ) -> World {
         let items = self.realize(nodes, "");
         let mut world = World {
             controller,
@@ -2138,11 +2695,15 @@ impl Gen {
         let mut blocked = Vec::new();
         let mut buildable = Vec::new();
         for q in queue {
-            let Some((_, job)) = world.item(&q.job).and_then(Item::as_job) else { continue };
+            let Some((_, job)) = world.item(&q.job).and_then(Item::as_job) else {
+                continue;
+            };
             let last = job.builds.last();
             let causes = match last.and_then(|b| b.causes.first()) {
                 Some(Cause::BranchIndexing) | Some(Cause::Remote { .. }) | None => {
-                    vec![Cause::User { user: self.dev().to_string() }]
+                    vec![Cause::User {
+                        user: self.dev().to_string(),
+                    }]
                 }
                 Some(c) => vec![c.clone()],
             };
@@ -2152,21 +2713,36 @@ impl Gen {
                 .map(|d| ParamValue {
                     name: d.name.clone(),
                     kind: d.kind,
-                    value: d.default.clone().or_else(|| d.choices.first().cloned()).unwrap_or_default(),
+                    value: d
+                        .default
+                        .clone()
+                        .or_else(|| d.choices.first().cloned())
+                        .unwrap_or_default(),
                 })
                 .collect();
             let (state, why, stuck, since) = match q.waits {
                 Waits::Quiet => {
                     let ago = self.rng.gen_range(0..4_000);
                     let left = (5_000 - ago) / 1000;
-                    (QueueState::Waiting, format!("In the quiet period. Expires in {left} sec"), false, self.now - ago)
+                    (
+                        QueueState::Waiting,
+                        format!("In the quiet period. Expires in {left} sec"),
+                        false,
+                        self.now - ago,
+                    )
                 }
                 Waits::Blocked => {
                     let running = last.filter(|b| b.building());
                     let number = running.map_or(job.next_number(), |b| b.number);
-                    let started = running.map_or(self.now - 60_000, |b| b.timestamp + b.queue_duration);
+                    let started =
+                        running.map_or(self.now - 60_000, |b| b.timestamp + b.queue_duration);
                     let since = self.rng.gen_range(started.min(self.now - 1_000)..self.now);
-                    (QueueState::Blocked, format!("Build #{number} is already in progress (ETA: N/A)"), false, since)
+                    (
+                        QueueState::Blocked,
+                        format!("Build #{number} is already in progress (ETA: N/A)"),
+                        false,
+                        since,
+                    )
                 }
                 Waits::Executor => (
                     QueueState::Buildable,
@@ -2202,7 +2778,11 @@ impl Gen {
         }
         // Queue.getItems(): waiting, then blocked, then buildable newest first.
         buildable.sort_by_key(|q| std::cmp::Reverse(q.in_queue_since));
-        world.queue = waiting.into_iter().chain(blocked).chain(buildable).collect();
+        world.queue = waiting
+            .into_iter()
+            .chain(blocked)
+            .chain(buildable)
+            .collect();
         world.agents = std::mem::take(&mut self.agents);
         self.assign_queue_ids(&mut world);
         world.left_items = left_items(&world, self.now);
@@ -2219,8 +2799,15 @@ impl Gen {
         let World { items, queue, .. } = world;
         let mut builds = Vec::new();
         collect_builds(items, &mut builds);
-        let mut slots: Vec<(i64, Slot)> = builds.into_iter().map(|b| (b.timestamp, Slot::Build(b))).collect();
-        slots.extend(queue.iter_mut().map(|q| (q.in_queue_since, Slot::Queued(q))));
+        let mut slots: Vec<(i64, Slot)> = builds
+            .into_iter()
+            .map(|b| (b.timestamp, Slot::Build(b)))
+            .collect();
+        slots.extend(
+            queue
+                .iter_mut()
+                .map(|q| (q.in_queue_since, Slot::Queued(q))),
+        );
         slots.sort_by_key(|(t, _)| *t);
         let mut id: u64 = self.rng.gen_range(100..2_000);
         for (_, slot) in slots {
@@ -2237,8 +2824,12 @@ impl Gen {
 fn collect_builds<'a>(items: &'a mut [Item], out: &mut Vec<&'a mut Build>) {
     for item in items {
         match item {
-            Item::Folder(f) | Item::Multibranch(f) | Item::Organization(f) => collect_builds(&mut f.items, out),
-            Item::Freestyle(j) | Item::Pipeline(j) | Item::Matrix(j) => out.extend(j.builds.iter_mut()),
+            Item::Folder(f) | Item::Multibranch(f) | Item::Organization(f) => {
+                collect_builds(&mut f.items, out)
+            }
+            Item::Freestyle(j) | Item::Pipeline(j) | Item::Matrix(j) => {
+                out.extend(j.builds.iter_mut())
+            }
         }
     }
 }
@@ -2269,7 +2860,9 @@ fn left_items(world: &World, now: i64) -> Vec<LeftItem> {
 fn plans_mut<'a>(nodes: &'a mut [Node], prefix: &str, out: &mut Vec<(String, &'a mut JobPlan)>) {
     for node in nodes {
         match node {
-            Node::Folder { folder, children, .. } => {
+            Node::Folder {
+                folder, children, ..
+            } => {
                 let full = join(prefix, &folder.name);
                 plans_mut(children, &full, out);
             }
@@ -2278,7 +2871,13 @@ fn plans_mut<'a>(nodes: &'a mut [Node], prefix: &str, out: &mut Vec<(String, &'a
     }
 }
 
-fn param(name: &str, kind: ParamKind, description: &str, default: Option<&str>, choices: &[&str]) -> ParamDef {
+fn param(
+    name: &str,
+    kind: ParamKind,
+    description: &str,
+    default: Option<&str>,
+    choices: &[&str],
+) -> ParamDef {
     ParamDef {
         name: name.into(),
         kind,
@@ -2290,10 +2889,34 @@ fn param(name: &str, kind: ParamKind, description: &str, default: Option<&str>, 
 
 fn every_param_kind() -> Vec<ParamDef> {
     vec![
-        param("VERSION", ParamKind::String, "Version to build, e.g. 2.14.0", Some(""), &[]),
-        param("DRY_RUN", ParamKind::Boolean, "Only print what would change", Some("true"), &[]),
-        param("ENVIRONMENT", ParamKind::Choice, "Where to deploy", None, &["dev", "staging", "production"]),
-        param("API_TOKEN", ParamKind::Password, "Token for the deployment API", None, &[]),
+        param(
+            "VERSION",
+            ParamKind::String,
+            "Version to build, e.g. 2.14.0",
+            Some(""),
+            &[],
+        ),
+        param(
+            "DRY_RUN",
+            ParamKind::Boolean,
+            "Only print what would change",
+            Some("true"),
+            &[],
+        ),
+        param(
+            "ENVIRONMENT",
+            ParamKind::Choice,
+            "Where to deploy",
+            None,
+            &["dev", "staging", "production"],
+        ),
+        param(
+            "API_TOKEN",
+            ParamKind::Password,
+            "Token for the deployment API",
+            None,
+            &[],
+        ),
     ]
 }
 
@@ -2333,7 +2956,11 @@ fn demo_prod(seed: u64, now: i64) -> World {
     g.agents = vec![
         demo_agent("linux-1", &["linux", "docker"], 2),
         demo_agent("linux-2", &["linux", "docker"], 2),
-        offline(demo_agent("windows-1", &["windows"], 1), "Disconnected by admin", true),
+        offline(
+            demo_agent("windows-1", &["windows"], 1),
+            "Disconnected by admin",
+            true,
+        ),
         offline(
             demo_agent("mac-1", &["macos", "xcode"], 1),
             "Connection was broken: java.nio.channels.ClosedChannelException",
@@ -2342,34 +2969,77 @@ fn demo_prod(seed: u64, now: i64) -> World {
     ];
 
     // platform
-    let mut api = g.plan_in("api-server", "platform", JobKind::Freestyle, Trigger::Scm, 48, Lang::Java);
+    let mut api = g.plan_in(
+        "api-server",
+        "platform",
+        JobKind::Freestyle,
+        Trigger::Scm,
+        48,
+        Lang::Java,
+    );
     api.profile.tests = 1_240;
     api.profile.artifacts = true;
     api.profile.flaky = 0.12;
     api.job.description = Some("The public REST API (Java, Gradle).".into());
-    api.fates = vec![(46, Fate::Success), (47, Fate::FailTests), (48, Fate::FailTests)];
+    api.fates = vec![
+        (46, Fate::Success),
+        (47, Fate::FailTests),
+        (48, Fate::FailTests),
+    ];
     api.log_sizes = vec![(48, 128 * 1024 * 1024)];
 
-    let mut backend = g.plan_in("backend-service", "platform", JobKind::Pipeline, Trigger::Scm, 160, Lang::Java);
+    let mut backend = g.plan_in(
+        "backend-service",
+        "platform",
+        JobKind::Pipeline,
+        Trigger::Scm,
+        160,
+        Lang::Java,
+    );
     backend.job.stage_names = strings(STAGE_SETS[1]);
     backend.profile.tests = 860;
     backend.profile.flaky = 0.1;
     backend.profile.cadence_ms = 3 * 3_600_000;
     backend.job.description = Some("Order and inventory backend.".into());
-    backend.fates = vec![(141, Fate::Success), (142, Fate::Success), (160, Fate::Success)];
+    backend.fates = vec![
+        (141, Fate::Success),
+        (142, Fate::Success),
+        (160, Fate::Success),
+    ];
     backend.log_sizes = vec![(142, 48 * 1024)];
 
-    let mut auth = g.plan_in("auth-service", "platform", JobKind::Pipeline, Trigger::Scm, 70, Lang::Go);
+    let mut auth = g.plan_in(
+        "auth-service",
+        "platform",
+        JobKind::Pipeline,
+        Trigger::Scm,
+        70,
+        Lang::Go,
+    );
     auth.job.stage_names = strings(STAGE_SETS[2]);
     auth.profile.tests = 420;
     auth.running = true;
 
-    let mut web = g.plan_in("web-frontend", "platform", JobKind::Pipeline, Trigger::Scm, 60, Lang::Node);
+    let mut web = g.plan_in(
+        "web-frontend",
+        "platform",
+        JobKind::Pipeline,
+        Trigger::Scm,
+        60,
+        Lang::Node,
+    );
     web.job.stage_names = strings(NODE_STAGES);
     web.profile.tests = 310;
 
     // release
-    let mut release = g.plan_in("release-pipeline", "release", JobKind::Pipeline, Trigger::Scm, 40, Lang::Java);
+    let mut release = g.plan_in(
+        "release-pipeline",
+        "release",
+        JobKind::Pipeline,
+        Trigger::Scm,
+        40,
+        Lang::Java,
+    );
     release.job.stage_names = strings(RELEASE_STAGES);
     release.profile.tests = 1_500;
     release.profile.artifacts = true;
@@ -2380,69 +3050,202 @@ fn demo_prod(seed: u64, now: i64) -> World {
         (39, Fate::Success),
         (40, Fate::Success),
     ];
-    release.job.description = Some("Builds, tests and ships a release to staging and production.".into());
+    release.job.description =
+        Some("Builds, tests and ships a release to staging and production.".into());
 
-    let mut deploy = g.plan_in("deploy-production", "release", JobKind::Pipeline, Trigger::Upstream, 30, Lang::Java);
+    let mut deploy = g.plan_in(
+        "deploy-production",
+        "release",
+        JobKind::Pipeline,
+        Trigger::Upstream,
+        30,
+        Lang::Java,
+    );
     deploy.job.stage_names = strings(DEPLOY_STAGES);
     deploy.upstream = Some(("release/release-pipeline".into(), 40));
     deploy.profile.tests = 0;
     deploy.profile.cadence_ms = 20 * 3_600_000;
     deploy.fates = vec![(29, Fate::FailAt("Smoke Test")), (30, Fate::Success)];
     deploy.job.parameters = vec![
-        param("VERSION", ParamKind::String, "Version to deploy, e.g. 2.14.0", Some(""), &[]),
-        param("DRY_RUN", ParamKind::Boolean, "Only print what would change", Some("false"), &[]),
+        param(
+            "VERSION",
+            ParamKind::String,
+            "Version to deploy, e.g. 2.14.0",
+            Some(""),
+            &[],
+        ),
+        param(
+            "DRY_RUN",
+            ParamKind::Boolean,
+            "Only print what would change",
+            Some("false"),
+            &[],
+        ),
     ];
     deploy.job.description = Some("Deploys a released version to production.".into());
 
     // data
-    let mut etl = g.plan_in("nightly-etl", "data", JobKind::Pipeline, Trigger::Timer, 45, Lang::Python);
+    let mut etl = g.plan_in(
+        "nightly-etl",
+        "data",
+        JobKind::Pipeline,
+        Trigger::Timer,
+        45,
+        Lang::Python,
+    );
     etl.job.stage_names = strings(ETL_STAGES);
     etl.profile.cadence_ms = 86_400_000;
     etl.profile.duration_ms = 50 * 60_000;
     etl.running = true;
     etl.job.description = Some("Loads yesterday's orders into the warehouse, every night.".into());
-    let mut sync = g.plan_in("warehouse-sync", "data", JobKind::Freestyle, Trigger::Timer, 60, Lang::Python);
+    let mut sync = g.plan_in(
+        "warehouse-sync",
+        "data",
+        JobKind::Freestyle,
+        Trigger::Timer,
+        60,
+        Lang::Python,
+    );
     sync.profile.cadence_ms = 3_600_000;
     sync.running = true;
-    let mut reports = g.plan_in("reports-export", "data", JobKind::Pipeline, Trigger::Timer, 20, Lang::Python);
+    let mut reports = g.plan_in(
+        "reports-export",
+        "data",
+        JobKind::Pipeline,
+        Trigger::Timer,
+        20,
+        Lang::Python,
+    );
     reports.job.stage_names = strings(ETL_STAGES);
 
     // infra
-    let mut tf = g.plan_in("terraform-apply", "infra", JobKind::Pipeline, Trigger::Manual, 25, Lang::Go);
+    let mut tf = g.plan_in(
+        "terraform-apply",
+        "infra",
+        JobKind::Pipeline,
+        Trigger::Manual,
+        25,
+        Lang::Go,
+    );
     tf.job.stage_names = strings(TERRAFORM_STAGES);
     tf.profile.tests = 0;
-    let ami = g.plan_in("ami-bake", "infra", JobKind::Freestyle, Trigger::Timer, 10, Lang::Go);
+    let ami = g.plan_in(
+        "ami-bake",
+        "infra",
+        JobKind::Freestyle,
+        Trigger::Timer,
+        10,
+        Lang::Go,
+    );
 
     // root
-    let mut legacy = g.plan_in("legacy-deploy", "ops", JobKind::Freestyle, Trigger::Manual, 12, Lang::Java);
+    let mut legacy = g.plan_in(
+        "legacy-deploy",
+        "ops",
+        JobKind::Freestyle,
+        Trigger::Manual,
+        12,
+        Lang::Java,
+    );
     legacy.job.disabled = true;
     legacy.idle_ms = Some(140 * 86_400_000);
     legacy.job.description = Some("Deprecated: use release/deploy-production.".into());
-    let mut fresh = g.plan_in("new-service", "platform", JobKind::Pipeline, Trigger::Scm, 0, Lang::Go);
+    let mut fresh = g.plan_in(
+        "new-service",
+        "platform",
+        JobKind::Pipeline,
+        Trigger::Scm,
+        0,
+        Lang::Go,
+    );
     fresh.job.description = Some("Created from the service template; not built yet.".into());
-    let mut migrate = g.plan_in("db-migrate", "platform", JobKind::Freestyle, Trigger::Manual, 15, Lang::Java);
+    let mut migrate = g.plan_in(
+        "db-migrate",
+        "platform",
+        JobKind::Freestyle,
+        Trigger::Manual,
+        15,
+        Lang::Java,
+    );
     migrate.profile.tests = 0;
     migrate.job.parameters = vec![
-        param("MIGRATION_VERSION", ParamKind::String, "Flyway target version", Some("latest"), &[]),
-        param("TARGET", ParamKind::Choice, "Database to migrate", None, &["staging", "production"]),
-        param("DRY_RUN", ParamKind::Boolean, "Validate only", Some("true"), &[]),
-        param("DB_PASSWORD", ParamKind::Password, "Password of the migration user", None, &[]),
+        param(
+            "MIGRATION_VERSION",
+            ParamKind::String,
+            "Flyway target version",
+            Some("latest"),
+            &[],
+        ),
+        param(
+            "TARGET",
+            ParamKind::Choice,
+            "Database to migrate",
+            None,
+            &["staging", "production"],
+        ),
+        param(
+            "DRY_RUN",
+            ParamKind::Boolean,
+            "Validate only",
+            Some("true"),
+            &[],
+        ),
+        param(
+            "DB_PASSWORD",
+            ParamKind::Password,
+            "Password of the migration user",
+            None,
+            &[],
+        ),
     ];
-    let mut gpu = g.plan_in("gpu-training", "ml", JobKind::Pipeline, Trigger::Manual, 6, Lang::Python);
-    gpu.job.stage_names = strings(&["Checkout", "Prepare Dataset", "Train", "Evaluate", "Register Model"]);
+    let mut gpu = g.plan_in(
+        "gpu-training",
+        "ml",
+        JobKind::Pipeline,
+        Trigger::Manual,
+        6,
+        Lang::Python,
+    );
+    gpu.job.stage_names = strings(&[
+        "Checkout",
+        "Prepare Dataset",
+        "Train",
+        "Evaluate",
+        "Register Model",
+    ]);
     gpu.job.label = Some("gpu".into());
     gpu.idle_ms = Some(20 * 86_400_000);
     gpu.profile.tests = 0;
 
-    let web_app = demo_multibranch(&mut g, "web-app", "web", &[("main", 30), ("develop", 22), ("feature/login-page", 4), ("PR-42", 3)], "PR-42");
+    let web_app = demo_multibranch(
+        &mut g,
+        "web-app",
+        "web",
+        &[
+            ("main", 30),
+            ("develop", 22),
+            ("feature/login-page", 4),
+            ("PR-42", 3),
+        ],
+        "PR-42",
+    );
 
     let nodes = vec![
         Node::folder(
             "platform",
             Some("Core services of the platform team"),
-            vec![Node::job(api), Node::job(backend), Node::job(auth), Node::job(web)],
+            vec![
+                Node::job(api),
+                Node::job(backend),
+                Node::job(auth),
+                Node::job(web),
+            ],
         ),
-        Node::folder("release", Some("Release and deployment"), vec![Node::job(release), Node::job(deploy)]),
+        Node::folder(
+            "release",
+            Some("Release and deployment"),
+            vec![Node::job(release), Node::job(deploy)],
+        ),
         Node::folder(
             "data",
             Some("Data engineering"),
@@ -2452,7 +3255,11 @@ fn demo_prod(seed: u64, now: i64) -> World {
                 Node::job(reports),
             ],
         ),
-        Node::folder("infra", Some("Infrastructure as code"), vec![Node::job(tf), Node::job(ami)]),
+        Node::folder(
+            "infra",
+            Some("Infrastructure as code"),
+            vec![Node::job(tf), Node::job(ami)],
+        ),
         web_app,
         Node::job(legacy),
         Node::job(fresh),
@@ -2460,9 +3267,18 @@ fn demo_prod(seed: u64, now: i64) -> World {
         Node::job(gpu),
     ];
     let queue = vec![
-        QueuePlan { job: "gpu-training".into(), waits: Waits::Stuck },
-        QueuePlan { job: "data/etl/nightly-etl".into(), waits: Waits::Blocked },
-        QueuePlan { job: "platform/web-frontend".into(), waits: Waits::Executor },
+        QueuePlan {
+            job: "gpu-training".into(),
+            waits: Waits::Stuck,
+        },
+        QueuePlan {
+            job: "data/etl/nightly-etl".into(),
+            waits: Waits::Blocked,
+        },
+        QueuePlan {
+            job: "platform/web-frontend".into(),
+            waits: Waits::Executor,
+        },
     ];
     let controller = ControllerInfo {
         session: format!("{:08x}", g.rng.gen::<u32>()),
@@ -2476,30 +3292,57 @@ fn demo_prod(seed: u64, now: i64) -> World {
     // Build #142 of backend-service: the example of "what changed in #142".
     let mut g2 = Gen::new(seed ^ 0x142, now, false, 1024);
     with_job(&mut world, "platform/backend-service", |job| {
-        let Some(b) = job.builds.iter_mut().find(|b| b.number == 142) else { return };
+        let Some(b) = job.builds.iter_mut().find(|b| b.number == 142) else {
+            return;
+        };
         let ts = b.timestamp;
         let at = |h: i64| ts - h * 3_600_000 - 17_000;
-        let change = |g: &mut Gen, author: &str, message: &str, t: i64, paths: &[(&str, &str)]| Change {
-            commit: g.sha(),
-            message: message.into(),
-            author: author.into(),
-            email: Some(format!("{author}@example.com")),
-            timestamp: t,
-            paths: paths
-                .iter()
-                .map(|(edit, file)| ChangedPath { edit: edit.to_string(), file: file.to_string() })
-                .collect(),
-        };
+        let change =
+            |g: &mut Gen, author: &str, message: &str, t: i64, paths: &[(&str, &str)]| Change {
+                commit: g.sha(),
+                message: message.into(),
+                author: author.into(),
+                email: Some(format!("{author}@example.com")),
+                timestamp: t,
+                paths: paths
+                    .iter()
+                    .map(|(edit, file)| ChangedPath {
+                        edit: edit.to_string(),
+                        file: file.to_string(),
+                    })
+                    .collect(),
+            };
         b.changes = vec![
-            change(&mut g2, "alice", "Add idempotency keys to order submission", at(5), &[
-                ("edit", "src/main/java/com/acme/orders/OrderController.java"),
-                ("add", "src/main/java/com/acme/orders/IdempotencyFilter.java"),
-            ]),
-            change(&mut g2, "bob", "Bump jackson-databind from 2.17.1 to 2.17.2", at(3), &[("edit", "build.gradle")]),
-            change(&mut g2, "carol", "Fix flaky OrderRepositoryTest on slow agents", at(1), &[(
-                "edit",
-                "src/test/java/com/acme/orders/OrderRepositoryTest.java",
-            )]),
+            change(
+                &mut g2,
+                "alice",
+                "Add idempotency keys to order submission",
+                at(5),
+                &[
+                    ("edit", "src/main/java/com/acme/orders/OrderController.java"),
+                    (
+                        "add",
+                        "src/main/java/com/acme/orders/IdempotencyFilter.java",
+                    ),
+                ],
+            ),
+            change(
+                &mut g2,
+                "bob",
+                "Bump jackson-databind from 2.17.1 to 2.17.2",
+                at(3),
+                &[("edit", "build.gradle")],
+            ),
+            change(
+                &mut g2,
+                "carol",
+                "Fix flaky OrderRepositoryTest on slow agents",
+                at(1),
+                &[(
+                    "edit",
+                    "src/test/java/com/acme/orders/OrderRepositoryTest.java",
+                )],
+            ),
         ];
         b.causes = vec![Cause::Scm];
         b.revision = b.changes.last().map(|c| c.commit.clone());
@@ -2508,7 +3351,11 @@ fn demo_prod(seed: u64, now: i64) -> World {
     // Deployments say what they deployed.
     with_job(&mut world, "release/deploy-production", |job| {
         for b in &mut job.builds {
-            let version = b.parameters.iter().find(|p| p.name == "VERSION").map(|p| p.value.clone());
+            let version = b
+                .parameters
+                .iter()
+                .find(|p| p.name == "VERSION")
+                .map(|p| p.value.clone());
             if let (Some(v), Some(BuildResult::Success)) = (version, b.result) {
                 b.description = Some(format!("Deployed {v} to production"));
             }
@@ -2523,7 +3370,13 @@ fn strings(xs: &[&str]) -> Vec<String> {
 
 /// A multibranch project with these branches (name, builds); `running` names a branch
 /// whose last build is still running.
-fn demo_multibranch(g: &mut Gen, name: &str, team: &str, branches: &[(&str, u64)], running: &str) -> Node {
+fn demo_multibranch(
+    g: &mut Gen,
+    name: &str,
+    team: &str,
+    branches: &[(&str, u64)],
+    running: &str,
+) -> Node {
     let names: Vec<&str> = branches.iter().map(|(b, _)| *b).collect();
     let mut node = g.multibranch(name, "", team, names.len(), Some(&names));
     if let Node::Folder { children, .. } = &mut node {
@@ -2557,54 +3410,137 @@ fn demo_staging(seed: u64, now: i64) -> World {
             true,
         ),
     ];
-    let mut ios = g.plan_in("ios-app", "mobile", JobKind::Pipeline, Trigger::Scm, 34, Lang::Node);
+    let mut ios = g.plan_in(
+        "ios-app",
+        "mobile",
+        JobKind::Pipeline,
+        Trigger::Scm,
+        34,
+        Lang::Node,
+    );
     ios.job.stage_names = strings(&["Checkout", "Install Pods", "Build", "UI Tests", "Archive"]);
     ios.profile.tests = 380;
-    let mut android = g.plan_in("android-app", "mobile", JobKind::Pipeline, Trigger::Scm, 41, Lang::Java);
+    let mut android = g.plan_in(
+        "android-app",
+        "mobile",
+        JobKind::Pipeline,
+        Trigger::Scm,
+        41,
+        Lang::Java,
+    );
     android.job.stage_names = strings(&["Checkout", "Build", "Unit Tests", "UI Tests", "Archive"]);
     android.profile.tests = 640;
-    android.fates = vec![(39, Fate::Success), (40, Fate::FailAt("UI Tests")), (41, Fate::FailAt("UI Tests"))];
-    let mut mobile_backend = g.plan_in("mobile-backend", "mobile", JobKind::Freestyle, Trigger::Scm, 27, Lang::Go);
+    android.fates = vec![
+        (39, Fate::Success),
+        (40, Fate::FailAt("UI Tests")),
+        (41, Fate::FailAt("UI Tests")),
+    ];
+    let mut mobile_backend = g.plan_in(
+        "mobile-backend",
+        "mobile",
+        JobKind::Freestyle,
+        Trigger::Scm,
+        27,
+        Lang::Go,
+    );
     mobile_backend.profile.tests = 210;
-    let mut ios_release = g.plan_in("ios-release", "mobile", JobKind::Pipeline, Trigger::Manual, 9, Lang::Node);
+    let mut ios_release = g.plan_in(
+        "ios-release",
+        "mobile",
+        JobKind::Pipeline,
+        Trigger::Manual,
+        9,
+        Lang::Node,
+    );
     ios_release.job.stage_names = strings(&["Checkout", "Build", "Sign", "Upload to TestFlight"]);
     ios_release.job.label = Some("macos-arm64".into());
     ios_release.idle_ms = Some(9 * 86_400_000);
 
-    let mut api = g.plan_in("api-server", "payments", JobKind::Freestyle, Trigger::Scm, 52, Lang::Java);
+    let mut api = g.plan_in(
+        "api-server",
+        "payments",
+        JobKind::Freestyle,
+        Trigger::Scm,
+        52,
+        Lang::Java,
+    );
     api.profile.tests = 990;
     api.profile.artifacts = true;
     api.fates = vec![(51, Fate::Success), (52, Fate::Success)];
     api.job.description = Some("Payments API (staging).".into());
-    let mut ledger = g.plan_in("ledger-worker", "payments", JobKind::Pipeline, Trigger::Scm, 38, Lang::Java);
+    let mut ledger = g.plan_in(
+        "ledger-worker",
+        "payments",
+        JobKind::Pipeline,
+        Trigger::Scm,
+        38,
+        Lang::Java,
+    );
     ledger.job.stage_names = strings(STAGE_SETS[1]);
     ledger.profile.tests = 720;
-    ledger.fates = vec![(36, Fate::Success), (37, Fate::FailAt("Integration Tests")), (38, Fate::FailAt("Integration Tests"))];
-    let mut checkout = g.plan_in("checkout-api", "payments", JobKind::Pipeline, Trigger::Scm, 45, Lang::Go);
+    ledger.fates = vec![
+        (36, Fate::Success),
+        (37, Fate::FailAt("Integration Tests")),
+        (38, Fate::FailAt("Integration Tests")),
+    ];
+    let mut checkout = g.plan_in(
+        "checkout-api",
+        "payments",
+        JobKind::Pipeline,
+        Trigger::Scm,
+        45,
+        Lang::Go,
+    );
     checkout.job.stage_names = strings(STAGE_SETS[2]);
     checkout.running = true;
-    let mut refund = g.plan_in("refund-service", "payments", JobKind::Freestyle, Trigger::Scm, 18, Lang::Python);
+    let mut refund = g.plan_in(
+        "refund-service",
+        "payments",
+        JobKind::Freestyle,
+        Trigger::Scm,
+        18,
+        Lang::Python,
+    );
     refund.profile.tests = 150;
     let web = demo_multibranch(
         &mut g,
         "payments-web",
         "payments",
-        &[("main", 25), ("develop", 14), ("feature/apple-pay", 3), ("PR-7", 2)],
+        &[
+            ("main", 25),
+            ("develop", 14),
+            ("feature/apple-pay", 3),
+            ("PR-7", 2),
+        ],
         "",
     );
     let nodes = vec![
         Node::folder(
             "mobile",
             Some("Mobile apps"),
-            vec![Node::job(ios), Node::job(android), Node::job(mobile_backend), Node::job(ios_release)],
+            vec![
+                Node::job(ios),
+                Node::job(android),
+                Node::job(mobile_backend),
+                Node::job(ios_release),
+            ],
         ),
         Node::folder(
             "payments",
             Some("Payments team"),
-            vec![Node::job(api), Node::job(ledger), Node::job(checkout), Node::job(refund), web],
+            vec![
+                Node::job(api),
+                Node::job(ledger),
+                Node::job(checkout),
+                Node::job(refund),
+                web,
+            ],
         ),
     ];
-    let queue = vec![QueuePlan { job: "mobile/ios-release".into(), waits: Waits::Stuck }];
+    let queue = vec![QueuePlan {
+        job: "mobile/ios-release".into(),
+        waits: Waits::Stuck,
+    }];
     let controller = ControllerInfo {
         session: format!("{:08x}", g.rng.gen::<u32>()),
         description: Some("ci-staging: staging CI for mobile and payments.".into()),
@@ -2619,18 +3555,66 @@ fn demo_staging(seed: u64, now: i64) -> World {
 fn demo_legacy(seed: u64, now: i64) -> World {
     let mut g = Gen::new(seed ^ 0xC1_0002, now, false, 24 * 1024);
     g.devs = 4;
-    let mut build = g.plan_in("build-monolith", "legacy", JobKind::Freestyle, Trigger::Scm, 120, Lang::Java);
+    let mut build = g.plan_in(
+        "build-monolith",
+        "legacy",
+        JobKind::Freestyle,
+        Trigger::Scm,
+        120,
+        Lang::Java,
+    );
     build.profile.tests = 2_300;
     build.profile.artifacts = true;
-    let mut deploy = g.plan_in("deploy-monolith", "legacy", JobKind::Freestyle, Trigger::Manual, 40, Lang::Java);
+    let mut deploy = g.plan_in(
+        "deploy-monolith",
+        "legacy",
+        JobKind::Freestyle,
+        Trigger::Manual,
+        40,
+        Lang::Java,
+    );
     deploy.profile.tests = 0;
-    deploy.job.parameters = vec![param("ENV", ParamKind::Choice, "Environment", None, &["qa", "uat", "prod"])];
-    let mut backup = g.plan_in("nightly-backup", "legacy", JobKind::Freestyle, Trigger::Timer, 30, Lang::Python);
+    deploy.job.parameters = vec![param(
+        "ENV",
+        ParamKind::Choice,
+        "Environment",
+        None,
+        &["qa", "uat", "prod"],
+    )];
+    let mut backup = g.plan_in(
+        "nightly-backup",
+        "legacy",
+        JobKind::Freestyle,
+        Trigger::Timer,
+        30,
+        Lang::Python,
+    );
     backup.profile.cadence_ms = 86_400_000;
-    let cleanup = g.plan_in("cleanup-workspaces", "legacy", JobKind::Freestyle, Trigger::Timer, 14, Lang::Python);
-    let mut ldap = g.plan_in("sync-ldap", "legacy", JobKind::Freestyle, Trigger::Timer, 25, Lang::Python);
-    ldap.fates = vec![(23, Fate::Failure), (24, Fate::Failure), (25, Fate::Failure)];
-    let nodes = [build, deploy, backup, cleanup, ldap].into_iter().map(Node::job).collect();
+    let cleanup = g.plan_in(
+        "cleanup-workspaces",
+        "legacy",
+        JobKind::Freestyle,
+        Trigger::Timer,
+        14,
+        Lang::Python,
+    );
+    let mut ldap = g.plan_in(
+        "sync-ldap",
+        "legacy",
+        JobKind::Freestyle,
+        Trigger::Timer,
+        25,
+        Lang::Python,
+    );
+    ldap.fates = vec![
+        (23, Fate::Failure),
+        (24, Fate::Failure),
+        (25, Fate::Failure),
+    ];
+    let nodes = [build, deploy, backup, cleanup, ldap]
+        .into_iter()
+        .map(Node::job)
+        .collect();
     let controller = ControllerInfo {
         version: "2.426.3".into(),
         session: format!("{:08x}", g.rng.gen::<u32>()),
@@ -2648,14 +3632,20 @@ mod tests {
 
     #[test]
     fn branch_names_are_encoded_like_branch_api() {
-        assert_eq!(branch_item_name("feature/login-page"), "feature%2Flogin-page");
+        assert_eq!(
+            branch_item_name("feature/login-page"),
+            "feature%2Flogin-page"
+        );
         assert_eq!(branch_item_name("PR-42"), "PR-42");
     }
 
     #[test]
     fn stage_ids_follow_flow_node_numbering() {
         let w = World::demo(7, 0);
-        let (_, job) = w.item("release/release-pipeline").and_then(Item::as_job).unwrap();
+        let (_, job) = w
+            .item("release/release-pipeline")
+            .and_then(Item::as_job)
+            .unwrap();
         let b = job.build(38).unwrap();
         assert_eq!(b.result, Some(BuildResult::Failure));
         let mut ids: Vec<u64> = b
@@ -2667,7 +3657,11 @@ mod tests {
         let n = ids.len();
         ids.dedup();
         assert_eq!(ids.len(), n, "ids are unique");
-        let failed = b.stages.iter().position(|s| s.name == "Integration Tests").unwrap();
+        let failed = b
+            .stages
+            .iter()
+            .position(|s| s.name == "Integration Tests")
+            .unwrap();
         assert_eq!(b.stages[failed].status, "FAILED");
         let err = b.stages[failed].error.clone().unwrap();
         for s in &b.stages[failed + 1..] {
