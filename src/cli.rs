@@ -29,7 +29,11 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
     }
     let mut out = String::new();
     for r in rows {
-        let line: Vec<String> = r.iter().enumerate().map(|(i, c)| format!("{c:<w$}", w = widths[i])).collect();
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');
     }
@@ -55,7 +59,11 @@ pub async fn check(config: Config, only: Option<&str>) -> Result<Vec<CheckResult
     }
     let gateway = GatewayState::new(config).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    for up in gateway.upstreams().iter().filter(|u| only.is_none_or(|n| n == &*u.name)) {
+    for up in gateway
+        .upstreams()
+        .iter()
+        .filter(|u| only.is_none_or(|n| n == &*u.name))
+    {
         let probe: Result<(String, Option<String>), JenkinsError> = async {
             up.client.root_items("jobs[name]").await?;
             let who = up.client.whoami().await?;
@@ -67,9 +75,16 @@ pub async fn check(config: Config, only: Option<&str>) -> Result<Vec<CheckResult
             Ok((user, version)) => CheckResult {
                 name: up.name.to_string(),
                 status: "ONLINE".into(),
-                detail: format!("Jenkins {} as {user}", version.unwrap_or_else(|| "(version hidden)".into())),
+                detail: format!(
+                    "Jenkins {} as {user}",
+                    version.unwrap_or_else(|| "(version hidden)".into())
+                ),
             },
-            Err(e) => CheckResult { name: up.name.to_string(), status: e.code().into(), detail: format!("{e}; hint: {}", e.hint()) },
+            Err(e) => CheckResult {
+                name: up.name.to_string(),
+                status: e.code().into(),
+                detail: format!("{e}; hint: {}", e.hint()),
+            },
         });
     }
     Ok(out)
@@ -79,14 +94,26 @@ pub async fn check(config: Config, only: Option<&str>) -> Result<Vec<CheckResult
 pub async fn test_connections(config: Config, only: Option<&str>) -> anyhow::Result<ExitCode> {
     let results = check(config, only).await.map_err(|e| anyhow::anyhow!(e))?;
     let mut rows = vec![["NAME".to_string(), "STATUS".into(), "DETAIL".into()]];
-    rows.extend(results.iter().map(|r| [r.name.clone(), r.status.clone(), r.detail.clone()]));
+    rows.extend(
+        results
+            .iter()
+            .map(|r| [r.name.clone(), r.status.clone(), r.detail.clone()]),
+    );
     print!("{}", table(&rows));
-    Ok(if results.iter().all(|r| r.status == "ONLINE") { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if results.iter().all(|r| r.status == "ONLINE") {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Try to open a URL in the user's browser; say so when there is none.
 pub fn open_browser(url: &str) {
-    let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
     let opened = std::process::Command::new(opener)
         .arg(url)
         .stdout(std::process::Stdio::null())

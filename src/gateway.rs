@@ -80,6 +80,10 @@ impl GatewayState {
 
     /// Upstream requests made so far, over all connections.
     pub fn upstream_requests(&self) -> u64 {
-        self.inner.upstreams.iter().map(|u| u.client.upstream_requests()).sum()
+        self.inner
+            .upstreams
+            .iter()
+            .map(|u| u.client.upstream_requests())
+            .sum()
     }
 }

@@ -12,8 +12,8 @@
 //! - [`cli`], [`demo`], [`telemetry`]: what the binary needs.
 
 pub mod cache;
-pub mod config;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod gateway;
 pub mod jenkins;

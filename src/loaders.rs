@@ -21,19 +21,55 @@ use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Fetch {
     /// A job or folder (`""` is the controller root) with a tree.
-    Item { conn: Arc<str>, full_name: String, tree: String },
+    Item {
+        conn: Arc<str>,
+        full_name: String,
+        tree: String,
+    },
     /// A build with a tree.
-    Build { conn: Arc<str>, job: String, number: u32, tree: String },
+    Build {
+        conn: Arc<str>,
+        job: String,
+        number: u32,
+        tree: String,
+    },
     /// A slice `[start, end)` of a job's builds, newest first.
-    Builds { conn: Arc<str>, job: String, fields: String, start: u32, end: u32 },
+    Builds {
+        conn: Arc<str>,
+        job: String,
+        fields: String,
+        start: u32,
+        end: u32,
+    },
     /// A pipeline run's stages (`wfapi/describe`).
-    Run { conn: Arc<str>, job: String, number: u32 },
+    Run {
+        conn: Arc<str>,
+        job: String,
+        number: u32,
+    },
     /// One flow node with its children (`execution/node/ID/wfapi/describe`).
-    Node { conn: Arc<str>, job: String, number: u32, node: String },
+    Node {
+        conn: Arc<str>,
+        job: String,
+        number: u32,
+        node: String,
+    },
     /// The log tail of one flow node (`wfapi/log`).
-    NodeLog { conn: Arc<str>, job: String, number: u32, node: String, finished: bool },
+    NodeLog {
+        conn: Arc<str>,
+        job: String,
+        number: u32,
+        node: String,
+        finished: bool,
+    },
     /// The junit report of a build.
-    Tests { conn: Arc<str>, job: String, number: u32, tree: String, finished: bool },
+    Tests {
+        conn: Arc<str>,
+        job: String,
+        number: u32,
+        tree: String,
+        finished: bool,
+    },
     /// The queue.
     Queue { conn: Arc<str>, tree: String },
     /// The computers.
@@ -41,9 +77,21 @@ pub enum Fetch {
     /// Reachability, version and quiet-down state of a controller.
     Probe { conn: Arc<str> },
     /// The end of a build log.
-    LogTail { conn: Arc<str>, job: String, number: u32, max_bytes: usize },
+    LogTail {
+        conn: Arc<str>,
+        job: String,
+        number: u32,
+        max_bytes: usize,
+    },
     /// A search through a build log.
-    LogGrep { conn: Arc<str>, job: String, number: u32, pattern: String, context: usize, max: usize },
+    LogGrep {
+        conn: Arc<str>,
+        job: String,
+        number: u32,
+        pattern: String,
+        context: usize,
+        max: usize,
+    },
 }
 
 /// What the probe learned about a controller.
@@ -118,16 +166,25 @@ fn parent_of(full_name: &str) -> Option<(&str, &str)> {
 
 impl UpstreamLoader {
     fn upstream(&self, conn: &str) -> Result<&Arc<Upstream>, JenkinsError> {
-        self.state.upstream(conn).ok_or_else(|| JenkinsError::NotFound {
-            connection: conn.to_string(),
-        })
+        self.state
+            .upstream(conn)
+            .ok_or_else(|| JenkinsError::NotFound {
+                connection: conn.to_string(),
+            })
     }
 
-    async fn item(&self, conn: &str, full_name: &str, tree: &str) -> Result<Arc<wire::Item>, JenkinsError> {
+    async fn item(
+        &self,
+        conn: &str,
+        full_name: &str,
+        tree: &str,
+    ) -> Result<Arc<wire::Item>, JenkinsError> {
         let up = self.upstream(conn)?;
         if full_name.is_empty() {
             let q = format!("api/json?tree={tree}");
-            up.client.get_json::<wire::Item>(&q, CacheClass::Listing).await
+            up.client
+                .get_json::<wire::Item>(&q, CacheClass::Listing)
+                .await
         } else {
             up.client.item(full_name, tree).await
         }
@@ -145,7 +202,9 @@ impl UpstreamLoader {
                     .flatten()
                     .find(|j| j.name.as_deref() == Some(*name))
                     .map(|j| Fetched::Item(Arc::new(j.clone())))
-                    .ok_or_else(|| JenkinsError::NotFound { connection: conn.to_string() }),
+                    .ok_or_else(|| JenkinsError::NotFound {
+                        connection: conn.to_string(),
+                    }),
                 Err(e) => Err(e.clone()),
             })
             .collect()
@@ -153,38 +212,87 @@ impl UpstreamLoader {
 
     async fn one(&self, key: &Fetch) -> Answer {
         match key {
-            Fetch::Item { conn, full_name, tree } => self.item(conn, full_name, tree).await.map(Fetched::Item),
-            Fetch::Build { conn, job, number, tree } => {
-                self.upstream(conn)?.client.build(job, *number, tree).await.map(Fetched::Build)
-            }
-            Fetch::Builds { conn, job, fields, start, end } => self
+            Fetch::Item {
+                conn,
+                full_name,
+                tree,
+            } => self.item(conn, full_name, tree).await.map(Fetched::Item),
+            Fetch::Build {
+                conn,
+                job,
+                number,
+                tree,
+            } => self
+                .upstream(conn)?
+                .client
+                .build(job, *number, tree)
+                .await
+                .map(Fetched::Build),
+            Fetch::Builds {
+                conn,
+                job,
+                fields,
+                start,
+                end,
+            } => self
                 .upstream(conn)?
                 .client
                 .builds_page(job, fields, *start..*end)
                 .await
                 .map(Fetched::Item),
-            Fetch::Run { conn, job, number } => {
-                self.upstream(conn)?.client.wfapi_describe(job, *number).await.map(Fetched::Run)
-            }
-            Fetch::Node { conn, job, number, node } => {
-                self.upstream(conn)?.client.wfapi_node(job, *number, node).await.map(Fetched::Node)
-            }
-            Fetch::NodeLog { conn, job, number, node, finished } => self
+            Fetch::Run { conn, job, number } => self
+                .upstream(conn)?
+                .client
+                .wfapi_describe(job, *number)
+                .await
+                .map(Fetched::Run),
+            Fetch::Node {
+                conn,
+                job,
+                number,
+                node,
+            } => self
+                .upstream(conn)?
+                .client
+                .wfapi_node(job, *number, node)
+                .await
+                .map(Fetched::Node),
+            Fetch::NodeLog {
+                conn,
+                job,
+                number,
+                node,
+                finished,
+            } => self
                 .upstream(conn)?
                 .client
                 .wfapi_node_log(job, *number, node, *finished)
                 .await
                 .map(Fetched::NodeLog),
-            Fetch::Tests { conn, job, number, tree, finished } => self
+            Fetch::Tests {
+                conn,
+                job,
+                number,
+                tree,
+                finished,
+            } => self
                 .upstream(conn)?
                 .client
                 .test_report(job, *number, tree, *finished)
                 .await
                 .map(Fetched::Tests),
-            Fetch::Queue { conn, tree } => self.upstream(conn)?.client.queue(tree).await.map(Fetched::Queue),
-            Fetch::Computers { conn, tree } => {
-                self.upstream(conn)?.client.computers(tree).await.map(Fetched::Computers)
-            }
+            Fetch::Queue { conn, tree } => self
+                .upstream(conn)?
+                .client
+                .queue(tree)
+                .await
+                .map(Fetched::Queue),
+            Fetch::Computers { conn, tree } => self
+                .upstream(conn)?
+                .client
+                .computers(tree)
+                .await
+                .map(Fetched::Computers),
             Fetch::Probe { conn } => {
                 let up = self.upstream(conn)?;
                 let root = up
@@ -198,13 +306,25 @@ impl UpstreamLoader {
                     latency_ms: up.client.last_latency().map(|d| d.as_secs_f64() * 1000.0),
                 }))
             }
-            Fetch::LogTail { conn, job, number, max_bytes } => self
+            Fetch::LogTail {
+                conn,
+                job,
+                number,
+                max_bytes,
+            } => self
                 .upstream(conn)?
                 .client
                 .log_tail(job, *number, *max_bytes)
                 .await
                 .map(Fetched::LogTail),
-            Fetch::LogGrep { conn, job, number, pattern, context, max } => self
+            Fetch::LogGrep {
+                conn,
+                job,
+                number,
+                pattern,
+                context,
+                max,
+            } => self
                 .upstream(conn)?
                 .client
                 .log_grep(job, *number, pattern, *context, *max)
@@ -224,7 +344,11 @@ impl Loader<Fetch> for UpstreamLoader {
         let mut singles: Vec<&Fetch> = Vec::new();
         for key in keys {
             match key {
-                Fetch::Item { conn, full_name, tree } => match parent_of(full_name) {
+                Fetch::Item {
+                    conn,
+                    full_name,
+                    tree,
+                } => match parent_of(full_name) {
                     Some((parent, _)) => groups
                         .entry((conn.clone(), parent.to_string(), tree.clone()))
                         .or_default()
@@ -249,10 +373,18 @@ impl Loader<Fetch> for UpstreamLoader {
                     })
                     .collect();
                 let answers = self.siblings(&conn, &parent, &tree, &names).await;
-                members.into_iter().cloned().zip(answers).collect::<Vec<_>>()
+                members
+                    .into_iter()
+                    .cloned()
+                    .zip(answers)
+                    .collect::<Vec<_>>()
             });
         }
-        let singles = join_all(singles.into_iter().map(|k| async move { (k.clone(), self.one(k).await) }));
+        let singles = join_all(
+            singles
+                .into_iter()
+                .map(|k| async move { (k.clone(), self.one(k).await) }),
+        );
         let (batched, singles) = futures::join!(join_all(batched), singles);
         Ok(batched.into_iter().flatten().chain(singles).collect())
     }
@@ -283,7 +415,12 @@ impl Loaders {
     /// Fresh loaders for one GraphQL request.
     pub fn new(state: &GatewayState) -> Self {
         Loaders {
-            loader: DataLoader::new(UpstreamLoader { state: state.clone() }, tokio::spawn),
+            loader: DataLoader::new(
+                UpstreamLoader {
+                    state: state.clone(),
+                },
+                tokio::spawn,
+            ),
         }
     }
 
@@ -291,7 +428,9 @@ impl Loaders {
     pub async fn fetch(&self, key: Fetch) -> Answer {
         match self.loader.load_one(key.clone()).await {
             Ok(Some(answer)) => answer,
-            Ok(None) => Err(JenkinsError::NotFound { connection: String::new() }),
+            Ok(None) => Err(JenkinsError::NotFound {
+                connection: String::new(),
+            }),
             Err(never) => match never {},
         }
     }

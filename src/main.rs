@@ -92,26 +92,34 @@ async fn main() -> ExitCode {
             Ok(config) => serve(config).await.map(|_| ExitCode::SUCCESS),
             Err(e) => Err(e),
         },
-        Command::Demo { listen, seed, no_browser } => async {
-            let demo = demo::start(seed).await?;
-            for (name, sim) in &demo.controllers {
-                println!("simulated controller {name} at {}", sim.url());
+        Command::Demo {
+            listen,
+            seed,
+            no_browser,
+        } => {
+            async {
+                let demo = demo::start(seed).await?;
+                for (name, sim) in &demo.controllers {
+                    println!("simulated controller {name} at {}", sim.url());
+                }
+                let mut config = demo.config.clone();
+                config.listen = listen;
+                if !no_browser {
+                    cli::open_browser(&format!("http://{listen}/graphql"));
+                }
+                serve(config).await.map(|_| ExitCode::SUCCESS)
             }
-            let mut config = demo.config.clone();
-            config.listen = listen;
-            if !no_browser {
-                cli::open_browser(&format!("http://{listen}/graphql"));
-            }
-            serve(config).await.map(|_| ExitCode::SUCCESS)
+            .await
         }
-        .await,
         Command::Connections { command } => match load(args.config) {
             Ok(config) => match command {
                 ConnectionsCommand::List => {
                     print!("{}", cli::list_connections(&config));
                     Ok(ExitCode::SUCCESS)
                 }
-                ConnectionsCommand::Test { name } => cli::test_connections(config, name.as_deref()).await,
+                ConnectionsCommand::Test { name } => {
+                    cli::test_connections(config, name.as_deref()).await
+                }
             },
             Err(e) => Err(e),
         },

@@ -110,8 +110,12 @@ fn change_items(t: &mut TreeSpec) {
         "authorEmail",
         "affectedPaths",
     ]);
-    t.child("items").child("author").leaves(&["fullName", "absoluteUrl"]);
-    t.child("items").child("paths").leaves(&["editType", "file"]);
+    t.child("items")
+        .child("author")
+        .leaves(&["fullName", "absoluteUrl"]);
+    t.child("items")
+        .child("paths")
+        .leaves(&["editType", "file"]);
     t.leaf("kind");
 }
 
@@ -160,7 +164,9 @@ pub fn build_fields(sel: &[SelectionField<'_>], t: &mut TreeSpec) {
                 ]);
             }
             "parameters" => {
-                t.child("actions").child("parameters").leaves(&["name", "value"]);
+                t.child("actions")
+                    .child("parameters")
+                    .leaves(&["name", "value"]);
             }
             "changes" => {
                 change_items(t.child("changeSet"));
@@ -170,10 +176,12 @@ pub fn build_fields(sel: &[SelectionField<'_>], t: &mut TreeSpec) {
                 t.child("culprits").leaves(&["fullName", "absoluteUrl"]);
             }
             "artifacts" => {
-                t.child("artifacts").leaves(&["fileName", "relativePath", "displayPath"]);
+                t.child("artifacts")
+                    .leaves(&["fileName", "relativePath", "displayPath"]);
             }
             "testSummary" => {
-                t.child("actions").leaves(&["failCount", "skipCount", "totalCount", "urlName"]);
+                t.child("actions")
+                    .leaves(&["failCount", "skipCount", "totalCount", "urlName"]);
             }
             "revision" => {
                 let a = t.child("actions");
@@ -233,7 +241,8 @@ pub fn item_fields(sel: &[SelectionField<'_>], t: &mut TreeSpec, depth: usize) {
                 t.leaf("labelExpression");
             }
             "health" => {
-                t.child("healthReport").leaves(&["score", "description", "iconClassName"]);
+                t.child("healthReport")
+                    .leaves(&["score", "description", "iconClassName"]);
             }
             "parameters" | "parameterDefinitions" => {
                 let defs = t.child("property").child("parameterDefinitions");
@@ -251,8 +260,14 @@ pub fn item_fields(sel: &[SelectionField<'_>], t: &mut TreeSpec, depth: usize) {
                     "params",
                 ]);
             }
-            "lastBuild" | "lastSuccessfulBuild" | "lastFailedBuild" | "lastCompletedBuild"
-            | "lastStableBuild" | "lastUnstableBuild" | "lastUnsuccessfulBuild" | "firstBuild" => {
+            "lastBuild"
+            | "lastSuccessfulBuild"
+            | "lastFailedBuild"
+            | "lastCompletedBuild"
+            | "lastStableBuild"
+            | "lastUnstableBuild"
+            | "lastUnsuccessfulBuild"
+            | "firstBuild" => {
                 let nb = nested_build(f);
                 t.child(f.name()).merge(&nb);
             }
@@ -338,15 +353,22 @@ pub fn page_node_selection<'a>(f: &SelectionField<'a>) -> Vec<SelectionField<'a>
 
 fn arg_u32(f: &SelectionField<'_>, name: &str) -> Option<u32> {
     let args = f.arguments().ok()?;
-    args.iter().find(|(n, _)| n.as_str() == name).and_then(|(_, v)| match v {
-        async_graphql::Value::Number(n) => n.as_u64().map(|n| n.min(u64::from(u32::MAX)) as u32),
-        _ => None,
-    })
+    args.iter()
+        .find(|(n, _)| n.as_str() == name)
+        .and_then(|(_, v)| match v {
+            async_graphql::Value::Number(n) => {
+                n.as_u64().map(|n| n.min(u64::from(u32::MAX)) as u32)
+            }
+            _ => None,
+        })
 }
 
 fn has_arg(f: &SelectionField<'_>, name: &str) -> bool {
     f.arguments()
-        .map(|a| a.iter().any(|(n, v)| n.as_str() == name && *v != async_graphql::Value::Null))
+        .map(|a| {
+            a.iter()
+                .any(|(n, v)| n.as_str() == name && *v != async_graphql::Value::Null)
+        })
         .unwrap_or(false)
 }
 
@@ -373,7 +395,10 @@ mod tests {
         t.leaves(&["url", "name"]);
         t.child("lastBuild").leaves(&["result", "number"]);
         t.child("builds").leaf("number").range(0, Some(5));
-        assert_eq!(t.render(), "builds[number]{0,5},lastBuild[number,result],name,url");
+        assert_eq!(
+            t.render(),
+            "builds[number]{0,5},lastBuild[number,result],name,url"
+        );
     }
 
     #[test]

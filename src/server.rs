@@ -43,7 +43,9 @@ pub async fn run(
     gateway: GatewayState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(gateway)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(gateway))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn execute(app: &AppState, req: async_graphql::Request) -> GraphQLResponse {
@@ -65,13 +67,19 @@ async fn graphql_get(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    let has_query = query.as_deref().is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
+    let has_query = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
     if !has_query || (wants_html && !has_query) {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     }
     match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
         Ok(req) => execute(&app, req).await.into_response(),
-        Err(e) => (StatusCode::BAD_REQUEST, format!("bad GraphQL GET request: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            format!("bad GraphQL GET request: {e}"),
+        )
+            .into_response(),
     }
 }
 

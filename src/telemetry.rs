@@ -16,18 +16,41 @@ pub fn render_metrics(gateway: &GatewayState) -> String {
     let mut out = String::new();
     let s = gateway.cache().stats();
     let counters = [
-        ("majordomo_cache_hits_total", "Upstream cache lookups answered from a stored entry.", s.hits),
-        ("majordomo_cache_misses_total", "Upstream cache lookups that loaded from Jenkins.", s.misses),
-        ("majordomo_cache_coalesced_total", "Lookups that waited for another caller's identical in-flight load.", s.coalesced),
-        ("majordomo_cache_evictions_total", "Entries evicted for space or expiry.", s.evictions),
+        (
+            "majordomo_cache_hits_total",
+            "Upstream cache lookups answered from a stored entry.",
+            s.hits,
+        ),
+        (
+            "majordomo_cache_misses_total",
+            "Upstream cache lookups that loaded from Jenkins.",
+            s.misses,
+        ),
+        (
+            "majordomo_cache_coalesced_total",
+            "Lookups that waited for another caller's identical in-flight load.",
+            s.coalesced,
+        ),
+        (
+            "majordomo_cache_evictions_total",
+            "Entries evicted for space or expiry.",
+            s.evictions,
+        ),
     ];
     for (name, help, value) in counters {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
     }
     let _ = writeln!(out, "# HELP majordomo_upstream_requests_total Requests sent to Jenkins.\n# TYPE majordomo_upstream_requests_total counter");
     for u in gateway.upstreams() {
         let name = u.name.replace('\\', "\\\\").replace('"', "\\\"");
-        let _ = writeln!(out, "majordomo_upstream_requests_total{{connection=\"{name}\"}} {}", u.client.upstream_requests());
+        let _ = writeln!(
+            out,
+            "majordomo_upstream_requests_total{{connection=\"{name}\"}} {}",
+            u.client.upstream_requests()
+        );
     }
     let _ = writeln!(
         out,

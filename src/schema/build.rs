@@ -82,7 +82,8 @@ impl BuildObj {
     }
 
     fn finished(&self) -> bool {
-        self.data.building == Some(false) || (self.data.building.is_none() && self.data.result.is_some())
+        self.data.building == Some(false)
+            || (self.data.building.is_none() && self.data.result.is_some())
     }
 
     fn conn(&self) -> Arc<str> {
@@ -91,11 +92,21 @@ impl BuildObj {
 }
 
 /// Load a build with the fields the current selection wants.
-pub async fn load_build(ctx: &Context<'_>, up: Arc<Upstream>, job: &str, number: u32) -> async_graphql::Result<Option<BuildObj>> {
+pub async fn load_build(
+    ctx: &Context<'_>,
+    up: Arc<Upstream>,
+    job: &str,
+    number: u32,
+) -> async_graphql::Result<Option<BuildObj>> {
     let sel: Vec<_> = ctx.field().selection_set().collect();
     let mut t = TreeSpec::new();
     build_fields(&sel, &mut t);
-    let key = Fetch::Build { conn: up.name.clone(), job: job.to_string(), number, tree: t.render() };
+    let key = Fetch::Build {
+        conn: up.name.clone(),
+        job: job.to_string(),
+        number,
+        tree: t.render(),
+    };
     match loaders(ctx).build(key).await {
         Ok(data) => Ok(Some(BuildObj::new(up, job.to_string(), data))),
         Err(JenkinsError::NotFound { .. }) => Ok(None),
@@ -143,7 +154,9 @@ fn cause_kind(class: &str) -> CauseKind {
     match class.rsplit('.').next().unwrap_or(class) {
         "Cause$UserIdCause" | "Cause$UserCause" => CauseKind::User,
         "Cause$UpstreamCause" => CauseKind::Upstream,
-        c if c.starts_with("SCMTrigger") || c.contains("SCM") || c.contains("Push") => CauseKind::Scm,
+        c if c.starts_with("SCMTrigger") || c.contains("SCM") || c.contains("Push") => {
+            CauseKind::Scm
+        }
         c if c.starts_with("TimerTrigger") => CauseKind::Timer,
         "Cause$RemoteCause" => CauseKind::Remote,
         "BranchIndexingCause" => CauseKind::BranchIndexing,
@@ -288,7 +301,10 @@ impl BuildObj {
 
     /// Display name (`#N` unless customised).
     pub async fn display_name(&self) -> String {
-        self.data.display_name.clone().unwrap_or_else(|| format!("#{}", self.num()))
+        self.data
+            .display_name
+            .clone()
+            .unwrap_or_else(|| format!("#{}", self.num()))
     }
 
     /// Result; null while building.
@@ -329,7 +345,10 @@ impl BuildObj {
 
     /// Jenkins' estimate of the duration, ms (null when unknown).
     async fn estimated_duration(&self) -> Option<f64> {
-        self.data.estimated_duration.filter(|d| *d >= 0).map(|d| d as f64)
+        self.data
+            .estimated_duration
+            .filter(|d| *d >= 0)
+            .map(|d| d as f64)
     }
 
     /// Absolute URL in Jenkins.
@@ -396,13 +415,19 @@ impl BuildObj {
                 paths: match &i.paths {
                     Some(p) => p
                         .iter()
-                        .map(|p| ChangedPath { edit_type: p.edit_type.clone(), file: p.file.clone().unwrap_or_default() })
+                        .map(|p| ChangedPath {
+                            edit_type: p.edit_type.clone(),
+                            file: p.file.clone().unwrap_or_default(),
+                        })
                         .collect(),
                     None => i
                         .affected_paths
                         .iter()
                         .flatten()
-                        .map(|f| ChangedPath { edit_type: None, file: f.clone() })
+                        .map(|f| ChangedPath {
+                            edit_type: None,
+                            file: f.clone(),
+                        })
                         .collect(),
                 },
             })
@@ -415,7 +440,10 @@ impl BuildObj {
             .culprits
             .iter()
             .flatten()
-            .map(|u| UserRef { full_name: u.full_name.clone(), url: u.absolute_url.clone() })
+            .map(|u| UserRef {
+                full_name: u.full_name.clone(),
+                url: u.absolute_url.clone(),
+            })
             .collect()
     }
 
@@ -429,14 +457,19 @@ impl BuildObj {
             .map(|a| Artifact {
                 file_name: a.file_name.clone(),
                 relative_path: a.relative_path.clone(),
-                url: a.relative_path.as_ref().map(|p| format!("{base}artifact/{p}")),
+                url: a
+                    .relative_path
+                    .as_ref()
+                    .map(|p| format!("{base}artifact/{p}")),
             })
             .collect()
     }
 
     /// Git revision built, if the job uses git.
     async fn revision(&self) -> Option<String> {
-        self.data.git_build_data().find_map(|a| a.last_built_revision.as_ref()?.sha1.clone())
+        self.data
+            .git_build_data()
+            .find_map(|a| a.last_built_revision.as_ref()?.sha1.clone())
     }
 
     /// Test counts; null when the build recorded no tests.
@@ -445,11 +478,20 @@ impl BuildObj {
         let total = a.total_count.unwrap_or(0) as i32;
         let failed = a.fail_count.unwrap_or(0) as i32;
         let skipped = a.skip_count.unwrap_or(0) as i32;
-        Some(TestSummary { total, failed, skipped, passed: (total - failed - skipped).max(0) })
+        Some(TestSummary {
+            total,
+            failed,
+            skipped,
+            passed: (total - failed - skipped).max(0),
+        })
     }
 
     /// Failing test cases (from the junit report); empty when there is no report.
-    async fn failed_tests(&self, ctx: &Context<'_>, #[graphql(default = 50, desc = "At most this many failing cases.")] first: i32) -> async_graphql::Result<Vec<FailedTest>> {
+    async fn failed_tests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50, desc = "At most this many failing cases.")] first: i32,
+    ) -> async_graphql::Result<Vec<FailedTest>> {
         let key = Fetch::Tests {
             conn: self.conn(),
             job: self.job.clone(),
@@ -487,8 +529,13 @@ impl BuildObj {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Keep only the last N lines of the tail.")] tail_lines: Option<i32>,
-        #[graphql(default_with = "DEFAULT_TAIL_BYTES", desc = "Read at most this many bytes from the end of the log.")] max_bytes: i32,
-        #[graphql(desc = "Search the whole log for lines containing this text (case-sensitive).")] grep: Option<String>,
+        #[graphql(
+            default_with = "DEFAULT_TAIL_BYTES",
+            desc = "Read at most this many bytes from the end of the log."
+        )]
+        max_bytes: i32,
+        #[graphql(desc = "Search the whole log for lines containing this text (case-sensitive).")]
+        grep: Option<String>,
         #[graphql(default = 2, desc = "Lines of context around each match (at most 50).")] context: i32,
         #[graphql(default = 100, desc = "Stop after this many matches.")] max_matches: i32,
     ) -> async_graphql::Result<Log> {
@@ -502,7 +549,10 @@ impl BuildObj {
                 context: context.clamp(0, 50) as usize,
                 max: max_matches.clamp(1, 10_000) as usize,
             };
-            let g = loaders(ctx).log_grep(key).await.map_err(|e| upstream_error(&e))?;
+            let g = loaders(ctx)
+                .log_grep(key)
+                .await
+                .map_err(|e| upstream_error(&e))?;
             return Ok(Log {
                 text: String::new(),
                 total_bytes: g.total_bytes as f64,
@@ -524,8 +574,16 @@ impl BuildObj {
         if max_bytes <= 0 {
             return Err(gateway_error("BAD_ARGUMENT", "maxBytes must be positive"));
         }
-        let key = Fetch::LogTail { conn, job: self.job.clone(), number: self.num(), max_bytes: max_bytes as usize };
-        let t = loaders(ctx).log_tail(key).await.map_err(|e| upstream_error(&e))?;
+        let key = Fetch::LogTail {
+            conn,
+            job: self.job.clone(),
+            number: self.num(),
+            max_bytes: max_bytes as usize,
+        };
+        let t = loaders(ctx)
+            .log_tail(key)
+            .await
+            .map_err(|e| upstream_error(&e))?;
         let mut text = t.text.clone();
         let mut truncated = t.truncated;
         if let Some(n) = tail_lines.filter(|n| *n >= 0) {
@@ -553,11 +611,21 @@ impl BuildObj {
     /// job types, or PIPELINE_API_MISSING when the controller lacks the plugin.
     async fn stages(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<StageObj>>> {
         if self.data.class.is_some() && !self.data.is_pipeline() {
-            let e = JenkinsError::NotAPipeline { connection: self.up.name.to_string(), job: self.job.clone() };
+            let e = JenkinsError::NotAPipeline {
+                connection: self.up.name.to_string(),
+                job: self.job.clone(),
+            };
             return Err(upstream_error(&e));
         }
-        let key = Fetch::Run { conn: self.conn(), job: self.job.clone(), number: self.num() };
-        let run = loaders(ctx).run(key).await.map_err(|e| upstream_error(&e))?;
+        let key = Fetch::Run {
+            conn: self.conn(),
+            job: self.job.clone(),
+            number: self.num(),
+        };
+        let run = loaders(ctx)
+            .run(key)
+            .await
+            .map_err(|e| upstream_error(&e))?;
         Ok(Some(stages_of(&self.up, &self.job, self.num(), &run)))
     }
 
@@ -603,14 +671,26 @@ fn stages_of(up: &Arc<Upstream>, job: &str, number: u32, run: &wire::RunExt) -> 
 }
 
 /// Load one stage by node id.
-pub async fn load_stage(ctx: &Context<'_>, up: Arc<Upstream>, job: &str, number: u32, id: &str) -> async_graphql::Result<Option<StageObj>> {
-    let key = Fetch::Run { conn: up.name.clone(), job: job.to_string(), number };
+pub async fn load_stage(
+    ctx: &Context<'_>,
+    up: Arc<Upstream>,
+    job: &str,
+    number: u32,
+    id: &str,
+) -> async_graphql::Result<Option<StageObj>> {
+    let key = Fetch::Run {
+        conn: up.name.clone(),
+        job: job.to_string(),
+        number,
+    };
     let run = match loaders(ctx).run(key).await {
         Ok(r) => r,
         Err(JenkinsError::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(upstream_error(&e)),
     };
-    Ok(stages_of(&up, job, number, &run).into_iter().find(|s| s.data.id.as_deref() == Some(id)))
+    Ok(stages_of(&up, job, number, &run)
+        .into_iter()
+        .find(|s| s.data.id.as_deref() == Some(id)))
 }
 
 /// Status of a stage, as the Pipeline REST API reports it.
@@ -713,7 +793,10 @@ impl StageObj {
 
     /// Error of a failed stage.
     async fn error(&self) -> Option<StageError> {
-        self.data.error.as_ref().map(|e| StageError { message: e.message.clone(), kind: e.kind.clone() })
+        self.data.error.as_ref().map(|e| StageError {
+            message: e.message.clone(),
+            kind: e.kind.clone(),
+        })
     }
 
     /// Stages that ran at the same time as this one (parallel branches). The Pipeline
@@ -727,13 +810,24 @@ impl StageObj {
     async fn log_tail(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "DEFAULT_STAGE_LOG_BYTES", desc = "At most this many bytes of text.")] max_bytes: i32,
+        #[graphql(
+            default_with = "DEFAULT_STAGE_LOG_BYTES",
+            desc = "At most this many bytes of text."
+        )]
+        max_bytes: i32,
     ) -> async_graphql::Result<String> {
-        let Some(id) = self.data.id.clone() else { return Ok(String::new()) };
+        let Some(id) = self.data.id.clone() else {
+            return Ok(String::new());
+        };
         let l = loaders(ctx);
         let conn = self.up.name.clone();
         let node = l
-            .node(Fetch::Node { conn: conn.clone(), job: self.job.clone(), number: self.number, node: id })
+            .node(Fetch::Node {
+                conn: conn.clone(),
+                job: self.job.clone(),
+                number: self.number,
+                node: id,
+            })
             .await
             .map_err(|e| upstream_error(&e))?;
         let steps: Vec<String> = node
@@ -850,7 +944,10 @@ pub async fn builds_page(
                 .into_iter()
                 .map(|b| BuildObj::new(job.up.clone(), job.full_name.clone(), Arc::new(b)))
                 .collect(),
-            page_info: PageInfo { has_next_page: more, end_cursor },
+            page_info: PageInfo {
+                has_next_page: more,
+                end_cursor,
+            },
         }
     };
     if before.is_none() && result.is_none() {
@@ -873,10 +970,19 @@ pub async fn builds_page(
         let mut offset = 0u32;
         let chunk = BUILDS_WINDOW;
         while found.is_none() {
-            let key = Fetch::Builds { conn: conn.clone(), job: job.full_name.clone(), fields: "number".into(), start: offset, end: offset + chunk };
+            let key = Fetch::Builds {
+                conn: conn.clone(),
+                job: job.full_name.clone(),
+                fields: "number".into(),
+                start: offset,
+                end: offset + chunk,
+            };
             let page = l.item(key).await.map_err(|e| upstream_error(&e))?;
             let list = page.page_builds();
-            if let Some(i) = list.iter().position(|b| b.number.is_some_and(|n| (n as i64) < i64::from(before))) {
+            if let Some(i) = list
+                .iter()
+                .position(|b| b.number.is_some_and(|n| (n as i64) < i64::from(before)))
+            {
                 found = Some(offset + i as u32);
             } else if (list.len() as u32) < chunk {
                 return Ok(wrap(vec![], false));
@@ -887,10 +993,20 @@ pub async fn builds_page(
     }
     let mut out = Vec::new();
     let mut more = false;
-    let chunk: u32 = if result.is_some() { 50 } else { (first as u32 + 1).max(1) };
+    let chunk: u32 = if result.is_some() {
+        50
+    } else {
+        (first as u32 + 1).max(1)
+    };
     let mut scanned = 0u32;
     loop {
-        let key = Fetch::Builds { conn: conn.clone(), job: job.full_name.clone(), fields: fields.clone(), start, end: start + chunk };
+        let key = Fetch::Builds {
+            conn: conn.clone(),
+            job: job.full_name.clone(),
+            fields: fields.clone(),
+            start,
+            end: start + chunk,
+        };
         let page = l.item(key).await.map_err(|e| upstream_error(&e))?;
         let list = page.page_builds();
         for b in list {
@@ -938,7 +1054,9 @@ pub struct Trend {
 pub async fn trend(ctx: &Context<'_>, job: &JobObj, last: i32) -> async_graphql::Result<Trend> {
     let last = last.clamp(1, BUILDS_WINDOW as i32) as usize;
     let builds: Vec<wire::Build> = match &job.data.builds {
-        Some(b) if b.len() >= last || b.iter().all(|x| x.duration.is_some()) => b.iter().take(last).cloned().collect(),
+        Some(b) if b.len() >= last || b.iter().all(|x| x.duration.is_some()) => {
+            b.iter().take(last).cloned().collect()
+        }
         _ => {
             let key = Fetch::Builds {
                 conn: job.up.name.clone(),
@@ -947,7 +1065,10 @@ pub async fn trend(ctx: &Context<'_>, job: &JobObj, last: i32) -> async_graphql:
                 start: 0,
                 end: last as u32,
             };
-            let page = loaders(ctx).item(key).await.map_err(|e| upstream_error(&e))?;
+            let page = loaders(ctx)
+                .item(key)
+                .await
+                .map_err(|e| upstream_error(&e))?;
             page.page_builds().to_vec()
         }
     };
@@ -956,12 +1077,20 @@ pub async fn trend(ctx: &Context<'_>, job: &JobObj, last: i32) -> async_graphql:
 
 /// Compute a trend from builds, newest first.
 pub fn trend_of(builds: &[wire::Build]) -> Trend {
-    let done: Vec<&wire::Build> = builds.iter().filter(|b| b.building != Some(true) && b.result.is_some()).collect();
-    let count = |r: &str| done.iter().filter(|b| b.result.as_deref() == Some(r)).count() as i32;
+    let done: Vec<&wire::Build> = builds
+        .iter()
+        .filter(|b| b.building != Some(true) && b.result.is_some())
+        .collect();
+    let count = |r: &str| {
+        done.iter()
+            .filter(|b| b.result.as_deref() == Some(r))
+            .count() as i32
+    };
     let mut durations: Vec<i64> = done.iter().filter_map(|b| b.duration).collect();
     durations.sort_unstable();
     let n = done.len();
-    let mean = (!durations.is_empty()).then(|| durations.iter().sum::<i64>() as f64 / durations.len() as f64);
+    let mean = (!durations.is_empty())
+        .then(|| durations.iter().sum::<i64>() as f64 / durations.len() as f64);
     let p95 = (!durations.is_empty()).then(|| {
         let rank = ((0.95 * durations.len() as f64).ceil() as usize).clamp(1, durations.len());
         durations[rank - 1] as f64
@@ -997,12 +1126,24 @@ mod tests {
     use super::*;
 
     fn b(n: u32, r: &str, d: i64) -> wire::Build {
-        wire::Build { number: Some(n), result: Some(r.into()), building: Some(false), duration: Some(d), ..Default::default() }
+        wire::Build {
+            number: Some(n),
+            result: Some(r.into()),
+            building: Some(false),
+            duration: Some(d),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn trend_counts_and_percentiles() {
-        let builds = vec![b(5, "SUCCESS", 100), b(4, "FAILURE", 200), b(3, "SUCCESS", 300), b(2, "SUCCESS", 400), b(1, "ABORTED", 1000)];
+        let builds = vec![
+            b(5, "SUCCESS", 100),
+            b(4, "FAILURE", 200),
+            b(3, "SUCCESS", 300),
+            b(2, "SUCCESS", 400),
+            b(1, "ABORTED", 1000),
+        ];
         let t = trend_of(&builds);
         assert_eq!((t.builds, t.successes, t.failures, t.aborted), (5, 3, 1, 1));
         assert_eq!(t.success_rate, Some(0.6));

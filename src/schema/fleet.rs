@@ -9,8 +9,8 @@ use futures::future::join_all;
 use super::build::{BuildResultEnum, Cause, CauseKind, PageInfo, Parameter};
 use super::ids::GlobalId;
 use super::item::{
-    folder_kind, job_status, skip_connection, status_of, ConnectionObj, ConnectionStatus, JobKind, JobObj, JobStatus,
-    ParameterKind, UpstreamProblem,
+    folder_kind, job_status, skip_connection, status_of, ConnectionObj, ConnectionStatus, JobKind,
+    JobObj, JobStatus, ParameterKind, UpstreamProblem,
 };
 use super::{gateway_error, loaders, state};
 use crate::gateway::Upstream;
@@ -124,11 +124,14 @@ pub struct JobPage {
 }
 
 fn cursor(conn: &str, full_name: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::json!([conn, full_name]).to_string())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::json!([conn, full_name]).to_string())
 }
 
 fn decode_cursor(c: &str) -> Option<(String, String)> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()?;
     let (a, b): (String, String) = serde_json::from_slice(&bytes).ok()?;
     Some((a, b))
 }
@@ -151,36 +154,67 @@ pub fn recursive_tree(sel: &[SelectionField<'_>], depth: usize) -> String {
 }
 
 /// Every job under `folder` (recursively), following folders deeper than one request reaches.
-async fn all_jobs(ctx: &Context<'_>, up: &Arc<Upstream>, folder: &str, tree: &str) -> Result<Vec<JobObj>, JenkinsError> {
+async fn all_jobs(
+    ctx: &Context<'_>,
+    up: &Arc<Upstream>,
+    folder: &str,
+    tree: &str,
+) -> Result<Vec<JobObj>, JenkinsError> {
     let l = loaders(ctx);
     let mut pending = vec![folder.to_string()];
     let mut out = Vec::new();
     while !pending.is_empty() {
         let batch = std::mem::take(&mut pending);
         let answers = join_all(batch.iter().map(|f| {
-            l.item(Fetch::Item { conn: up.name.clone(), full_name: f.clone(), tree: tree.to_string() })
+            l.item(Fetch::Item {
+                conn: up.name.clone(),
+                full_name: f.clone(),
+                tree: tree.to_string(),
+            })
         }))
         .await;
         for (f, answer) in batch.iter().zip(answers) {
             let data = answer?;
-            walk(up, f, data.jobs.as_deref().unwrap_or(&[]), &mut out, &mut pending);
+            walk(
+                up,
+                f,
+                data.jobs.as_deref().unwrap_or(&[]),
+                &mut out,
+                &mut pending,
+            );
         }
     }
     out.sort_by(|a, b| a.full_name.cmp(&b.full_name));
     Ok(out)
 }
 
-fn walk(up: &Arc<Upstream>, parent: &str, items: &[wire::Item], out: &mut Vec<JobObj>, pending: &mut Vec<String>) {
+fn walk(
+    up: &Arc<Upstream>,
+    parent: &str,
+    items: &[wire::Item],
+    out: &mut Vec<JobObj>,
+    pending: &mut Vec<String>,
+) {
     for it in items {
         let name = it.name.clone().unwrap_or_default();
-        let full = it.full_name.clone().unwrap_or_else(|| if parent.is_empty() { name.clone() } else { format!("{parent}/{name}") });
+        let full = it.full_name.clone().unwrap_or_else(|| {
+            if parent.is_empty() {
+                name.clone()
+            } else {
+                format!("{parent}/{name}")
+            }
+        });
         if folder_kind(it.class.as_deref()).is_some() {
             match &it.jobs {
                 Some(children) => walk(up, &full, children, out, pending),
                 None => pending.push(full),
             }
         } else {
-            out.push(JobObj { up: up.clone(), full_name: full, data: Arc::new(it.clone()) });
+            out.push(JobObj {
+                up: up.clone(),
+                full_name: full,
+                data: Arc::new(it.clone()),
+            });
         }
     }
 }
@@ -194,16 +228,29 @@ pub async fn search_jobs(
     after: Option<String>,
 ) -> async_graphql::Result<JobPage> {
     let first = first.clamp(0, 1000) as usize;
-    let after = match after {
-        Some(c) => Some(decode_cursor(&c).ok_or_else(|| gateway_error("BAD_CURSOR", "the cursor is not one Majordomo made"))?),
-        None => None,
-    };
+    let after =
+        match after {
+            Some(c) => Some(decode_cursor(&c).ok_or_else(|| {
+                gateway_error("BAD_CURSOR", "the cursor is not one Majordomo made")
+            })?),
+            None => None,
+        };
     let nodes_sel = page_node_selection(&ctx.field());
     let tree = recursive_tree(&nodes_sel, LISTING_DEPTH);
-    let folder = filter.folder.clone().unwrap_or_default().trim_matches('/').to_string();
+    let folder = filter
+        .folder
+        .clone()
+        .unwrap_or_default()
+        .trim_matches('/')
+        .to_string();
     let ups: Vec<Arc<Upstream>> = ups
         .into_iter()
-        .filter(|u| filter.connections.as_ref().is_none_or(|c| c.iter().any(|n| n.as_str() == &*u.name)))
+        .filter(|u| {
+            filter
+                .connections
+                .as_ref()
+                .is_none_or(|c| c.iter().any(|n| n.as_str() == &*u.name))
+        })
         .collect();
     let lists = join_all(ups.iter().map(|u| all_jobs(ctx, u, &folder, &tree))).await;
     let mut matched: Vec<JobObj> = Vec::new();
@@ -213,10 +260,17 @@ pub async fn search_jobs(
         }
     }
     let total = matched.len();
-    let order = |j: &JobObj| ups.iter().position(|u| Arc::ptr_eq(u, &j.up)).unwrap_or(usize::MAX);
+    let order = |j: &JobObj| {
+        ups.iter()
+            .position(|u| Arc::ptr_eq(u, &j.up))
+            .unwrap_or(usize::MAX)
+    };
     let start = match &after {
         Some((conn, name)) => {
-            let conn_pos = ups.iter().position(|u| &*u.name == conn).unwrap_or(usize::MAX);
+            let conn_pos = ups
+                .iter()
+                .position(|u| &*u.name == conn)
+                .unwrap_or(usize::MAX);
             matched
                 .iter()
                 .position(|j| (order(j), j.full_name.as_str()) > (conn_pos, name.as_str()))
@@ -228,7 +282,14 @@ pub async fn search_jobs(
     let has_next_page = page.len() > first;
     let nodes: Vec<JobObj> = page.into_iter().take(first).collect();
     let end_cursor = nodes.last().map(|j| cursor(&j.up.name, &j.full_name));
-    Ok(JobPage { nodes, page_info: PageInfo { has_next_page, end_cursor }, total_count: total as i32 })
+    Ok(JobPage {
+        nodes,
+        page_info: PageInfo {
+            has_next_page,
+            end_cursor,
+        },
+        total_count: total as i32,
+    })
 }
 
 /// Where an item waits in the queue.
@@ -265,7 +326,9 @@ impl QueueItemObj {
             return Some(j.clone());
         }
         let task = self.data.task.as_ref()?;
-        task.full_name.clone().or_else(|| task.url.as_deref().and_then(full_name_from_url))
+        task.full_name
+            .clone()
+            .or_else(|| task.url.as_deref().and_then(full_name_from_url))
     }
 
     fn is_stuck(&self) -> bool {
@@ -279,7 +342,11 @@ pub fn full_name_from_url(url: &str) -> Option<String> {
     let names: Vec<String> = path
         .split("/job/")
         .map(|seg| seg.trim_end_matches('/'))
-        .map(|seg| percent_encoding::percent_decode_str(seg).decode_utf8_lossy().into_owned())
+        .map(|seg| {
+            percent_encoding::percent_decode_str(seg)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     Some(names.join("/"))
 }
@@ -357,7 +424,9 @@ impl QueueItemObj {
 
     /// How long it has waited, ms.
     async fn waiting_ms(&self) -> Option<f64> {
-        self.data.in_queue_since.map(|t| (now_ms() - t).max(0) as f64)
+        self.data
+            .in_queue_since
+            .map(|t| (now_ms() - t).max(0) as f64)
     }
 
     /// Parameters it was queued with (passwords masked, as Jenkins masks them).
@@ -372,7 +441,11 @@ impl QueueItemObj {
                 let (name, value) = l.split_once('=').unwrap_or((l, ""));
                 Parameter {
                     name: name.to_string(),
-                    kind: if value == "****" { ParameterKind::Password } else { ParameterKind::Other },
+                    kind: if value == "****" {
+                        ParameterKind::Password
+                    } else {
+                        ParameterKind::Other
+                    },
                     value: Some(value.to_string()),
                 }
             })
@@ -407,20 +480,41 @@ impl QueueItemObj {
 }
 
 /// The queue of one connection.
-pub async fn queue_one(ctx: &Context<'_>, up: &Arc<Upstream>) -> Result<Vec<QueueItemObj>, JenkinsError> {
-    let q = loaders(ctx).queue(Fetch::Queue { conn: up.name.clone(), tree: QUEUE_TREE.into() }).await?;
-    Ok(q.items.iter().flatten().map(|i| QueueItemObj::with_job(up.clone(), i.clone(), None)).collect())
+pub async fn queue_one(
+    ctx: &Context<'_>,
+    up: &Arc<Upstream>,
+) -> Result<Vec<QueueItemObj>, JenkinsError> {
+    let q = loaders(ctx)
+        .queue(Fetch::Queue {
+            conn: up.name.clone(),
+            tree: QUEUE_TREE.into(),
+        })
+        .await?;
+    Ok(q.items
+        .iter()
+        .flatten()
+        .map(|i| QueueItemObj::with_job(up.clone(), i.clone(), None))
+        .collect())
 }
 
 /// The queues of several connections; failing ones add an error and no items.
 pub async fn queue_of(ctx: &Context<'_>, ups: &[Arc<Upstream>]) -> Vec<QueueItemObj> {
     let all = join_all(ups.iter().map(|u| queue_one(ctx, u))).await;
-    all.into_iter().filter_map(|r| skip_connection(ctx, r)).flatten().collect()
+    all.into_iter()
+        .filter_map(|r| skip_connection(ctx, r))
+        .flatten()
+        .collect()
 }
 
 /// One queue item by id (also a left item).
-pub async fn load_queue_item(ctx: &Context<'_>, up: Arc<Upstream>, id: i64) -> async_graphql::Result<Option<QueueItemObj>> {
-    let items = queue_one(ctx, &up).await.map_err(|e| super::upstream_error(&e))?;
+pub async fn load_queue_item(
+    ctx: &Context<'_>,
+    up: Arc<Upstream>,
+    id: i64,
+) -> async_graphql::Result<Option<QueueItemObj>> {
+    let items = queue_one(ctx, &up)
+        .await
+        .map_err(|e| super::upstream_error(&e))?;
     Ok(items.into_iter().find(|q| q.data.id == Some(id)))
 }
 
@@ -444,7 +538,11 @@ impl AgentObj {
 impl AgentObj {
     /// Global ID.
     pub async fn id(&self) -> ID {
-        GlobalId::Agent(self.up.name.to_string(), self.data.display_name.clone().unwrap_or_default()).encode()
+        GlobalId::Agent(
+            self.up.name.to_string(),
+            self.data.display_name.clone().unwrap_or_default(),
+        )
+        .encode()
     }
 
     /// Node name (`Built-In Node` for the controller itself).
@@ -464,7 +562,10 @@ impl AgentObj {
 
     /// Why it is offline; null when online.
     async fn offline_reason(&self) -> Option<String> {
-        self.data.offline_cause_reason.clone().filter(|r| !r.is_empty() && self.is_offline())
+        self.data
+            .offline_cause_reason
+            .clone()
+            .filter(|r| !r.is_empty() && self.is_offline())
     }
 
     /// No executor is busy.
@@ -479,12 +580,22 @@ impl AgentObj {
 
     /// Busy executors.
     async fn busy_executors(&self) -> i32 {
-        self.data.executors.iter().flatten().filter(|e| e.idle == Some(false)).count() as i32
+        self.data
+            .executors
+            .iter()
+            .flatten()
+            .filter(|e| e.idle == Some(false))
+            .count() as i32
     }
 
     /// Labels (the node's own name included).
     async fn labels(&self) -> Vec<String> {
-        self.data.assigned_labels.iter().flatten().filter_map(|l| l.name.clone()).collect()
+        self.data
+            .assigned_labels
+            .iter()
+            .flatten()
+            .filter_map(|l| l.name.clone())
+            .collect()
     }
 
     /// The controller.
@@ -494,21 +605,48 @@ impl AgentObj {
 }
 
 /// The agents of one connection.
-pub async fn agents_one(ctx: &Context<'_>, up: &Arc<Upstream>) -> Result<Vec<AgentObj>, JenkinsError> {
-    let set = loaders(ctx).computers(Fetch::Computers { conn: up.name.clone(), tree: AGENT_TREE.into() }).await?;
-    Ok(set.computer.iter().flatten().map(|c| AgentObj { up: up.clone(), data: c.clone() }).collect())
+pub async fn agents_one(
+    ctx: &Context<'_>,
+    up: &Arc<Upstream>,
+) -> Result<Vec<AgentObj>, JenkinsError> {
+    let set = loaders(ctx)
+        .computers(Fetch::Computers {
+            conn: up.name.clone(),
+            tree: AGENT_TREE.into(),
+        })
+        .await?;
+    Ok(set
+        .computer
+        .iter()
+        .flatten()
+        .map(|c| AgentObj {
+            up: up.clone(),
+            data: c.clone(),
+        })
+        .collect())
 }
 
 /// The agents of several connections; failing ones add an error and no agents.
 pub async fn agents_of(ctx: &Context<'_>, ups: &[Arc<Upstream>]) -> Vec<AgentObj> {
     let all = join_all(ups.iter().map(|u| agents_one(ctx, u))).await;
-    all.into_iter().filter_map(|r| skip_connection(ctx, r)).flatten().collect()
+    all.into_iter()
+        .filter_map(|r| skip_connection(ctx, r))
+        .flatten()
+        .collect()
 }
 
 /// One agent by name.
-pub async fn load_agent(ctx: &Context<'_>, up: Arc<Upstream>, name: &str) -> async_graphql::Result<Option<AgentObj>> {
-    let agents = agents_one(ctx, &up).await.map_err(|e| super::upstream_error(&e))?;
-    Ok(agents.into_iter().find(|a| a.data.display_name.as_deref() == Some(name)))
+pub async fn load_agent(
+    ctx: &Context<'_>,
+    up: Arc<Upstream>,
+    name: &str,
+) -> async_graphql::Result<Option<AgentObj>> {
+    let agents = agents_one(ctx, &up)
+        .await
+        .map_err(|e| super::upstream_error(&e))?;
+    Ok(agents
+        .into_iter()
+        .find(|a| a.data.display_name.as_deref() == Some(name)))
 }
 
 /// The listing tree a health query needs: base fields plus whatever `failingJobs` selects.
@@ -559,7 +697,12 @@ impl ConnectionHealth {
 
     /// Whether it answers.
     async fn status(&self, ctx: &Context<'_>) -> ConnectionStatus {
-        match loaders(ctx).probe(Fetch::Probe { conn: self.up.name.clone() }).await {
+        match loaders(ctx)
+            .probe(Fetch::Probe {
+                conn: self.up.name.clone(),
+            })
+            .await
+        {
             Ok(_) => ConnectionStatus::Online,
             Err(e) => status_of(&e),
         }
@@ -567,39 +710,71 @@ impl ConnectionHealth {
 
     /// Jenkins version.
     async fn version(&self, ctx: &Context<'_>) -> Option<String> {
-        loaders(ctx).probe(Fetch::Probe { conn: self.up.name.clone() }).await.ok().and_then(|p| p.version)
+        loaders(ctx)
+            .probe(Fetch::Probe {
+                conn: self.up.name.clone(),
+            })
+            .await
+            .ok()
+            .and_then(|p| p.version)
     }
 
     /// Why it is not ONLINE.
     async fn error(&self, ctx: &Context<'_>) -> Option<UpstreamProblem> {
-        loaders(ctx).probe(Fetch::Probe { conn: self.up.name.clone() }).await.err().map(|e| UpstreamProblem::from(&e))
+        loaders(ctx)
+            .probe(Fetch::Probe {
+                conn: self.up.name.clone(),
+            })
+            .await
+            .err()
+            .map(|e| UpstreamProblem::from(&e))
     }
 
     /// Number of jobs (recursively).
     async fn job_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        Ok(self.jobs(ctx).await.map_err(|e| super::upstream_error(&e))?.len() as i32)
+        Ok(self
+            .jobs(ctx)
+            .await
+            .map_err(|e| super::upstream_error(&e))?
+            .len() as i32)
     }
 
     /// Jobs whose last completed build failed.
     async fn failing_jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<JobObj>> {
-        let jobs = self.jobs(ctx).await.map_err(|e| super::upstream_error(&e))?;
-        Ok(jobs.into_iter().filter(|j| job_status(j.data.color.as_deref()) == JobStatus::Failure).collect())
+        let jobs = self
+            .jobs(ctx)
+            .await
+            .map_err(|e| super::upstream_error(&e))?;
+        Ok(jobs
+            .into_iter()
+            .filter(|j| job_status(j.data.color.as_deref()) == JobStatus::Failure)
+            .collect())
     }
 
     /// Queue items that are stuck.
-    async fn stuck_queue_items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<QueueItemObj>> {
-        let q = queue_one(ctx, &self.up).await.map_err(|e| super::upstream_error(&e))?;
+    async fn stuck_queue_items(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<QueueItemObj>> {
+        let q = queue_one(ctx, &self.up)
+            .await
+            .map_err(|e| super::upstream_error(&e))?;
         Ok(q.into_iter().filter(QueueItemObj::is_stuck).collect())
     }
 
     /// Items in the queue.
     async fn queue_length(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        Ok(queue_one(ctx, &self.up).await.map_err(|e| super::upstream_error(&e))?.len() as i32)
+        Ok(queue_one(ctx, &self.up)
+            .await
+            .map_err(|e| super::upstream_error(&e))?
+            .len() as i32)
     }
 
     /// Agents that are offline.
     async fn offline_agents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgentObj>> {
-        let a = agents_one(ctx, &self.up).await.map_err(|e| super::upstream_error(&e))?;
+        let a = agents_one(ctx, &self.up)
+            .await
+            .map_err(|e| super::upstream_error(&e))?;
         Ok(a.into_iter().filter(AgentObj::is_offline).collect())
     }
 }
@@ -635,7 +810,10 @@ impl FleetHealth {
         state(ctx)
             .upstreams()
             .iter()
-            .map(|u| ConnectionHealth { up: u.clone(), tree: Some(tree.clone()) })
+            .map(|u| ConnectionHealth {
+                up: u.clone(),
+                tree: Some(tree.clone()),
+            })
             .collect()
     }
 
@@ -656,13 +834,21 @@ impl FleetHealth {
     /// Stuck queue items across every controller.
     async fn stuck_queue_items(&self, ctx: &Context<'_>) -> Vec<QueueItemObj> {
         let ups = state(ctx).upstreams().to_vec();
-        queue_of(ctx, &ups).await.into_iter().filter(QueueItemObj::is_stuck).collect()
+        queue_of(ctx, &ups)
+            .await
+            .into_iter()
+            .filter(QueueItemObj::is_stuck)
+            .collect()
     }
 
     /// Offline agents across every controller.
     async fn offline_agents(&self, ctx: &Context<'_>) -> Vec<AgentObj> {
         let ups = state(ctx).upstreams().to_vec();
-        agents_of(ctx, &ups).await.into_iter().filter(AgentObj::is_offline).collect()
+        agents_of(ctx, &ups)
+            .await
+            .into_iter()
+            .filter(AgentObj::is_offline)
+            .collect()
     }
 
     /// Counts over the fleet. Controllers that fail add an error and count only as configured.
@@ -670,11 +856,18 @@ impl FleetHealth {
         let ups = state(ctx).upstreams().to_vec();
         let l = loaders(ctx);
         let tree = recursive_tree(&[], LISTING_DEPTH);
-        let mut t = FleetTotals { connections: ups.len() as i32, ..Default::default() };
+        let mut t = FleetTotals {
+            connections: ups.len() as i32,
+            ..Default::default()
+        };
         let per = join_all(ups.iter().map(|u| {
             let tree = tree.clone();
             async move {
-                let probe = l.probe(Fetch::Probe { conn: u.name.clone() }).await;
+                let probe = l
+                    .probe(Fetch::Probe {
+                        conn: u.name.clone(),
+                    })
+                    .await;
                 if probe.is_err() {
                     return (false, None, None, None);
                 }
@@ -689,7 +882,10 @@ impl FleetHealth {
             t.online += i32::from(online);
             if let Some(jobs) = jobs {
                 t.jobs += jobs.len() as i32;
-                t.failing_jobs += jobs.iter().filter(|j| job_status(j.data.color.as_deref()) == JobStatus::Failure).count() as i32;
+                t.failing_jobs += jobs
+                    .iter()
+                    .filter(|j| job_status(j.data.color.as_deref()) == JobStatus::Failure)
+                    .count() as i32;
             }
             if let Some(q) = queue {
                 t.queued += q.len() as i32;
@@ -718,8 +914,14 @@ mod tests {
 
     #[test]
     fn full_names_from_urls() {
-        assert_eq!(full_name_from_url("http://h:1/jenkins/job/a/job/b%20c/").as_deref(), Some("a/b c"));
-        assert_eq!(full_name_from_url("http://h/job/repo/job/feature%252Ffoo/").as_deref(), Some("repo/feature%2Ffoo"));
+        assert_eq!(
+            full_name_from_url("http://h:1/jenkins/job/a/job/b%20c/").as_deref(),
+            Some("a/b c")
+        );
+        assert_eq!(
+            full_name_from_url("http://h/job/repo/job/feature%252Ffoo/").as_deref(),
+            Some("repo/feature%2Ffoo")
+        );
         assert_eq!(full_name_from_url("http://h/"), None);
     }
 

@@ -48,10 +48,16 @@ impl GlobalId {
 
     /// Decode an ID made by [`GlobalId::encode`].
     pub fn decode(id: &str) -> Option<GlobalId> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id).ok()?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(id)
+            .ok()?;
         let v: Vec<Value> = serde_json::from_slice(&bytes).ok()?;
         let s = |i: usize| v.get(i).and_then(Value::as_str).map(str::to_string);
-        let n = |i: usize| v.get(i).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
+        let n = |i: usize| {
+            v.get(i)
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+        };
         Some(match s(0)?.as_str() {
             "Connection" => GlobalId::Connection(s(1)?),
             "Folder" => GlobalId::Folder(s(1)?, s(2)?),
@@ -87,15 +93,29 @@ pub enum Node {
 
 /// Fetch the object an ID names.
 pub async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
-    let gid = GlobalId::decode(id).ok_or_else(|| gateway_error("BAD_ID", format!("{:?} is not a Majordomo ID", id.as_str())))?;
+    let gid = GlobalId::decode(id).ok_or_else(|| {
+        gateway_error("BAD_ID", format!("{:?} is not a Majordomo ID", id.as_str()))
+    })?;
     Ok(match gid {
         GlobalId::Connection(c) => Some(Node::Connection(ConnectionObj::new(upstream(ctx, &c)?))),
-        GlobalId::Folder(c, f) => item::load_folder(ctx, upstream(ctx, &c)?, &f).await?.map(Node::Folder),
-        GlobalId::Job(c, j) => item::load_job(ctx, upstream(ctx, &c)?, &j).await?.map(Node::Job),
-        GlobalId::Build(c, j, n) => build::load_build(ctx, upstream(ctx, &c)?, &j, n).await?.map(Node::Build),
-        GlobalId::Stage(c, j, n, s) => build::load_stage(ctx, upstream(ctx, &c)?, &j, n, &s).await?.map(Node::Stage),
-        GlobalId::QueueItem(c, i) => super::fleet::load_queue_item(ctx, upstream(ctx, &c)?, i).await?.map(Node::QueueItem),
-        GlobalId::Agent(c, a) => super::fleet::load_agent(ctx, upstream(ctx, &c)?, &a).await?.map(Node::Agent),
+        GlobalId::Folder(c, f) => item::load_folder(ctx, upstream(ctx, &c)?, &f)
+            .await?
+            .map(Node::Folder),
+        GlobalId::Job(c, j) => item::load_job(ctx, upstream(ctx, &c)?, &j)
+            .await?
+            .map(Node::Job),
+        GlobalId::Build(c, j, n) => build::load_build(ctx, upstream(ctx, &c)?, &j, n)
+            .await?
+            .map(Node::Build),
+        GlobalId::Stage(c, j, n, s) => build::load_stage(ctx, upstream(ctx, &c)?, &j, n, &s)
+            .await?
+            .map(Node::Stage),
+        GlobalId::QueueItem(c, i) => super::fleet::load_queue_item(ctx, upstream(ctx, &c)?, i)
+            .await?
+            .map(Node::QueueItem),
+        GlobalId::Agent(c, a) => super::fleet::load_agent(ctx, upstream(ctx, &c)?, &a)
+            .await?
+            .map(Node::Agent),
     })
 }
 

@@ -84,7 +84,11 @@ impl ConnectionObj {
     }
 
     async fn probe(&self, ctx: &Context<'_>) -> Result<crate::loaders::Probe, JenkinsError> {
-        loaders(ctx).probe(Fetch::Probe { conn: self.up.name.clone() }).await
+        loaders(ctx)
+            .probe(Fetch::Probe {
+                conn: self.up.name.clone(),
+            })
+            .await
     }
 }
 
@@ -140,26 +144,45 @@ impl ConnectionObj {
 
     /// Why the controller is not ONLINE, with a hint; null when it is.
     async fn error(&self, ctx: &Context<'_>) -> Option<UpstreamProblem> {
-        self.probe(ctx).await.err().map(|e| UpstreamProblem::from(&e))
+        self.probe(ctx)
+            .await
+            .err()
+            .map(|e| UpstreamProblem::from(&e))
     }
 
     /// The root folder: the controller's top-level items.
     async fn root(&self, ctx: &Context<'_>) -> async_graphql::Result<FolderObj> {
         let tree = tree_for_current(ctx);
         let data = loaders(ctx)
-            .item(Fetch::Item { conn: self.up.name.clone(), full_name: String::new(), tree })
+            .item(Fetch::Item {
+                conn: self.up.name.clone(),
+                full_name: String::new(),
+                tree,
+            })
             .await
             .map_err(|e| upstream_error(&e))?;
-        Ok(FolderObj { up: self.up.clone(), full_name: String::new(), data })
+        Ok(FolderObj {
+            up: self.up.clone(),
+            full_name: String::new(),
+            data,
+        })
     }
 
     /// A folder by full name (`team-a/services`); null if there is none.
-    async fn folder(&self, ctx: &Context<'_>, #[graphql(desc = "Full name of the folder.")] path: String) -> async_graphql::Result<Option<FolderObj>> {
+    async fn folder(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Full name of the folder.")] path: String,
+    ) -> async_graphql::Result<Option<FolderObj>> {
         load_folder(ctx, self.up.clone(), &path).await
     }
 
     /// A job by full name (`team-a/services/api-build`); null if there is none.
-    async fn job(&self, ctx: &Context<'_>, #[graphql(desc = "Full name of the job.")] full_name: String) -> async_graphql::Result<Option<JobObj>> {
+    async fn job(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Full name of the job.")] full_name: String,
+    ) -> async_graphql::Result<Option<JobObj>> {
         load_job(ctx, self.up.clone(), &full_name).await
     }
 
@@ -171,17 +194,28 @@ impl ConnectionObj {
         #[graphql(default = 50, desc = "Page size (at most 1000).")] first: i32,
         #[graphql(desc = "`pageInfo.endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<JobPage> {
-        fleet::search_jobs(ctx, vec![self.up.clone()], filter.unwrap_or_default(), first, after).await
+        fleet::search_jobs(
+            ctx,
+            vec![self.up.clone()],
+            filter.unwrap_or_default(),
+            first,
+            after,
+        )
+        .await
     }
 
     /// Items waiting in this controller's build queue.
     async fn queue(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<QueueItemObj>> {
-        fleet::queue_one(ctx, &self.up).await.map_err(|e| upstream_error(&e))
+        fleet::queue_one(ctx, &self.up)
+            .await
+            .map_err(|e| upstream_error(&e))
     }
 
     /// This controller's agents, the built-in node included.
     async fn agents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgentObj>> {
-        fleet::agents_one(ctx, &self.up).await.map_err(|e| upstream_error(&e))
+        fleet::agents_one(ctx, &self.up)
+            .await
+            .map_err(|e| upstream_error(&e))
     }
 
     /// Health summary of this controller.
@@ -287,10 +321,18 @@ fn child_full_name(parent: &str, child: &wire::Item) -> String {
     name = "Item",
     field(name = "id", ty = "ID", desc = "Global ID."),
     field(name = "name", ty = "String", desc = "Item name (one path segment)."),
-    field(name = "full_name", ty = "String", desc = "Names from the root, joined by `/`."),
+    field(
+        name = "full_name",
+        ty = "String",
+        desc = "Names from the root, joined by `/`."
+    ),
     field(name = "display_name", ty = "String", desc = "Display name."),
     field(name = "url", ty = "Option<String>", desc = "Absolute URL in Jenkins."),
-    field(name = "connection", ty = "ConnectionObj", desc = "The controller it lives on.")
+    field(
+        name = "connection",
+        ty = "ConnectionObj",
+        desc = "The controller it lives on."
+    )
 )]
 pub enum ItemObj {
     /// A folder.
@@ -305,49 +347,102 @@ impl ItemObj {
         let full_name = child_full_name(parent, data);
         let data = Arc::new(data.clone());
         if folder_kind(data.class.as_deref()).is_some() {
-            ItemObj::Folder(FolderObj { up, full_name, data })
+            ItemObj::Folder(FolderObj {
+                up,
+                full_name,
+                data,
+            })
         } else {
-            ItemObj::Job(JobObj { up, full_name, data })
+            ItemObj::Job(JobObj {
+                up,
+                full_name,
+                data,
+            })
         }
     }
 }
 
 /// Load a folder with the fields the current selection wants.
-pub async fn load_folder(ctx: &Context<'_>, up: Arc<Upstream>, path: &str) -> async_graphql::Result<Option<FolderObj>> {
+pub async fn load_folder(
+    ctx: &Context<'_>,
+    up: Arc<Upstream>,
+    path: &str,
+) -> async_graphql::Result<Option<FolderObj>> {
     let path = path.trim_matches('/').to_string();
     let tree = tree_for_current(ctx);
-    match loaders(ctx).item(Fetch::Item { conn: up.name.clone(), full_name: path.clone(), tree }).await {
-        Ok(data) => Ok(Some(FolderObj { up, full_name: path, data })),
+    match loaders(ctx)
+        .item(Fetch::Item {
+            conn: up.name.clone(),
+            full_name: path.clone(),
+            tree,
+        })
+        .await
+    {
+        Ok(data) => Ok(Some(FolderObj {
+            up,
+            full_name: path,
+            data,
+        })),
         Err(JenkinsError::NotFound { .. }) => Ok(None),
         Err(e) => Err(upstream_error(&e)),
     }
 }
 
 /// Load a job with the fields the current selection wants.
-pub async fn load_job(ctx: &Context<'_>, up: Arc<Upstream>, full_name: &str) -> async_graphql::Result<Option<JobObj>> {
+pub async fn load_job(
+    ctx: &Context<'_>,
+    up: Arc<Upstream>,
+    full_name: &str,
+) -> async_graphql::Result<Option<JobObj>> {
     let full_name = full_name.trim_matches('/').to_string();
     if full_name.is_empty() {
-        return Err(gateway_error("BAD_ARGUMENT", "a job's full name cannot be empty"));
+        return Err(gateway_error(
+            "BAD_ARGUMENT",
+            "a job's full name cannot be empty",
+        ));
     }
     let tree = tree_for_current(ctx);
-    match loaders(ctx).item(Fetch::Item { conn: up.name.clone(), full_name: full_name.clone(), tree }).await {
+    match loaders(ctx)
+        .item(Fetch::Item {
+            conn: up.name.clone(),
+            full_name: full_name.clone(),
+            tree,
+        })
+        .await
+    {
         Ok(data) if folder_kind(data.class.as_deref()).is_some() => Ok(None),
-        Ok(data) => Ok(Some(JobObj { up, full_name, data })),
+        Ok(data) => Ok(Some(JobObj {
+            up,
+            full_name,
+            data,
+        })),
         Err(JenkinsError::NotFound { .. }) => Ok(None),
         Err(e) => Err(upstream_error(&e)),
     }
 }
 
-async fn load_parent(ctx: &Context<'_>, up: &Arc<Upstream>, full_name: &str) -> async_graphql::Result<Option<FolderObj>> {
+async fn load_parent(
+    ctx: &Context<'_>,
+    up: &Arc<Upstream>,
+    full_name: &str,
+) -> async_graphql::Result<Option<FolderObj>> {
     match full_name.rsplit_once('/') {
         Some((parent, _)) => load_folder(ctx, up.clone(), parent).await,
         None => {
             let tree = tree_for_current(ctx);
             let data = loaders(ctx)
-                .item(Fetch::Item { conn: up.name.clone(), full_name: String::new(), tree })
+                .item(Fetch::Item {
+                    conn: up.name.clone(),
+                    full_name: String::new(),
+                    tree,
+                })
                 .await
                 .map_err(|e| upstream_error(&e))?;
-            Ok(Some(FolderObj { up: up.clone(), full_name: String::new(), data }))
+            Ok(Some(FolderObj {
+                up: up.clone(),
+                full_name: String::new(),
+                data,
+            }))
         }
     }
 }
@@ -370,7 +465,11 @@ impl FolderObj {
             let mut t = TreeSpec::new();
             item_fields(&[ctx.field()], &mut t, LISTING_DEPTH);
             loaders(ctx)
-                .item(Fetch::Item { conn: self.up.name.clone(), full_name: self.full_name.clone(), tree: t.render() })
+                .item(Fetch::Item {
+                    conn: self.up.name.clone(),
+                    full_name: self.full_name.clone(),
+                    tree: t.render(),
+                })
                 .await
                 .map_err(|e| upstream_error(&e))?
         };
@@ -398,7 +497,10 @@ fn health_of(data: &wire::Item) -> Option<Health> {
         .flatten()
         .filter_map(|h| Some((h.score?, h.description.clone().unwrap_or_default())))
         .min_by_key(|(s, _)| *s)
-        .map(|(score, description)| Health { score: score as i32, description })
+        .map(|(score, description)| Health {
+            score: score as i32,
+            description,
+        })
 }
 
 /// A folder, multibranch project or organization folder (or the controller root).
@@ -421,7 +523,11 @@ impl FolderObj {
 
     /// Display name.
     pub async fn display_name(&self) -> String {
-        self.data.display_name.clone().or_else(|| self.data.name.clone()).unwrap_or_default()
+        self.data
+            .display_name
+            .clone()
+            .or_else(|| self.data.name.clone())
+            .unwrap_or_default()
     }
 
     /// Absolute URL in Jenkins.
@@ -562,7 +668,8 @@ pub struct JobObj {
 
 impl JobObj {
     fn build_obj(&self, b: &Option<wire::Build>) -> Option<BuildObj> {
-        b.as_ref().map(|b| BuildObj::new(self.up.clone(), self.full_name.clone(), Arc::new(b.clone())))
+        b.as_ref()
+            .map(|b| BuildObj::new(self.up.clone(), self.full_name.clone(), Arc::new(b.clone())))
     }
 
     pub(crate) fn job_kind(&self) -> JobKind {
@@ -590,7 +697,11 @@ impl JobObj {
 
     /// Display name (for a branch: the plain branch name).
     pub async fn display_name(&self) -> String {
-        self.data.display_name.clone().or_else(|| self.data.name.clone()).unwrap_or_default()
+        self.data
+            .display_name
+            .clone()
+            .or_else(|| self.data.name.clone())
+            .unwrap_or_default()
     }
 
     /// Absolute URL in Jenkins.
@@ -630,7 +741,10 @@ impl JobObj {
 
     /// Whether a build is running now.
     async fn building(&self) -> bool {
-        self.data.color.as_deref().is_some_and(|c| c.ends_with("_anime"))
+        self.data
+            .color
+            .as_deref()
+            .is_some_and(|c| c.ends_with("_anime"))
     }
 
     /// Whether a build can be started.
@@ -640,7 +754,12 @@ impl JobObj {
 
     /// Whether the job is disabled.
     async fn disabled(&self) -> bool {
-        self.data.disabled.unwrap_or(false) || self.data.color.as_deref().is_some_and(|c| c.starts_with("disabled"))
+        self.data.disabled.unwrap_or(false)
+            || self
+                .data
+                .color
+                .as_deref()
+                .is_some_and(|c| c.starts_with("disabled"))
     }
 
     /// Whether the job is waiting in the queue.
@@ -673,7 +792,11 @@ impl JobObj {
                     name: d.name.clone().unwrap_or_default(),
                     kind,
                     description: d.description.clone().filter(|s| !s.is_empty()),
-                    default_value: if kind == ParameterKind::Password { Some("****".into()) } else { default_value },
+                    default_value: if kind == ParameterKind::Password {
+                        Some("****".into())
+                    } else {
+                        default_value
+                    },
                     choices: d.choices.clone().unwrap_or_default(),
                 }
             })
@@ -682,10 +805,9 @@ impl JobObj {
 
     /// The queue item of this job, if it waits in the queue.
     async fn queue_item(&self) -> Option<QueueItemObj> {
-        self.data
-            .queue_item
-            .as_ref()
-            .map(|q| QueueItemObj::with_job(self.up.clone(), (**q).clone(), Some(self.full_name.clone())))
+        self.data.queue_item.as_ref().map(|q| {
+            QueueItemObj::with_job(self.up.clone(), (**q).clone(), Some(self.full_name.clone()))
+        })
     }
 
     /// The newest build.
@@ -730,21 +852,31 @@ impl JobObj {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20, desc = "Page size (at most 1000).")] first: i32,
-        #[graphql(desc = "Only builds numbered below this (the previous page's `endCursor`).")] before: Option<i32>,
+        #[graphql(desc = "Only builds numbered below this (the previous page's `endCursor`).")]
+        before: Option<i32>,
         #[graphql(desc = "Only builds with this result.")] result: Option<BuildResultEnum>,
     ) -> async_graphql::Result<BuildPage> {
         build::builds_page(ctx, self, first, before, result).await
     }
 
     /// One build by number; null if there is none.
-    async fn build(&self, ctx: &Context<'_>, #[graphql(desc = "Build number.")] number: i32) -> async_graphql::Result<Option<BuildObj>> {
-        let number = u32::try_from(number).map_err(|_| gateway_error("BAD_ARGUMENT", "number must be positive"))?;
+    async fn build(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Build number.")] number: i32,
+    ) -> async_graphql::Result<Option<BuildObj>> {
+        let number = u32::try_from(number)
+            .map_err(|_| gateway_error("BAD_ARGUMENT", "number must be positive"))?;
         build::load_build(ctx, self.up.clone(), &self.full_name, number).await
     }
 
     /// Statistics over the last `last` builds (at most 100): success rate, failures,
     /// mean and p95 duration, flakiness.
-    async fn trend(&self, ctx: &Context<'_>, #[graphql(default = 20, desc = "How many of the newest builds to look at.")] last: i32) -> async_graphql::Result<Trend> {
+    async fn trend(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many of the newest builds to look at.")] last: i32,
+    ) -> async_graphql::Result<Trend> {
         build::trend(ctx, self, last).await
     }
 }

@@ -61,7 +61,10 @@ pub(crate) fn upstream_error(e: &JenkinsError) -> async_graphql::Error {
 }
 
 /// A GraphQL error of the gateway itself (bad arguments, unknown connection).
-pub(crate) fn gateway_error(code: &'static str, message: impl Into<String>) -> async_graphql::Error {
+pub(crate) fn gateway_error(
+    code: &'static str,
+    message: impl Into<String>,
+) -> async_graphql::Error {
     async_graphql::Error::new(message.into()).extend_with(move |_, ext| ext.set("code", code))
 }
 
@@ -74,10 +77,12 @@ pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
 }
 
 pub(crate) fn upstream(ctx: &Context<'_>, name: &str) -> async_graphql::Result<Arc<Upstream>> {
-    state(ctx)
-        .upstream(name)
-        .cloned()
-        .ok_or_else(|| gateway_error("UNKNOWN_CONNECTION", format!("no connection is named {name:?}")))
+    state(ctx).upstream(name).cloned().ok_or_else(|| {
+        gateway_error(
+            "UNKNOWN_CONNECTION",
+            format!("no connection is named {name:?}"),
+        )
+    })
 }
 
 /// Record an error in the response without failing the field (partial data).
@@ -93,11 +98,20 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// Every configured Jenkins connection, in configuration order.
     async fn connections(&self, ctx: &Context<'_>) -> Vec<ConnectionObj> {
-        state(ctx).upstreams().iter().cloned().map(ConnectionObj::new).collect()
+        state(ctx)
+            .upstreams()
+            .iter()
+            .cloned()
+            .map(ConnectionObj::new)
+            .collect()
     }
 
     /// One connection by name.
-    async fn connection(&self, ctx: &Context<'_>, #[graphql(desc = "Connection name.")] name: String) -> async_graphql::Result<ConnectionObj> {
+    async fn connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Connection name.")] name: String,
+    ) -> async_graphql::Result<ConnectionObj> {
         Ok(ConnectionObj::new(upstream(ctx, &name)?))
     }
 
@@ -119,7 +133,8 @@ impl QueryRoot {
         #[graphql(desc = "Full name of the job.")] job: String,
         #[graphql(desc = "Build number.")] number: i32,
     ) -> async_graphql::Result<Option<BuildObj>> {
-        let number = u32::try_from(number).map_err(|_| gateway_error("BAD_ARGUMENT", "number must be positive"))?;
+        let number = u32::try_from(number)
+            .map_err(|_| gateway_error("BAD_ARGUMENT", "number must be positive"))?;
         build::load_build(ctx, upstream(ctx, &connection)?, &job, number).await
     }
 
@@ -138,7 +153,11 @@ impl QueryRoot {
     }
 
     /// Items in the build queue of one connection, or of every connection when omitted.
-    async fn queue(&self, ctx: &Context<'_>, #[graphql(desc = "Only this connection.")] connection: Option<String>) -> async_graphql::Result<Vec<QueueItemObj>> {
+    async fn queue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this connection.")] connection: Option<String>,
+    ) -> async_graphql::Result<Vec<QueueItemObj>> {
         let ups = match connection {
             Some(name) => vec![upstream(ctx, &name)?],
             None => state(ctx).upstreams().to_vec(),
@@ -147,7 +166,11 @@ impl QueryRoot {
     }
 
     /// Agents (nodes) of one connection, or of every connection when omitted.
-    async fn agents(&self, ctx: &Context<'_>, #[graphql(desc = "Only this connection.")] connection: Option<String>) -> async_graphql::Result<Vec<AgentObj>> {
+    async fn agents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this connection.")] connection: Option<String>,
+    ) -> async_graphql::Result<Vec<AgentObj>> {
         let ups = match connection {
             Some(name) => vec![upstream(ctx, &name)?],
             None => state(ctx).upstreams().to_vec(),
@@ -162,7 +185,11 @@ impl QueryRoot {
     }
 
     /// Any object by its global ID.
-    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global ID from any `id` field.")] id: ID) -> async_graphql::Result<Option<ids::Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global ID from any `id` field.")] id: ID,
+    ) -> async_graphql::Result<Option<ids::Node>> {
         ids::resolve(ctx, &id).await
     }
 }
