@@ -5,7 +5,7 @@ use std::future::Future;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -61,16 +61,11 @@ async fn graphql_post(State(app): State<AppState>, req: GraphQLRequest) -> Graph
 async fn graphql_get(
     State(app): State<AppState>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
 ) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
     let has_query = query
         .as_deref()
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
-    if !has_query || (wants_html && !has_query) {
+    if !has_query {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     }
     match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {

@@ -316,6 +316,7 @@ fn child_full_name(parent: &str, child: &wire::Item) -> String {
 }
 
 /// A folder, a job: anything in the item tree.
+#[allow(clippy::duplicated_attributes)]
 #[derive(Interface)]
 #[graphql(
     name = "Item",
