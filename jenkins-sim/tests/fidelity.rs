@@ -190,8 +190,8 @@ async fn send(
     let mut req = client.request(method, &url);
     if let Some(auth) = authorization(&entry.credentials) {
         req = req.header("Authorization", auth.clone());
-        // A password-authenticated POST that is meant to pass carries a crumb and the
-        // session it was issued in, as the recorded client did.
+        // A password-authenticated POST that passed on Jenkins (148) carried a crumb and the
+        // session it was issued in; the one that failed (147) carried neither.
         if entry.method == "POST" && entry.credentials.ends_with("-password") && entry.status < 400
         {
             let crumb_url = format!("{}crumbIssuer/api/json", sim.url());
@@ -238,7 +238,7 @@ async fn send(
     })
 }
 
-/// Compares one recorded exchange with the simulator's answer; `Err` lists what differs.
+/// Compares one recorded exchange with the simulator's answer, collecting what differs.
 struct Comparison<'a> {
     entry: &'a Entry,
     root: String,
