@@ -6,18 +6,26 @@ use crate::config::Config;
 use crate::gateway::GatewayState;
 use crate::jenkins::JenkinsError;
 
-/// The table `majordomo connections list` prints: id, name, url, auth.
-pub fn list_connections(config: &Config) -> String {
-    let mut rows = vec![["ID".to_string(), "NAME".into(), "URL".into(), "USER".into()]];
-    for (i, c) in config.connections.iter().enumerate() {
+/// The table `majordomo connections list` prints: id, name, url, user, status.
+pub async fn list_connections(config: Config) -> Result<String, String> {
+    let checks = check(config.clone(), None).await?;
+    let mut rows = vec![[
+        "ID".to_string(),
+        "NAME".into(),
+        "URL".into(),
+        "USER".into(),
+        "STATUS".into(),
+    ]];
+    for (i, (c, r)) in config.connections.iter().zip(&checks).enumerate() {
         rows.push([
             (i + 1).to_string(),
             c.name.clone(),
             c.url.clone(),
             c.username.clone().unwrap_or_else(|| "(anonymous)".into()),
+            r.status.clone(),
         ]);
     }
-    table(&rows)
+    Ok(table(&rows))
 }
 
 fn table<const N: usize>(rows: &[[String; N]]) -> String {

@@ -113,10 +113,13 @@ async fn main() -> ExitCode {
         }
         Command::Connections { command } => match load(args.config) {
             Ok(config) => match command {
-                ConnectionsCommand::List => {
-                    print!("{}", cli::list_connections(&config));
-                    Ok(ExitCode::SUCCESS)
-                }
+                ConnectionsCommand::List => match cli::list_connections(config).await {
+                    Ok(table) => {
+                        print!("{table}");
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => Err(anyhow::anyhow!(e)),
+                },
                 ConnectionsCommand::Test { name } => {
                     cli::test_connections(config, name.as_deref()).await
                 }

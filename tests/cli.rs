@@ -1,0 +1,133 @@
+//! The command line, run as a real process against simulated controllers.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use jenkins_sim::{SimBuilder, World};
+
+const TOKEN: &str = "cli-test-secret-token";
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_majordomo"))
+}
+
+/// A config file in a fresh temporary directory.
+fn write_config(name: &str, body: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("majordomo-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("majordomo.toml");
+    std::fs::write(&path, body).expect("write config");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_test_reports_online_and_failures_with_hints() {
+    let good = SimBuilder::new(World::recorded())
+        .token("admin", TOKEN)
+        .start()
+        .await
+        .expect("sim");
+    let bad = SimBuilder::new(World::recorded())
+        .token("admin", "another-token")
+        .start()
+        .await
+        .expect("sim");
+    let config = write_config(
+        "test",
+        &format!(
+            "[[connections]]\nname = \"good\"\nurl = \"{}\"\nusername = \"admin\"\ntoken = \"{TOKEN}\"\n\n\
+             [[connections]]\nname = \"revoked\"\nurl = \"{}\"\nusername = \"admin\"\ntoken = \"{TOKEN}\"\n\n\
+             [[connections]]\nname = \"down\"\nurl = \"http://127.0.0.1:9\"\ntimeout_ms = 2000\n",
+            good.url(),
+            bad.url()
+        ),
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        bin()
+            .args(["connections", "test", "--config"])
+            .arg(&config)
+            .output()
+            .expect("run")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let line = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("good").contains("ONLINE") && line("good").contains("2.516.2"),
+        "{stdout}"
+    );
+    assert!(
+        line("revoked").contains("UNAUTHORIZED") && line("revoked").contains("token"),
+        "{stdout}"
+    );
+    assert!(line("down").contains("UNREACHABLE"), "{stdout}");
+    assert!(!stdout.contains(TOKEN) && !String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+
+    let config = write_config(
+        "one",
+        &format!("[[connections]]\nname = \"good\"\nurl = \"{}\"\nusername = \"admin\"\ntoken = \"{TOKEN}\"\n", good.url()),
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        let test = bin()
+            .args(["connections", "test", "good", "--config"])
+            .arg(&config)
+            .output()
+            .expect("run");
+        let list = bin()
+            .args(["connections", "list", "--config"])
+            .arg(&config)
+            .output()
+            .expect("run");
+        (test, list)
+    })
+    .await
+    .expect("join");
+    assert_eq!(
+        out.0.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.0.stdout)
+    );
+    let list = String::from_utf8_lossy(&out.1.stdout);
+    assert!(list.starts_with("ID") && list.contains("STATUS"), "{list}");
+    assert!(
+        list.lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("1") && l.contains("good") && l.contains("ONLINE")),
+        "{list}"
+    );
+}
+
+#[test]
+fn unknown_config_keys_are_errors_naming_the_line() {
+    let config = write_config("unknown", "listen = \"127.0.0.1:0\"\n\n[[connections]]\nname = \"a\"\nurl = \"http://127.0.0.1:1\"\ntokn = \"x\"\n");
+    let out = bin()
+        .args(["connections", "list", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("tokn") && stderr.contains("line 6"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn schema_command_prints_the_checked_in_sdl() {
+    let out = bin().arg("schema").output().expect("run");
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+            .expect("schema.graphql");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), checked_in);
+}
