@@ -9,6 +9,7 @@
 //! - [`loaders`]: per-request DataLoaders that batch and de-duplicate upstream fetches.
 //! - [`schema`]: the GraphQL types and resolvers (the public contract).
 //! - [`server`]: the axum transport (`/graphql`, GraphiQL, `/healthz`, `/readyz`, `/metrics`).
+//! - [`graphiql`]: GraphiQL compiled in, for air-gapped networks.
 //! - [`cli`], [`demo`], [`telemetry`]: what the binary needs.
 
 pub mod cache;
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod gateway;
+pub mod graphiql;
 pub mod jenkins;
 pub mod loaders;
 pub mod planner;

@@ -1,12 +1,12 @@
-//! The HTTP transport: `/graphql` (POST, GET, GraphiQL), `/healthz`, `/readyz`, `/metrics`.
+//! The HTTP transport: `/graphql` (POST, GET, GraphiQL), `/graphiql/*` (its assets),
+//! `/healthz`, `/readyz`, `/metrics`.
 
 use std::future::Future;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
@@ -30,6 +30,7 @@ pub fn app(gateway: GatewayState) -> Router {
     let schema = build_schema(gateway.clone());
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphiql/{file}", get(crate::graphiql::asset))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -58,15 +59,12 @@ async fn graphql_post(State(app): State<AppState>, req: GraphQLRequest) -> Graph
 }
 
 /// GET with `?query=` executes; a browser's plain GET gets GraphiQL.
-async fn graphql_get(
-    State(app): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn graphql_get(State(app): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let has_query = query
         .as_deref()
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
     if !has_query {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return crate::graphiql::page("/graphql").into_response();
     }
     match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
         Ok(req) => execute(&app, req).await.into_response(),

@@ -131,3 +131,61 @@ fn schema_command_prints_the_checked_in_sdl() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), checked_in);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_is_served_from_the_binary() {
+    let gateway = majordomo::gateway::GatewayState::new(majordomo::config::Config::default())
+        .expect("gateway");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(majordomo::server::run(listener, gateway, async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::new();
+    let page = client
+        .get(format!("http://{addr}/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        page.contains("/graphiql/graphiql.min.js") && !page.contains("unpkg.com"),
+        "{page}"
+    );
+    for asset in [
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+    ] {
+        let r = client
+            .get(format!("http://{addr}/graphiql/{asset}"))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(r.status(), 200, "{asset}");
+        assert!(r.bytes().await.expect("body").len() > 1000, "{asset}");
+    }
+    let health = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    let metrics = client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("majordomo_cache_hits_total"), "{metrics}");
+    let _ = stop.send(());
+}
