@@ -669,21 +669,20 @@ fn health_tree(field: &SelectionField<'_>) -> String {
 #[derive(Clone)]
 pub struct ConnectionHealth {
     up: Arc<Upstream>,
-    tree: Option<String>,
+    tree: String,
 }
 
 impl ConnectionHealth {
-    /// Health of a connection; the listing tree is taken from the selection when first needed.
-    pub fn new(up: Arc<Upstream>) -> Self {
-        ConnectionHealth { up, tree: None }
+    /// Health of a connection, for the field being resolved (its selection shapes the listing).
+    pub fn for_field(up: Arc<Upstream>, field: &SelectionField<'_>) -> Self {
+        ConnectionHealth {
+            up,
+            tree: health_tree(field),
+        }
     }
 
     async fn jobs(&self, ctx: &Context<'_>) -> Result<Vec<JobObj>, JenkinsError> {
-        let tree = match &self.tree {
-            Some(t) => t.clone(),
-            None => recursive_tree(&page_node_selection(&ctx.field()), LISTING_DEPTH),
-        };
-        all_jobs(ctx, &self.up, "", &tree).await
+        all_jobs(ctx, &self.up, "", &self.tree).await
     }
 }
 
@@ -779,8 +778,20 @@ impl ConnectionHealth {
     }
 }
 
-/// Health of the whole fleet.
-pub struct FleetHealth;
+/// Health of the whole fleet. Every part of one `health` selection shares one recursive
+/// listing per controller, built for everything the selection wants of failing jobs.
+pub struct FleetHealth {
+    tree: String,
+}
+
+impl FleetHealth {
+    /// Health for the `health` field being resolved (its whole selection shapes the listing).
+    pub fn for_field(field: &SelectionField<'_>) -> Self {
+        FleetHealth {
+            tree: health_tree(field),
+        }
+    }
+}
 
 /// Counts over the fleet.
 #[derive(SimpleObject, Default)]
@@ -806,23 +817,20 @@ pub struct FleetTotals {
 impl FleetHealth {
     /// Per-connection health.
     async fn connections(&self, ctx: &Context<'_>) -> Vec<ConnectionHealth> {
-        let tree = health_tree(&ctx.field());
         state(ctx)
             .upstreams()
             .iter()
             .map(|u| ConnectionHealth {
                 up: u.clone(),
-                tree: Some(tree.clone()),
+                tree: self.tree.clone(),
             })
             .collect()
     }
 
     /// Failing jobs across every controller that answers.
     async fn failing_jobs(&self, ctx: &Context<'_>) -> Vec<JobObj> {
-        let sel: Vec<_> = ctx.field().selection_set().collect();
-        let tree = recursive_tree(&sel, LISTING_DEPTH);
         let ups = state(ctx).upstreams().to_vec();
-        let lists = join_all(ups.iter().map(|u| all_jobs(ctx, u, "", &tree))).await;
+        let lists = join_all(ups.iter().map(|u| all_jobs(ctx, u, "", &self.tree))).await;
         lists
             .into_iter()
             .filter_map(|l| skip_connection(ctx, l))
@@ -855,27 +863,24 @@ impl FleetHealth {
     async fn totals(&self, ctx: &Context<'_>) -> FleetTotals {
         let ups = state(ctx).upstreams().to_vec();
         let l = loaders(ctx);
-        let tree = recursive_tree(&[], LISTING_DEPTH);
+        let tree = &self.tree;
         let mut t = FleetTotals {
             connections: ups.len() as i32,
             ..Default::default()
         };
-        let per = join_all(ups.iter().map(|u| {
-            let tree = tree.clone();
-            async move {
-                let probe = l
-                    .probe(Fetch::Probe {
-                        conn: u.name.clone(),
-                    })
-                    .await;
-                if probe.is_err() {
-                    return (false, None, None, None);
-                }
-                let jobs = all_jobs(ctx, u, "", &tree).await.ok();
-                let queue = queue_one(ctx, u).await.ok();
-                let agents = agents_one(ctx, u).await.ok();
-                (true, jobs, queue, agents)
+        let per = join_all(ups.iter().map(|u| async move {
+            let probe = l
+                .probe(Fetch::Probe {
+                    conn: u.name.clone(),
+                })
+                .await;
+            if probe.is_err() {
+                return (false, None, None, None);
             }
+            let jobs = all_jobs(ctx, u, "", tree).await.ok();
+            let queue = queue_one(ctx, u).await.ok();
+            let agents = agents_one(ctx, u).await.ok();
+            (true, jobs, queue, agents)
         }))
         .await;
         for (online, jobs, queue, agents) in per {

@@ -219,8 +219,8 @@ impl ConnectionObj {
     }
 
     /// Health summary of this controller.
-    async fn health(&self) -> ConnectionHealth {
-        ConnectionHealth::new(self.up.clone())
+    async fn health(&self, ctx: &Context<'_>) -> ConnectionHealth {
+        ConnectionHealth::for_field(self.up.clone(), &ctx.field())
     }
 }
 

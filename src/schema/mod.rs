@@ -180,8 +180,8 @@ impl QueryRoot {
 
     /// Health of the whole fleet: every controller's status, failing jobs, stuck queue
     /// items and offline agents.
-    async fn health(&self) -> FleetHealth {
-        FleetHealth
+    async fn health(&self, ctx: &Context<'_>) -> FleetHealth {
+        FleetHealth::for_field(&ctx.field())
     }
 
     /// Any object by its global ID.
