@@ -171,6 +171,12 @@ fn a_generated_world_is_consistent() {
     assert!(w.controller.next_queue_id > queue_ids.iter().copied().max().unwrap());
     assert_eq!(w.agents.iter().filter(|a| a.offline).count(), 2);
 
+    // A retired job and a job never built.
+    assert!(jobs.iter().any(|(_, _, j)| j.disabled));
+    assert!(jobs
+        .iter()
+        .any(|(_, _, j)| j.builds.is_empty() && j.branch.is_none()));
+
     // One job takes a parameter of every kind.
     assert!(jobs.iter().any(|(_, _, j)| {
         [

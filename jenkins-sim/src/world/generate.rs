@@ -821,7 +821,7 @@ impl Gen {
         let flaky = if self.chance(0.06) {
             0.45
         } else {
-            self.rng.gen_range(0.02..0.2)
+            self.rng.gen_range(0.02..0.15)
         };
         let sticky = self.rng.gen_range(0.35..0.75);
         let tests = if trigger != Trigger::Timer && self.chance(0.6) {
@@ -1069,7 +1069,47 @@ impl Gen {
             }
         }
         self.give_every_param_kind(&mut nodes);
+        self.ensure_idle_jobs(&mut nodes);
         nodes
+    }
+
+    /// Every controller of some size has a retired (disabled) job and one never built.
+    fn ensure_idle_jobs(&mut self, nodes: &mut [Node]) {
+        let mut plans = Vec::new();
+        plans_mut(nodes, "", &mut plans);
+        if plans.len() < 8 {
+            return;
+        }
+        let mut candidates: Vec<usize> = (0..plans.len())
+            .filter(|&i| {
+                let p = &plans[i].1;
+                p.job.branch.is_none()
+                    && !p.job.disabled
+                    && p.builds > 0
+                    && p.job.parameters.is_empty()
+            })
+            .collect();
+        candidates.shuffle(&mut self.rng);
+        let mut candidates = candidates.into_iter();
+        if !plans.iter().any(|(_, p)| p.job.disabled) {
+            if let Some(i) = candidates.next() {
+                let p = &mut plans[i].1;
+                p.job.disabled = true;
+                p.idle_ms = Some(self.rng.gen_range(20..200) * 86_400_000);
+                p.job.description = Some(format!("Disabled: {} was retired.", p.job.name));
+            }
+        }
+        if !plans
+            .iter()
+            .any(|(_, p)| p.builds == 0 && p.job.branch.is_none())
+        {
+            if let Some(i) = candidates.next() {
+                let p = &mut plans[i].1;
+                p.builds = 0;
+                p.job.description =
+                    Some("Created from the service template; not built yet.".into());
+            }
+        }
     }
 
     /// One team's folder tree, `depth` levels deep, holding `jobs` jobs in all.
@@ -1455,6 +1495,8 @@ impl Gen {
 
     fn roll_fate(&mut self, p: &Profile, prev_failed: bool) -> Fate {
         let pf = if prev_failed { p.sticky } else { p.flaky };
+        // Only jobs that record tests go unstable.
+        let unstable = if p.tests > 0 { 0.04 } else { 0.0 };
         let r: f64 = self.rng.gen();
         if r < pf {
             if p.tests > 0 && self.chance(0.6) {
@@ -1462,9 +1504,9 @@ impl Gen {
             } else {
                 Fate::Failure
             }
-        } else if r < pf + 0.04 && p.tests > 0 {
+        } else if r < pf + unstable {
             Fate::Unstable
-        } else if r < pf + 0.055 {
+        } else if r < pf + unstable + 0.015 {
             Fate::Aborted
         } else {
             Fate::Success
@@ -1831,7 +1873,7 @@ impl Gen {
 
             let tests = self.tests(&p, &phases, &course, number, &mut failing_tests);
             let queue_duration = if self.chance(0.1) && !running {
-                self.rng.gen_range(5_000..180_000)
+                self.rng.gen_range(5_000..60_000)
             } else {
                 self.rng.gen_range(2..2_500)
             };
