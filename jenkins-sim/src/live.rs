@@ -84,7 +84,11 @@ fn trigger_random(w: &mut World, rng: &mut impl Rng, now: i64) {
     }
     let id = w.controller.next_queue_id;
     w.controller.next_queue_id += 1;
-    let cause = if rng.gen_bool(0.7) { Cause::Scm } else { Cause::Timer };
+    let cause = if rng.gen_bool(0.7) {
+        Cause::Scm
+    } else {
+        Cause::Timer
+    };
     w.queue.insert(
         0,
         QueueItem {
@@ -103,13 +107,22 @@ fn trigger_random(w: &mut World, rng: &mut impl Rng, now: i64) {
 fn running_count(w: &World) -> u32 {
     w.jobs()
         .iter()
-        .filter(|(_, _, j)| j.builds.last().is_some_and(|b| b.building() && b.input.is_none()))
+        .filter(|(_, _, j)| {
+            j.builds
+                .last()
+                .is_some_and(|b| b.building() && b.input.is_none())
+        })
         .count() as u32
 }
 
 fn move_queue(w: &mut World, cfg: &LiveConfig, now: i64) {
     let quiet = cfg.quiet_period.as_millis() as i64;
-    let executors = w.controller.num_executors + w.agents.iter().filter(|a| !a.offline).map(|a| a.executors).sum::<u32>();
+    let executors = w.controller.num_executors
+        + w.agents
+            .iter()
+            .filter(|a| !a.offline)
+            .map(|a| a.executors)
+            .sum::<u32>();
     let mut busy = running_count(w);
     // Jenkins' queue order: items most likely built sooner are at the end.
     let mut i = w.queue.len();
@@ -119,7 +132,11 @@ fn move_queue(w: &mut World, cfg: &LiveConfig, now: i64) {
         if q.state == QueueState::Waiting && now - q.in_queue_since < quiet {
             continue;
         }
-        let Some(job) = w.item(&q.job).and_then(Item::as_job).map(|(_, j)| j.clone()) else {
+        let Some(job) = w
+            .item(&q.job)
+            .and_then(Item::as_job)
+            .map(|(_, j)| j.clone())
+        else {
             w.queue.remove(i);
             continue;
         };
@@ -135,7 +152,10 @@ fn move_queue(w: &mut World, cfg: &LiveConfig, now: i64) {
         if let Some(r) = running.filter(|_| !job.concurrent) {
             let item = &mut w.queue[i];
             item.state = QueueState::Blocked;
-            item.why = Some(format!("Build #{} is already in progress (ETA: N/A)", r.number));
+            item.why = Some(format!(
+                "Build #{} is already in progress (ETA: N/A)",
+                r.number
+            ));
             continue;
         }
         if busy >= executors {
@@ -157,7 +177,8 @@ fn move_queue(w: &mut World, cfg: &LiveConfig, now: i64) {
         });
     }
     // LeftItems are kept five minutes.
-    w.left_items.retain(|l| now - l.in_queue_since < 5 * 60 * 1000);
+    w.left_items
+        .retain(|l| now - l.in_queue_since < 5 * 60 * 1000);
 }
 
 fn start_build(w: &mut World, q: &QueueItem, cfg: &LiveConfig, now: i64) -> Option<u64> {
@@ -169,7 +190,9 @@ fn start_build(w: &mut World, q: &QueueItem, cfg: &LiveConfig, now: i64) -> Opti
         .iter()
         .rev()
         .find(|b| !b.building())
-        .map_or(cfg.build_duration.as_millis() as i64, |b| b.duration.max(1000));
+        .map_or(cfg.build_duration.as_millis() as i64, |b| {
+            b.duration.max(1000)
+        });
     let stages = job
         .stage_names
         .iter()
@@ -193,7 +216,10 @@ fn start_build(w: &mut World, q: &QueueItem, cfg: &LiveConfig, now: i64) -> Opti
         causes: q.causes.clone(),
         parameters: q.parameters.clone(),
         stages,
-        log: Log { text: None, generated_bytes: Some(0) },
+        log: Log {
+            text: None,
+            generated_bytes: Some(0),
+        },
         ..Build::default()
     });
     Some(number)
@@ -202,20 +228,25 @@ fn start_build(w: &mut World, q: &QueueItem, cfg: &LiveConfig, now: i64) -> Opti
 fn advance_running(w: &mut World, cfg: &LiveConfig, rng: &mut impl Rng, now: i64) {
     let names: Vec<String> = w.jobs().into_iter().map(|(n, _, _)| n).collect();
     for name in names {
-        let Some(job) = w.item_mut(&name).and_then(Item::as_job_mut) else { continue };
+        let Some(job) = w.item_mut(&name).and_then(Item::as_job_mut) else {
+            continue;
+        };
         advance_job(job, cfg, rng, now);
     }
 }
 
 fn advance_job(job: &mut Job, cfg: &LiveConfig, rng: &mut impl Rng, now: i64) {
-    let Some(b) = job.builds.last_mut() else { return };
+    let Some(b) = job.builds.last_mut() else {
+        return;
+    };
     if !b.building() || b.input.is_some() {
         return;
     }
     let started = b.timestamp + b.queue_duration;
     let target = cfg.build_duration.as_millis() as i64;
     let elapsed = (now - started).max(0);
-    let bytes = (elapsed as u64 * cfg.log_bytes_per_sec / 1000) / crate::log::LINE * crate::log::LINE;
+    let bytes =
+        (elapsed as u64 * cfg.log_bytes_per_sec / 1000) / crate::log::LINE * crate::log::LINE;
     b.log.generated_bytes = Some(bytes);
     let n = b.stages.len() as i64;
     if n > 0 {
@@ -237,9 +268,17 @@ fn advance_job(job: &mut Job, cfg: &LiveConfig, rng: &mut impl Rng, now: i64) {
         return;
     }
     let failed = rng.gen::<f64>() < cfg.failure_rate;
-    b.result = Some(if failed { BuildResult::Failure } else { BuildResult::Success });
+    b.result = Some(if failed {
+        BuildResult::Failure
+    } else {
+        BuildResult::Success
+    });
     b.duration = elapsed;
-    let failing = if failed && n > 0 { Some(rng.gen_range(0..n) as usize) } else { None };
+    let failing = if failed && n > 0 {
+        Some(rng.gen_range(0..n) as usize)
+    } else {
+        None
+    };
     let per = (target / n.max(1)).max(1);
     for (i, st) in b.stages.iter_mut().enumerate() {
         st.duration = per;

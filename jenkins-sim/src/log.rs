@@ -91,8 +91,16 @@ impl LogSource {
 }
 
 const WORDS: &[&str] = &[
-    "compiling", "linking", "resolving", "downloading", "testing", "packaging", "checking",
-    "indexing", "bundling", "uploading",
+    "compiling",
+    "linking",
+    "resolving",
+    "downloading",
+    "testing",
+    "packaging",
+    "checking",
+    "indexing",
+    "bundling",
+    "uploading",
 ];
 
 /// Line `n` of a generated log: exactly [`LINE`] bytes ending in `\n`.
@@ -101,9 +109,15 @@ pub fn generated_line(seed: u64, n: u64) -> [u8; LINE as usize] {
     let text = if n == 0 {
         "Started by an SCM change".to_string()
     } else if n % 997 == 0 {
-        format!("ERROR: step {n} failed: connection reset by peer (attempt {})", h % 5 + 1)
+        format!(
+            "ERROR: step {n} failed: connection reset by peer (attempt {})",
+            h % 5 + 1
+        )
     } else if n % 101 == 0 {
-        format!("WARNING: step {n}: deprecated API used in module-{}", h % 400)
+        format!(
+            "WARNING: step {n}: deprecated API used in module-{}",
+            h % 400
+        )
     } else {
         format!(
             "[{:02}:{:02}:{:02}] {} module-{} ({} files)",
@@ -137,7 +151,10 @@ fn mix(mut x: u64) -> u64 {
 fn default_log(build: &Build) -> String {
     let mut out = String::from("Started by user admin\nRunning as SYSTEM\n");
     for stage in &build.stages {
-        out.push_str(&format!("[Pipeline] stage\n[Pipeline] {{ ({})\n", stage.name));
+        out.push_str(&format!(
+            "[Pipeline] stage\n[Pipeline] {{ ({})\n",
+            stage.name
+        ));
         for step in &stage.steps {
             if let Some(log) = &step.log {
                 out.push_str(log);
@@ -203,10 +220,19 @@ mod tests {
 
     #[test]
     fn generated_reads_are_consistent_across_ranges() {
-        let src = LogSource::Generated { seed: 7, body: LINE * 1000, tail: "Finished: SUCCESS\n".into() };
+        let src = LogSource::Generated {
+            seed: 7,
+            body: LINE * 1000,
+            tail: "Finished: SUCCESS\n".into(),
+        };
         let whole = src.read(0, src.len());
         assert_eq!(whole.len() as u64, src.len());
-        for (a, b) in [(0, 10), (95, 205), (LINE * 999 + 3, src.len()), (12345, 54321)] {
+        for (a, b) in [
+            (0, 10),
+            (95, 205),
+            (LINE * 999 + 3, src.len()),
+            (12345, 54321),
+        ] {
             assert_eq!(src.read(a, b), whole[a as usize..b as usize]);
         }
         assert!(whole.ends_with(b"Finished: SUCCESS\n"));

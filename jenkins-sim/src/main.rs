@@ -119,7 +119,11 @@ async fn main() -> anyhow::Result<()> {
         });
     }
     let sim = builder.start().await?;
-    println!("jenkins-sim serving world '{}' at {}", args.world, sim.url());
+    println!(
+        "jenkins-sim serving world '{}' at {}",
+        args.world,
+        sim.url()
+    );
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;
     Ok(())

@@ -260,7 +260,11 @@ impl SimHandle {
 
     /// Requests served since start or the last reset.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        self.state.requests.lock().map(|r| r.clone()).unwrap_or_default()
+        self.state
+            .requests
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
     }
 
     /// How many requests were served since start or the last reset.
@@ -324,14 +328,20 @@ pub fn router(state: Arc<SimState>) -> Router {
         .with_state(state.clone());
     let jenkins = Router::new()
         .fallback(jenkins::handle)
-        .layer(middleware::from_fn_with_state(state.clone(), count_and_fault))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_and_fault,
+        ))
         .with_state(state);
     sim.merge(jenkins)
 }
 
 async fn sim_requests(State(s): State<Arc<SimState>>) -> Json<RequestLog> {
     let requests = s.requests.lock().map(|r| r.clone()).unwrap_or_default();
-    Json(RequestLog { count: requests.len(), requests })
+    Json(RequestLog {
+        count: requests.len(),
+        requests,
+    })
 }
 
 async fn sim_reset(State(s): State<Arc<SimState>>) -> StatusCode {
@@ -367,7 +377,11 @@ async fn count_and_fault(State(s): State<Arc<SimState>>, req: Request, next: Nex
     let method = req.method().to_string();
     let uri = req.uri().clone();
     let faults = s.faults.read().map(|f| f.clone()).unwrap_or_default();
-    let controller = s.world.read().map(|w| w.controller.clone()).unwrap_or_default();
+    let controller = s
+        .world
+        .read()
+        .map(|w| w.controller.clone())
+        .unwrap_or_default();
 
     let mut delay = faults.latency_ms;
     if faults.jitter_ms > 0 {
@@ -384,7 +398,8 @@ async fn count_and_fault(State(s): State<Arc<SimState>>, req: Request, next: Nex
         record(&s, &method, &uri, 503);
         return pages::starting(&controller);
     }
-    if faults.error_rate > 0.0 && s.roll() < faults.error_rate && !faults.error_statuses.is_empty() {
+    if faults.error_rate > 0.0 && s.roll() < faults.error_rate && !faults.error_statuses.is_empty()
+    {
         let code = faults.error_statuses[s.pick(faults.error_statuses.len())];
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         record(&s, &method, &uri, status.as_u16());
@@ -416,7 +431,9 @@ async fn count_and_fault(State(s): State<Arc<SimState>>, req: Request, next: Nex
     if is_json && (faults.truncate_json || faults.invalid_json) {
         let (mut parts, body) = resp.into_parts();
         parts.headers.remove("content-length");
-        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
         let out = if faults.invalid_json {
             Bytes::from_static(b"<html><body>Please sign in to continue</body></html>")
         } else {

@@ -51,14 +51,19 @@ impl World {
             source,
         })?;
         let parsed = if path.extension().is_some_and(|e| e == "json") {
-            serde_json::from_str::<World>(&text).map_err(|e| e.to_string()).map(|mut w| {
-                w.normalize();
-                w
-            })
+            serde_json::from_str::<World>(&text)
+                .map_err(|e| e.to_string())
+                .map(|mut w| {
+                    w.normalize();
+                    w
+                })
         } else {
             World::from_toml(&text)
         };
-        parsed.map_err(|message| WorldFileError::Invalid { path: shown, message })
+        parsed.map_err(|message| WorldFileError::Invalid {
+            path: shown,
+            message,
+        })
     }
 
     /// The world recorded from a real Jenkins 2.516.2 (`worlds/recorded.toml`, embedded).
