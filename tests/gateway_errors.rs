@@ -515,9 +515,16 @@ async fn partial_data_in_fleet_wide_fields() {
         json!({ "status": "UNREACHABLE", "error": { "code": "UNREACHABLE" } })
     );
     let errs = errors_with_code(&body, "UNREACHABLE");
-    assert!(!errs.is_empty(), "{body:#}");
     assert!(
         errs.iter().all(|e| e["extensions"]["connection"] == "bad"),
+        "{body:#}"
+    );
+    // Each fleet-wide field says, at its own path, which controller it left out.
+    let mut paths: Vec<String> = errs.iter().map(|e| e["path"].to_string()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [r#"["health","totals"]"#, r#"["jobs"]"#, r#"["queue"]"#],
         "{body:#}"
     );
     pair.stop().await;

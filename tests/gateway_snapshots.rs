@@ -12,8 +12,9 @@ use gateway_common::{connection, dead_url, recorded_sim, Gateway, TOKEN, USER};
 use majordomo::config::ConnectionConfig;
 use serde_json::Value;
 
-/// Make a response stable: errors sorted by path, and the OS error number of a refused
-/// connection (it differs between platforms) dropped from messages.
+/// Make a response stable: errors sorted by path; the OS error number of a refused
+/// connection (it differs between platforms) dropped from messages, and so is the
+/// countdown of an open circuit breaker.
 fn stable(mut body: Value) -> Value {
     if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
         errors.sort_by_key(|e| (e["path"].to_string(), e["message"].to_string()));
@@ -22,12 +23,18 @@ fn stable(mut body: Value) -> Value {
     body
 }
 
-/// Drop ` (os error N)` from every string in `v`.
+/// Drop ` (os error N)` and the milliseconds of `next attempt in N ms` from every
+/// string in `v`.
 fn strip_os_errors(v: &mut Value) {
     match v {
         Value::String(s) => {
             if let Some(i) = s.find(" (os error ") {
                 s.truncate(i);
+            }
+            if let Some(i) = s.find("next attempt in ") {
+                let start = i + "next attempt in ".len();
+                let digits = s[start..].chars().take_while(char::is_ascii_digit).count();
+                s.replace_range(start..start + digits, "N");
             }
         }
         Value::Array(a) => a.iter_mut().for_each(strip_os_errors),

@@ -874,12 +874,13 @@ impl FleetHealth {
                     conn: u.name.clone(),
                 })
                 .await;
-            if probe.is_err() {
+            if let Err(e) = probe {
+                super::report(ctx, &e);
                 return (false, None, None, None);
             }
-            let jobs = all_jobs(ctx, u, "", tree).await.ok();
-            let queue = queue_one(ctx, u).await.ok();
-            let agents = agents_one(ctx, u).await.ok();
+            let jobs = skip_connection(ctx, all_jobs(ctx, u, "", tree).await);
+            let queue = skip_connection(ctx, queue_one(ctx, u).await);
+            let agents = skip_connection(ctx, agents_one(ctx, u).await);
             (true, jobs, queue, agents)
         }))
         .await;

@@ -86,8 +86,9 @@ pub(crate) fn upstream(ctx: &Context<'_>, name: &str) -> async_graphql::Result<A
 }
 
 /// Record an error in the response without failing the field (partial data).
+/// `add_error` alone leaves the error without a `path`; the spec wants the field's.
 pub(crate) fn report(ctx: &Context<'_>, e: &JenkinsError) {
-    ctx.add_error(upstream_error(e).into_server_error(ctx.item.pos));
+    ctx.add_error(ctx.set_error_path(upstream_error(e).into_server_error(ctx.item.pos)));
 }
 
 /// The root of every query.
