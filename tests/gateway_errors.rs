@@ -460,7 +460,23 @@ async fn hostile_names_give_a_clear_error_or_null() {
     let body = gateway
         .query_vars(query, json!({ "n": "../hello-freestyle" }))
         .await;
-    assert_eq!(errors_with_code(&body, "BAD_REQUEST").len(), 3, "{body:#}");
+    let refused = errors_with_code(&body, "BAD_REQUEST");
+    assert_eq!(refused.len(), 3, "{body:#}");
+    for e in &refused {
+        assert!(
+            e["message"].as_str().is_some_and(|m| m.contains("..")),
+            "{e}"
+        );
+        assert!(
+            e["extensions"]["status"].is_null(),
+            "Jenkins never answered: {e}"
+        );
+        let hint = e["extensions"]["hint"].as_str().unwrap_or_default();
+        assert!(
+            !hint.contains("Jenkins rejected"),
+            "Jenkins never saw it: {e}"
+        );
+    }
     let requests = good.requests();
     assert!(
         requests

@@ -219,6 +219,10 @@ impl JenkinsError {
                 "install the Pipeline: Stage View (pipeline-rest-api) plugin"
             }
             JenkinsError::NotAPipeline { .. } => "stages exist only for Pipeline jobs",
+            // No status: the client refused to send it (e.g. a `..` segment in a name).
+            JenkinsError::BadRequest { status: None, .. } => {
+                "the request was refused before reaching Jenkins; check the names and arguments"
+            }
             JenkinsError::BadRequest { .. } => "Jenkins rejected the request as sent",
         }
     }
