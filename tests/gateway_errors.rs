@@ -51,6 +51,7 @@ impl Pair {
         Pair::start(Some(bad), conn).await
     }
 
+    /// Stop the gateway, then the controllers.
     async fn stop(self) {
         self.gateway.stop().await;
         self.good.shutdown().await;
