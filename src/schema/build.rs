@@ -491,35 +491,39 @@ impl BuildObj {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 50, desc = "At most this many failing cases.")] first: i32,
-    ) -> async_graphql::Result<Vec<FailedTest>> {
-        let key = Fetch::Tests {
-            conn: self.conn(),
-            job: self.job.clone(),
-            number: self.num(),
-            tree: "suites[name,cases[className,name,status,duration,errorDetails,age]]".into(),
-            finished: self.finished(),
-        };
-        let report = match loaders(ctx).tests(key).await {
-            Ok(r) => r,
-            Err(JenkinsError::NotFound { .. }) => return Ok(vec![]),
-            Err(e) => return Err(upstream_error(&e)),
-        };
-        Ok(report
-            .suites
-            .iter()
-            .flatten()
-            .flat_map(|s| s.cases.iter().flatten())
-            .filter(|c| matches!(c.status.as_deref(), Some("FAILED") | Some("REGRESSION")))
-            .take(first.max(0) as usize)
-            .map(|c| FailedTest {
-                class_name: c.class_name.clone(),
-                name: c.name.clone(),
-                status: c.status.clone(),
-                error: c.error_details.clone(),
-                duration_seconds: c.duration,
-                age: c.age.map(|a| a as i32),
-            })
-            .collect())
+    ) -> async_graphql::Result<Option<Vec<FailedTest>>> {
+        async {
+            let key = Fetch::Tests {
+                conn: self.conn(),
+                job: self.job.clone(),
+                number: self.num(),
+                tree: "suites[name,cases[className,name,status,duration,errorDetails,age]]".into(),
+                finished: self.finished(),
+            };
+            let report = match loaders(ctx).tests(key).await {
+                Ok(r) => r,
+                Err(JenkinsError::NotFound { .. }) => return Ok(vec![]),
+                Err(e) => return Err(upstream_error(&e)),
+            };
+            Ok(report
+                .suites
+                .iter()
+                .flatten()
+                .flat_map(|s| s.cases.iter().flatten())
+                .filter(|c| matches!(c.status.as_deref(), Some("FAILED") | Some("REGRESSION")))
+                .take(first.max(0) as usize)
+                .map(|c| FailedTest {
+                    class_name: c.class_name.clone(),
+                    name: c.name.clone(),
+                    status: c.status.clone(),
+                    error: c.error_details.clone(),
+                    duration_seconds: c.duration,
+                    age: c.age.map(|a| a as i32),
+                })
+                .collect())
+        }
+        .await
+        .map(Some)
     }
 
     /// The build log: by default its tail (never the whole log). `tailLines` keeps the
@@ -538,73 +542,77 @@ impl BuildObj {
         grep: Option<String>,
         #[graphql(default = 2, desc = "Lines of context around each match (at most 50).")] context: i32,
         #[graphql(default = 100, desc = "Stop after this many matches.")] max_matches: i32,
-    ) -> async_graphql::Result<Log> {
-        let conn = self.conn();
-        if let Some(pattern) = grep {
-            let key = Fetch::LogGrep {
+    ) -> async_graphql::Result<Option<Log>> {
+        async {
+            let conn = self.conn();
+            if let Some(pattern) = grep {
+                let key = Fetch::LogGrep {
+                    conn,
+                    job: self.job.clone(),
+                    number: self.num(),
+                    pattern,
+                    context: context.clamp(0, 50) as usize,
+                    max: max_matches.clamp(1, 10_000) as usize,
+                };
+                let g = loaders(ctx)
+                    .log_grep(key)
+                    .await
+                    .map_err(|e| upstream_error(&e))?;
+                return Ok(Log {
+                    text: String::new(),
+                    total_bytes: g.total_bytes as f64,
+                    truncated: false,
+                    more_data: g.more_data,
+                    matches: g
+                        .matches
+                        .iter()
+                        .map(|m| LogMatch {
+                            line_number: m.line_number as f64,
+                            line: m.line.clone(),
+                            before: m.before.clone(),
+                            after: m.after.clone(),
+                        })
+                        .collect(),
+                    match_limit_reached: g.limit_reached,
+                });
+            }
+            if max_bytes <= 0 {
+                return Err(gateway_error("BAD_ARGUMENT", "maxBytes must be positive"));
+            }
+            let key = Fetch::LogTail {
                 conn,
                 job: self.job.clone(),
                 number: self.num(),
-                pattern,
-                context: context.clamp(0, 50) as usize,
-                max: max_matches.clamp(1, 10_000) as usize,
+                max_bytes: max_bytes as usize,
             };
-            let g = loaders(ctx)
-                .log_grep(key)
+            let t = loaders(ctx)
+                .log_tail(key)
                 .await
                 .map_err(|e| upstream_error(&e))?;
-            return Ok(Log {
-                text: String::new(),
-                total_bytes: g.total_bytes as f64,
-                truncated: false,
-                more_data: g.more_data,
-                matches: g
-                    .matches
-                    .iter()
-                    .map(|m| LogMatch {
-                        line_number: m.line_number as f64,
-                        line: m.line.clone(),
-                        before: m.before.clone(),
-                        after: m.after.clone(),
-                    })
-                    .collect(),
-                match_limit_reached: g.limit_reached,
-            });
-        }
-        if max_bytes <= 0 {
-            return Err(gateway_error("BAD_ARGUMENT", "maxBytes must be positive"));
-        }
-        let key = Fetch::LogTail {
-            conn,
-            job: self.job.clone(),
-            number: self.num(),
-            max_bytes: max_bytes as usize,
-        };
-        let t = loaders(ctx)
-            .log_tail(key)
-            .await
-            .map_err(|e| upstream_error(&e))?;
-        let mut text = t.text.clone();
-        let mut truncated = t.truncated;
-        if let Some(n) = tail_lines.filter(|n| *n >= 0) {
-            let lines: Vec<&str> = text.lines().collect();
-            if lines.len() > n as usize {
-                truncated = true;
-                let mut kept = lines[lines.len() - n as usize..].join("\n");
-                if text.ends_with('\n') && !kept.is_empty() {
-                    kept.push('\n');
+            let mut text = t.text.clone();
+            let mut truncated = t.truncated;
+            if let Some(n) = tail_lines.filter(|n| *n >= 0) {
+                let lines: Vec<&str> = text.lines().collect();
+                if lines.len() > n as usize {
+                    truncated = true;
+                    let mut kept = lines[lines.len() - n as usize..].join("\n");
+                    if text.ends_with('\n') && !kept.is_empty() {
+                        kept.push('\n');
+                    }
+                    text = kept;
                 }
-                text = kept;
             }
+            Ok(Log {
+                text,
+                total_bytes: t.total_bytes as f64,
+                truncated,
+                more_data: t.more_data,
+                matches: vec![],
+                match_limit_reached: false,
+            })
         }
-        Ok(Log {
-            text,
-            total_bytes: t.total_bytes as f64,
-            truncated,
-            more_data: t.more_data,
-            matches: vec![],
-            match_limit_reached: false,
-        })
+        .await
+        .map(Some)
     }
 
     /// Pipeline stages (Pipeline REST API). Null with error code NOT_A_PIPELINE for other
@@ -815,54 +823,58 @@ impl StageObj {
             desc = "At most this many bytes of text."
         )]
         max_bytes: i32,
-    ) -> async_graphql::Result<String> {
-        let Some(id) = self.data.id.clone() else {
-            return Ok(String::new());
-        };
-        let l = loaders(ctx);
-        let conn = self.up.name.clone();
-        let node = l
-            .node(Fetch::Node {
-                conn: conn.clone(),
-                job: self.job.clone(),
-                number: self.number,
-                node: id,
-            })
-            .await
-            .map_err(|e| upstream_error(&e))?;
-        let steps: Vec<String> = node
-            .stage_flow_nodes
-            .iter()
-            .flatten()
-            .filter(|s| s.links.as_ref().and_then(|l| l.log.as_ref()).is_some())
-            .filter_map(|s| s.id.clone())
-            .collect();
-        let logs = futures::future::join_all(steps.into_iter().map(|node| {
-            l.node_log(Fetch::NodeLog {
-                conn: conn.clone(),
-                job: self.job.clone(),
-                number: self.number,
-                node,
-                finished: self.finished,
-            })
-        }))
-        .await;
-        let mut text = String::new();
-        for log in logs {
-            match log {
-                Ok(log) => text.push_str(&strip_html(log.text.as_deref().unwrap_or(""))),
-                Err(e) => return Err(upstream_error(&e)),
+    ) -> async_graphql::Result<Option<String>> {
+        async {
+            let Some(id) = self.data.id.clone() else {
+                return Ok(String::new());
+            };
+            let l = loaders(ctx);
+            let conn = self.up.name.clone();
+            let node = l
+                .node(Fetch::Node {
+                    conn: conn.clone(),
+                    job: self.job.clone(),
+                    number: self.number,
+                    node: id,
+                })
+                .await
+                .map_err(|e| upstream_error(&e))?;
+            let steps: Vec<String> = node
+                .stage_flow_nodes
+                .iter()
+                .flatten()
+                .filter(|s| s.links.as_ref().and_then(|l| l.log.as_ref()).is_some())
+                .filter_map(|s| s.id.clone())
+                .collect();
+            let logs = futures::future::join_all(steps.into_iter().map(|node| {
+                l.node_log(Fetch::NodeLog {
+                    conn: conn.clone(),
+                    job: self.job.clone(),
+                    number: self.number,
+                    node,
+                    finished: self.finished,
+                })
+            }))
+            .await;
+            let mut text = String::new();
+            for log in logs {
+                match log {
+                    Ok(log) => text.push_str(&strip_html(log.text.as_deref().unwrap_or(""))),
+                    Err(e) => return Err(upstream_error(&e)),
+                }
             }
-        }
-        let max = max_bytes.max(0) as usize;
-        if text.len() > max {
-            let mut cut = text.len() - max;
-            while !text.is_char_boundary(cut) {
-                cut += 1;
+            let max = max_bytes.max(0) as usize;
+            if text.len() > max {
+                let mut cut = text.len() - max;
+                while !text.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                text = text[cut..].to_string();
             }
-            text = text[cut..].to_string();
+            Ok(text)
         }
-        Ok(text)
+        .await
+        .map(Some)
     }
 }
 

@@ -730,51 +730,74 @@ impl ConnectionHealth {
     }
 
     /// Number of jobs (recursively).
-    async fn job_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        Ok(self
-            .jobs(ctx)
-            .await
-            .map_err(|e| super::upstream_error(&e))?
-            .len() as i32)
+    async fn job_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
+        async {
+            Ok(self
+                .jobs(ctx)
+                .await
+                .map_err(|e| super::upstream_error(&e))?
+                .len() as i32)
+        }
+        .await
+        .map(Some)
     }
 
     /// Jobs whose last completed build failed.
-    async fn failing_jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<JobObj>> {
-        let jobs = self
-            .jobs(ctx)
-            .await
-            .map_err(|e| super::upstream_error(&e))?;
-        Ok(jobs
-            .into_iter()
-            .filter(|j| job_status(j.data.color.as_deref()) == JobStatus::Failure)
-            .collect())
+    async fn failing_jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<JobObj>>> {
+        async {
+            let jobs = self
+                .jobs(ctx)
+                .await
+                .map_err(|e| super::upstream_error(&e))?;
+            Ok(jobs
+                .into_iter()
+                .filter(|j| job_status(j.data.color.as_deref()) == JobStatus::Failure)
+                .collect())
+        }
+        .await
+        .map(Some)
     }
 
     /// Queue items that are stuck.
     async fn stuck_queue_items(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<QueueItemObj>> {
-        let q = queue_one(ctx, &self.up)
-            .await
-            .map_err(|e| super::upstream_error(&e))?;
-        Ok(q.into_iter().filter(QueueItemObj::is_stuck).collect())
+    ) -> async_graphql::Result<Option<Vec<QueueItemObj>>> {
+        async {
+            let q = queue_one(ctx, &self.up)
+                .await
+                .map_err(|e| super::upstream_error(&e))?;
+            Ok(q.into_iter().filter(QueueItemObj::is_stuck).collect())
+        }
+        .await
+        .map(Some)
     }
 
     /// Items in the queue.
-    async fn queue_length(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        Ok(queue_one(ctx, &self.up)
-            .await
-            .map_err(|e| super::upstream_error(&e))?
-            .len() as i32)
+    async fn queue_length(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i32>> {
+        async {
+            Ok(queue_one(ctx, &self.up)
+                .await
+                .map_err(|e| super::upstream_error(&e))?
+                .len() as i32)
+        }
+        .await
+        .map(Some)
     }
 
     /// Agents that are offline.
-    async fn offline_agents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgentObj>> {
-        let a = agents_one(ctx, &self.up)
-            .await
-            .map_err(|e| super::upstream_error(&e))?;
-        Ok(a.into_iter().filter(AgentObj::is_offline).collect())
+    async fn offline_agents(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<AgentObj>>> {
+        async {
+            let a = agents_one(ctx, &self.up)
+                .await
+                .map_err(|e| super::upstream_error(&e))?;
+            Ok(a.into_iter().filter(AgentObj::is_offline).collect())
+        }
+        .await
+        .map(Some)
     }
 }
 

@@ -151,21 +151,25 @@ impl ConnectionObj {
     }
 
     /// The root folder: the controller's top-level items.
-    async fn root(&self, ctx: &Context<'_>) -> async_graphql::Result<FolderObj> {
-        let tree = tree_for_current(ctx);
-        let data = loaders(ctx)
-            .item(Fetch::Item {
-                conn: self.up.name.clone(),
+    async fn root(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<FolderObj>> {
+        async {
+            let tree = tree_for_current(ctx);
+            let data = loaders(ctx)
+                .item(Fetch::Item {
+                    conn: self.up.name.clone(),
+                    full_name: String::new(),
+                    tree,
+                })
+                .await
+                .map_err(|e| upstream_error(&e))?;
+            Ok(FolderObj {
+                up: self.up.clone(),
                 full_name: String::new(),
-                tree,
+                data,
             })
-            .await
-            .map_err(|e| upstream_error(&e))?;
-        Ok(FolderObj {
-            up: self.up.clone(),
-            full_name: String::new(),
-            data,
-        })
+        }
+        .await
+        .map(Some)
     }
 
     /// A folder by full name (`team-a/services`); null if there is none.
@@ -193,29 +197,41 @@ impl ConnectionObj {
         #[graphql(desc = "Which jobs to return.")] filter: Option<JobFilter>,
         #[graphql(default = 50, desc = "Page size (at most 1000).")] first: i32,
         #[graphql(desc = "`pageInfo.endCursor` of the previous page.")] after: Option<String>,
-    ) -> async_graphql::Result<JobPage> {
-        fleet::search_jobs(
-            ctx,
-            vec![self.up.clone()],
-            filter.unwrap_or_default(),
-            first,
-            after,
-        )
+    ) -> async_graphql::Result<Option<JobPage>> {
+        async {
+            fleet::search_jobs(
+                ctx,
+                vec![self.up.clone()],
+                filter.unwrap_or_default(),
+                first,
+                after,
+            )
+            .await
+        }
         .await
+        .map(Some)
     }
 
     /// Items waiting in this controller's build queue.
-    async fn queue(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<QueueItemObj>> {
-        fleet::queue_one(ctx, &self.up)
-            .await
-            .map_err(|e| upstream_error(&e))
+    async fn queue(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<QueueItemObj>>> {
+        async {
+            fleet::queue_one(ctx, &self.up)
+                .await
+                .map_err(|e| upstream_error(&e))
+        }
+        .await
+        .map(Some)
     }
 
     /// This controller's agents, the built-in node included.
-    async fn agents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgentObj>> {
-        fleet::agents_one(ctx, &self.up)
-            .await
-            .map_err(|e| upstream_error(&e))
+    async fn agents(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<AgentObj>>> {
+        async {
+            fleet::agents_one(ctx, &self.up)
+                .await
+                .map_err(|e| upstream_error(&e))
+        }
+        .await
+        .map(Some)
     }
 
     /// Health summary of this controller.
@@ -569,34 +585,42 @@ impl FolderObj {
     }
 
     /// Direct children: folders and jobs, sorted as Jenkins sorts them.
-    async fn items(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ItemObj>> {
-        self.children(ctx).await
+    async fn items(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<ItemObj>>> {
+        async { self.children(ctx).await }.await.map(Some)
     }
 
     /// Direct child jobs (in a multibranch project: the branches and pull requests).
-    async fn jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<JobObj>> {
-        Ok(self
-            .children(ctx)
-            .await?
-            .into_iter()
-            .filter_map(|i| match i {
-                ItemObj::Job(j) => Some(j),
-                ItemObj::Folder(_) => None,
-            })
-            .collect())
+    async fn jobs(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<JobObj>>> {
+        async {
+            Ok(self
+                .children(ctx)
+                .await?
+                .into_iter()
+                .filter_map(|i| match i {
+                    ItemObj::Job(j) => Some(j),
+                    ItemObj::Folder(_) => None,
+                })
+                .collect())
+        }
+        .await
+        .map(Some)
     }
 
     /// Direct child folders.
-    async fn folders(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FolderObj>> {
-        Ok(self
-            .children(ctx)
-            .await?
-            .into_iter()
-            .filter_map(|i| match i {
-                ItemObj::Folder(f) => Some(f),
-                ItemObj::Job(_) => None,
-            })
-            .collect())
+    async fn folders(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<FolderObj>>> {
+        async {
+            Ok(self
+                .children(ctx)
+                .await?
+                .into_iter()
+                .filter_map(|i| match i {
+                    ItemObj::Folder(f) => Some(f),
+                    ItemObj::Job(_) => None,
+                })
+                .collect())
+        }
+        .await
+        .map(Some)
     }
 }
 
@@ -856,8 +880,10 @@ impl JobObj {
         #[graphql(desc = "Only builds numbered below this (the previous page's `endCursor`).")]
         before: Option<i32>,
         #[graphql(desc = "Only builds with this result.")] result: Option<BuildResultEnum>,
-    ) -> async_graphql::Result<BuildPage> {
-        build::builds_page(ctx, self, first, before, result).await
+    ) -> async_graphql::Result<Option<BuildPage>> {
+        async { build::builds_page(ctx, self, first, before, result).await }
+            .await
+            .map(Some)
     }
 
     /// One build by number; null if there is none.
@@ -877,8 +903,10 @@ impl JobObj {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20, desc = "How many of the newest builds to look at.")] last: i32,
-    ) -> async_graphql::Result<Trend> {
-        build::trend(ctx, self, last).await
+    ) -> async_graphql::Result<Option<Trend>> {
+        async { build::trend(ctx, self, last).await }
+            .await
+            .map(Some)
     }
 }
 

@@ -8,6 +8,7 @@ mod build;
 mod fleet;
 mod ids;
 mod item;
+mod nulls;
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Schema, ID};
 
@@ -28,6 +29,7 @@ pub type MajordomoSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 pub fn build_schema(state: GatewayState) -> MajordomoSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .data(state)
+        .extension(nulls::NullOnError)
         .limit_depth(24)
         .finish()
 }
@@ -112,8 +114,10 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Connection name.")] name: String,
-    ) -> async_graphql::Result<ConnectionObj> {
-        Ok(ConnectionObj::new(upstream(ctx, &name)?))
+    ) -> async_graphql::Result<Option<ConnectionObj>> {
+        async { Ok(ConnectionObj::new(upstream(ctx, &name)?)) }
+            .await
+            .map(Some)
     }
 
     /// A job by connection and full name (folders joined by `/`, e.g. `team-a/services/api`).
@@ -148,9 +152,13 @@ impl QueryRoot {
         #[graphql(desc = "Which jobs to return.")] filter: Option<fleet::JobFilter>,
         #[graphql(default = 50, desc = "Page size (at most 1000).")] first: i32,
         #[graphql(desc = "`pageInfo.endCursor` of the previous page.")] after: Option<String>,
-    ) -> async_graphql::Result<fleet::JobPage> {
-        let ups: Vec<Arc<Upstream>> = state(ctx).upstreams().to_vec();
-        fleet::search_jobs(ctx, ups, filter.unwrap_or_default(), first, after).await
+    ) -> async_graphql::Result<Option<fleet::JobPage>> {
+        async {
+            let ups: Vec<Arc<Upstream>> = state(ctx).upstreams().to_vec();
+            fleet::search_jobs(ctx, ups, filter.unwrap_or_default(), first, after).await
+        }
+        .await
+        .map(Some)
     }
 
     /// Items in the build queue of one connection, or of every connection when omitted.
@@ -158,12 +166,16 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only this connection.")] connection: Option<String>,
-    ) -> async_graphql::Result<Vec<QueueItemObj>> {
-        let ups = match connection {
-            Some(name) => vec![upstream(ctx, &name)?],
-            None => state(ctx).upstreams().to_vec(),
-        };
-        Ok(fleet::queue_of(ctx, &ups).await)
+    ) -> async_graphql::Result<Option<Vec<QueueItemObj>>> {
+        async {
+            let ups = match connection {
+                Some(name) => vec![upstream(ctx, &name)?],
+                None => state(ctx).upstreams().to_vec(),
+            };
+            Ok(fleet::queue_of(ctx, &ups).await)
+        }
+        .await
+        .map(Some)
     }
 
     /// Agents (nodes) of one connection, or of every connection when omitted.
@@ -171,12 +183,16 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Only this connection.")] connection: Option<String>,
-    ) -> async_graphql::Result<Vec<AgentObj>> {
-        let ups = match connection {
-            Some(name) => vec![upstream(ctx, &name)?],
-            None => state(ctx).upstreams().to_vec(),
-        };
-        Ok(fleet::agents_of(ctx, &ups).await)
+    ) -> async_graphql::Result<Option<Vec<AgentObj>>> {
+        async {
+            let ups = match connection {
+                Some(name) => vec![upstream(ctx, &name)?],
+                None => state(ctx).upstreams().to_vec(),
+            };
+            Ok(fleet::agents_of(ctx, &ups).await)
+        }
+        .await
+        .map(Some)
     }
 
     /// Health of the whole fleet: every controller's status, failing jobs, stuck queue
