@@ -135,7 +135,11 @@ fn resolve<'w>(world: &'w World, segs: &[String]) -> Option<(&'w Item, String, u
         let item = items.iter().find(|it| it.name() == name).or_else(|| {
             // MultiBranchProject.getItem also accepts the decoded branch name.
             multibranch
-                .then(|| items.iter().find(|it| it.name() == encode_branch(name)))
+                .then(|| {
+                    items
+                        .iter()
+                        .find(|it| it.name() == crate::world::branch_item_name(name))
+                })
                 .flatten()
         })?;
         let full = match &found {
@@ -153,24 +157,6 @@ fn resolve<'w>(world: &'w World, segs: &[String]) -> Option<(&'w Item, String, u
 }
 
 static EMPTY: Vec<Item> = Vec::new();
-
-/// branch-api `NameEncoder.encode`.
-pub fn encode_branch(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        match c {
-            '#' => out.push_str("%23"),
-            '%' => out.push_str("%25"),
-            '/' => out.push_str("%2F"),
-            '?' => out.push_str("%3F"),
-            '[' => out.push_str("%5B"),
-            ']' => out.push_str("%5D"),
-            '\\' => out.push_str("%5C"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn serve_api(c: &ControllerInfo, r: &Req, flavor: &str, bean: Bean<'_>) -> Resp {
     let pruner = match Pruner::from_query(r.param("tree"), r.param("depth")) {

@@ -15,10 +15,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{
-    Agent, Artifact, Build, BuildResult, Cause, Change, ChangedPath, ControllerInfo, Folder,
-    FolderKind, GitScm, Item, Job, JobKind, LeftItem, Log, ParamDef, ParamKind, ParamValue,
-    Permission, QueueItem, QueueState, Stage, StageError, Step, TestFailure, TestReport, User,
-    World,
+    branch_item_name, Agent, Artifact, Build, BuildResult, Cause, Change, ChangedPath,
+    ControllerInfo, Folder, FolderKind, GitScm, Item, Job, JobKind, LeftItem, Log, ParamDef,
+    ParamKind, ParamValue, Permission, QueueItem, QueueState, Stage, StageError, Step, TestFailure,
+    TestReport, User, World,
 };
 
 /// Knobs of a generated world.
@@ -570,24 +570,6 @@ fn join(prefix: &str, name: &str) -> String {
     } else {
         format!("{prefix}/{name}")
     }
-}
-
-/// branch-api's `NameEncoder.encode`: a branch name as an item name.
-fn branch_item_name(branch: &str) -> String {
-    let mut out = String::with_capacity(branch.len() + 4);
-    for c in branch.chars() {
-        match c {
-            '#' => out.push_str("%23"),
-            '%' => out.push_str("%25"),
-            '/' => out.push_str("%2F"),
-            '?' => out.push_str("%3F"),
-            '[' => out.push_str("%5B"),
-            ']' => out.push_str("%5D"),
-            '\\' => out.push_str("%5C"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Step logs are served as HTML by the Pipeline REST API, so markup characters are escaped.

@@ -768,6 +768,24 @@ fn one() -> u32 {
     1
 }
 
+/// branch-api's `NameEncoder.encode`: the item name of a branch (`feature/foo` → `feature%2Ffoo`).
+pub fn branch_item_name(branch: &str) -> String {
+    let mut out = String::with_capacity(branch.len() + 4);
+    for c in branch.chars() {
+        match c {
+            '#' => out.push_str("%23"),
+            '%' => out.push_str("%25"),
+            '/' => out.push_str("%2F"),
+            '?' => out.push_str("%3F"),
+            '[' => out.push_str("%5B"),
+            ']' => out.push_str("%5D"),
+            '\\' => out.push_str("%5C"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A path through the item tree to one item, e.g. `team-a/services/api-build`.
 pub fn split_full_name(full_name: &str) -> impl Iterator<Item = &str> {
     full_name.split('/').filter(|s| !s.is_empty())
