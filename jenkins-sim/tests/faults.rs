@@ -7,6 +7,9 @@ use jenkins_sim::world::generate::GenSpec;
 use jenkins_sim::world::JobKind;
 use jenkins_sim::{Faults, RequestLog, SimBuilder, SimHandle, World};
 
+mod common;
+use common::{client, get};
+
 fn world() -> World {
     World::generate(&GenSpec::default())
 }
@@ -18,22 +21,6 @@ async fn start(faults: Faults) -> SimHandle {
         .start()
         .await
         .expect("the simulator starts")
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
-async fn get(sim: &SimHandle, path: &str) -> reqwest::Response {
-    client()
-        .get(format!("{}{path}", sim.url()))
-        .basic_auth("admin", Some("t"))
-        .send()
-        .await
-        .expect("request succeeds")
 }
 
 /// A pipeline job's URL path, e.g. `job/a/job/b/`.

@@ -2,32 +2,14 @@
 //! as the gateway's examples use them (over HTTP), and the size of the large world.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use jenkins_sim::world::generate::GenSpec;
 use jenkins_sim::world::{BuildResult, Item, JobKind, ParamKind, QueueState};
-use jenkins_sim::{SimBuilder, SimHandle, World};
+use jenkins_sim::World;
+
+mod common;
+use common::{get_json, start};
 use serde_json::Value;
-
-async fn start(world: World) -> SimHandle {
-    SimBuilder::new(world)
-        .token("admin", "t")
-        .start()
-        .await
-        .expect("the simulator starts")
-}
-
-async fn get_json(sim: &SimHandle, path: &str) -> Value {
-    let resp = reqwest::Client::new()
-        .get(format!("{}{}", sim.url(), path.trim_start_matches('/')))
-        .basic_auth("admin", Some("t"))
-        .timeout(Duration::from_secs(20))
-        .send()
-        .await
-        .expect("request succeeds");
-    assert_eq!(resp.status(), 200, "GET {path}");
-    resp.json().await.expect("body is JSON")
-}
 
 #[test]
 fn the_same_spec_gives_the_same_world() {

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use jenkins_sim::server::now_ms;
 use jenkins_sim::world::generate::GenSpec;
 use jenkins_sim::{LiveConfig, SimBuilder, SimHandle, World};
-use serde_json::Value;
+
+mod common;
+use common::get;
 
 fn live_world() -> World {
     World::generate(&GenSpec {
@@ -25,25 +27,9 @@ fn live_world() -> World {
     })
 }
 
-async fn get(sim: &SimHandle, path: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .get(format!("{}{path}", sim.url()))
-        .basic_auth("admin", Some("t"))
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .expect("request succeeds")
-}
-
-async fn json(sim: &SimHandle, path: &str) -> Value {
-    let resp = get(sim, path).await;
-    assert_eq!(resp.status(), 200, "GET {path}");
-    resp.json().await.unwrap()
-}
-
 /// Last build number of every root job.
 async fn last_builds(sim: &SimHandle) -> HashMap<String, (u64, bool)> {
-    let v = json(sim, "api/json?tree=jobs[name,lastBuild[number,building]]").await;
+    let v = common::get_json(sim, "api/json?tree=jobs[name,lastBuild[number,building]]").await;
     v["jobs"]
         .as_array()
         .unwrap()
@@ -57,7 +43,7 @@ async fn last_builds(sim: &SimHandle) -> HashMap<String, (u64, bool)> {
 }
 
 async fn queue_ids(sim: &SimHandle) -> HashSet<u64> {
-    let v = json(sim, "queue/api/json?tree=items[id]").await;
+    let v = common::get_json(sim, "queue/api/json?tree=items[id]").await;
     v["items"]
         .as_array()
         .unwrap()
@@ -106,7 +92,7 @@ async fn builds_start_run_and_finish_while_the_queue_moves() {
                 .headers()
                 .get("x-more-data")
                 .map(|v| v.to_str().unwrap().to_string());
-            let describe = json(&sim, &format!("{build}wfapi/describe")).await;
+            let describe = common::get_json(&sim, &format!("{build}wfapi/describe")).await;
             // The build may have finished in between; then look for the next one.
             if more.as_deref() == Some("true") && describe["status"] == "IN_PROGRESS" {
                 break 'found (name, n);
@@ -121,7 +107,7 @@ async fn builds_start_run_and_finish_while_the_queue_moves() {
     let result = loop {
         assert!(Instant::now() < deadline, "{build} never finished");
         seen_in_queue.extend(queue_ids(&sim).await);
-        let b = json(
+        let b = common::get_json(
             &sim,
             &format!("{build}api/json?tree=building,result,duration"),
         )
@@ -137,7 +123,7 @@ async fn builds_start_run_and_finish_while_the_queue_moves() {
         ["SUCCESS", "FAILURE"].contains(&result.as_str()),
         "{result}"
     );
-    let describe = json(&sim, &format!("{build}wfapi/describe")).await;
+    let describe = common::get_json(&sim, &format!("{build}wfapi/describe")).await;
     assert_eq!(
         describe["status"],
         if result == "SUCCESS" {
@@ -164,7 +150,7 @@ async fn builds_start_run_and_finish_while_the_queue_moves() {
         let now = queue_ids(&sim).await;
         let mut left = None;
         for id in seen_in_queue.iter().filter(|id| !now.contains(id)) {
-            let item = json(&sim, &format!("queue/item/{id}/api/json")).await;
+            let item = common::get_json(&sim, &format!("queue/item/{id}/api/json")).await;
             if item["_class"] == "hudson.model.Queue$LeftItem"
                 && item["executable"]["number"].is_u64()
             {

@@ -1,38 +1,19 @@
 //! Console logs over HTTP: tailing a 128 MiB log through `progressiveText`, the edge
 //! cases of `start`, `X-More-Data`, and streaming `consoleText` with bounded memory.
 
-use std::time::Duration;
-
 use futures::StreamExt;
-use jenkins_sim::{SimBuilder, SimHandle, World};
+use jenkins_sim::{SimHandle, World};
+
+mod common;
+use common::{client, get};
+
+async fn start() -> SimHandle {
+    common::start(World::demo(3, 0)).await
+}
 
 const BIG_LOG: &str = "job/platform/job/api-server/lastFailedBuild/";
 const RUNNING: &str = "job/data/job/etl/job/nightly-etl/lastBuild/";
 const MIB: u64 = 1024 * 1024;
-
-async fn start() -> SimHandle {
-    SimBuilder::new(World::demo(3, 0))
-        .token("admin", "t")
-        .start()
-        .await
-        .expect("the simulator starts")
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap()
-}
-
-async fn get(sim: &SimHandle, path: &str) -> reqwest::Response {
-    client()
-        .get(format!("{}{path}", sim.url()))
-        .basic_auth("admin", Some("t"))
-        .send()
-        .await
-        .expect("request succeeds")
-}
 
 fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
     resp.headers()
