@@ -1,0 +1,373 @@
+//! [`Report`]: every figure of a run, as JSON (`bench/results/latest.json`) and as the
+//! tables printed at the end.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::load::Latency;
+use crate::scenario::demo::DemoReport;
+use crate::scenario::large::LargeReport;
+use crate::scenario::scaling::ScalingReport;
+use crate::scenario::steady::SteadyReport;
+use crate::scenario::QueryReport;
+
+/// The machine the run was made on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    /// CPUs available.
+    pub cpus: usize,
+    /// `model name` from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// MemTotal, GiB.
+    pub memory_gib: f64,
+    /// 1-minute load average when the run started.
+    pub load_at_start: f64,
+}
+
+impl Machine {
+    /// This machine.
+    pub fn detect() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        Machine {
+            cpus: std::thread::available_parallelism().map_or(0, |n| n.get()),
+            cpu_model: cpuinfo
+                .lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map_or_else(|| "unknown".into(), |s| s.trim().to_string()),
+            memory_gib: meminfo
+                .lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map_or(0.0, |kb| kb / 1024.0 / 1024.0),
+            load_at_start: loadavg
+                .split_whitespace()
+                .next()
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0.0),
+        }
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// When the run started (UTC, from `date`).
+    pub started: String,
+    /// Seconds the run took.
+    pub took_secs: f64,
+    /// The machine.
+    pub machine: Machine,
+    /// Latency every simulated controller adds to each request, ms.
+    pub latency_ms: u64,
+    /// Whether this was the short run (`BENCH_QUICK=1`).
+    pub quick: bool,
+    /// Cold samples per query.
+    pub cold_samples: usize,
+    /// The demo world against the naive client.
+    pub demo: Option<DemoReport>,
+    /// The large world.
+    pub large: Option<LargeReport>,
+    /// Cold latency with more controllers and more jobs.
+    pub scaling: Option<ScalingReport>,
+    /// Steady state over a live world.
+    pub steady: Option<SteadyReport>,
+}
+
+fn lat(l: &Latency) -> String {
+    format!("{:.1} / {:.1} / {:.1}", l.p50_ms, l.p95_ms, l.p99_ms)
+}
+
+fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> String) -> String {
+    v.map_or_else(String::new, f)
+}
+
+fn row(out: &mut String, label: &str, gateway: String, naive: String) {
+    let _ = writeln!(out, "  {label:<38} {gateway:<40} {naive}");
+}
+
+fn query_table(out: &mut String, q: &QueryReport) {
+    let c = &q.cold_upstream;
+    let _ = writeln!(
+        out,
+        "\n {} ({} controller(s), {} job(s) in the answer, {} run(s) with stages)",
+        q.name, q.controllers, q.jobs_in_answer, q.runs_with_stages
+    );
+    row(out, "", "gateway".into(), "naive client".into());
+    row(
+        out,
+        "upstream requests, cold",
+        format!(
+            "{} (floor {}{})",
+            c.total,
+            q.floor,
+            if q.cold_upstream_stable {
+                ""
+            } else {
+                "; varied between samples"
+            }
+        ),
+        opt(q.naive.as_ref(), |n| format!("{:.0}", n.upstream_per_query)),
+    );
+    row(
+        out,
+        "  of which listings/probes/describes",
+        format!(
+            "{} / {} / {} (+{} builds, {} other)",
+            c.items, c.probes, c.describes, c.builds, c.other
+        ),
+        String::new(),
+    );
+    if let Some(w) = &q.warm {
+        row(
+            out,
+            "upstream requests, warm repeat",
+            w.upstream_repeat.to_string(),
+            opt(q.naive.as_ref(), |n| {
+                format!("{:.0} (no cache)", n.upstream_per_query)
+            }),
+        );
+        row(
+            out,
+            "upstream per query, warm runs",
+            format!(
+                "{:.4} sequential{}",
+                w.upstream_per_query,
+                opt(w.saturation_upstream_per_query, |s| format!(
+                    ", {s:.4} at saturation"
+                ))
+            ),
+            String::new(),
+        );
+    }
+    if let Some(r) = q.upstream_ratio() {
+        row(
+            out,
+            "naive ÷ gateway upstream (cold)",
+            format!("{r:.1}×"),
+            String::new(),
+        );
+    }
+    row(
+        out,
+        "latency cold p50/p95/p99 ms",
+        format!("{} (n={})", lat(&q.cold), q.cold.samples),
+        opt(q.naive.as_ref(), |n| {
+            format!("{} (n={})", lat(&n.latency), n.latency.samples)
+        }),
+    );
+    if let Some(w) = &q.warm {
+        row(
+            out,
+            "latency warm p50/p95/p99 ms",
+            format!("{} (n={}, one client)", lat(&w.latency), w.latency.samples),
+            "= cold".into(),
+        );
+        if let Some(s) = &w.saturation {
+            row(
+                out,
+                "throughput at saturation",
+                format!(
+                    "{:.0} q/s (wrk -c{}, {} errors)",
+                    s.rps, s.connections, s.errors
+                ),
+                opt(q.naive.as_ref().and_then(|n| n.saturation_qps), |qps| {
+                    format!(
+                        "{qps:.1} q/s ({} clients, {:.0} upstream req/s)",
+                        q.naive
+                            .as_ref()
+                            .and_then(|n| n.saturation_clients)
+                            .unwrap_or(0),
+                        q.naive
+                            .as_ref()
+                            .and_then(|n| n.saturation_upstream_rps)
+                            .unwrap_or(0.0)
+                    )
+                }),
+            );
+            row(
+                out,
+                "latency at saturation p50/p95/p99",
+                lat(&s.latency),
+                String::new(),
+            );
+        }
+        if let Some(f) = &w.fixed_rate {
+            row(
+                out,
+                &format!("warm at fixed {} req/s p50/p95/p99", f.target_rps),
+                format!(
+                    "{} ({:.0} req/s achieved, {} errors)",
+                    lat(&f.latency),
+                    f.achieved_rps,
+                    f.errors
+                ),
+                String::new(),
+            );
+        }
+    }
+    if let Some(ch) = &q.chain {
+        row(
+            out,
+            "round-trip chain, ms",
+            format!(
+                "{:.1} unbounded, {:.1} at 8 in flight",
+                ch.unbounded_ms, ch.bounded_ms
+            ),
+            String::new(),
+        );
+        row(
+            out,
+            "  first wave / describe / describes",
+            format!(
+                "{:.1} / {:.1} / {} on the busiest controller",
+                ch.first_wave_ms, ch.describe_ms, ch.max_describes
+            ),
+            String::new(),
+        );
+        row(
+            out,
+            "cold p50 ÷ chain",
+            format!(
+                "{:.2}× unbounded, {:.2}× at 8 in flight",
+                q.cold.p50_ms / ch.unbounded_ms.max(1e-9),
+                q.cold.p50_ms / ch.bounded_ms.max(1e-9)
+            ),
+            String::new(),
+        );
+    }
+}
+
+impl Report {
+    /// The tables.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let m = &self.machine;
+        let _ = writeln!(
+            out,
+            "Majordomo benchmark, started {} ({:.0} s{})\nmachine: {} CPUs, {}, {:.1} GiB; load {:.2} at start",
+            self.started,
+            self.took_secs,
+            if self.quick { ", BENCH_QUICK" } else { "" },
+            m.cpus,
+            m.cpu_model,
+            m.memory_gib,
+            m.load_at_start
+        );
+        let _ = writeln!(
+            out,
+            "controllers: jenkins-sim in the driver process, {} ms added to every request; gateway: \
+             `majordomo serve` as its own process. Cold = the first query of a fresh gateway \
+             process ({} samples).",
+            self.latency_ms, self.cold_samples
+        );
+        if let Some(d) = &self.demo {
+            let _ = writeln!(
+                out,
+                "\n== Demo world: ci-prod, ci-staging, ci-legacy ({} jobs, standing still) ==",
+                d.jobs
+            );
+            for q in &d.queries {
+                query_table(&mut out, q);
+            }
+        }
+        if let Some(l) = &self.large {
+            let _ = writeln!(
+                out,
+                "\n== Large world: {} controller(s), {} jobs ==",
+                l.controllers, l.jobs
+            );
+            for q in &l.queries {
+                query_table(&mut out, q);
+            }
+            let _ = writeln!(
+                out,
+                "\n gateway memory (VmRSS / VmHWM MiB): idle {:.1} / {:.1}; after the load runs {:.1} / {:.1}; \
+                 after also listing all {} jobs {:.1} / {:.1}",
+                l.memory_idle.rss_mib,
+                l.memory_idle.peak_rss_mib,
+                l.memory_after_load.rss_mib,
+                l.memory_after_load.peak_rss_mib,
+                l.all_jobs_total,
+                l.memory_after_all_jobs.rss_mib,
+                l.memory_after_all_jobs.peak_rss_mib
+            );
+        }
+        if let Some(s) = &self.scaling {
+            let _ = writeln!(
+                out,
+                "\n== Cold dashboard as controllers and jobs grow ({} sample(s) per point) ==",
+                s.samples
+            );
+            let _ = writeln!(
+                out,
+                "  {:>5} {:>7}  {:<25} {:>9} {:>6} {:>10} {:>9} {:>9} {:>12} {:>10}",
+                "ctrls",
+                "jobs/c",
+                "query",
+                "upstream",
+                "runs",
+                "cold p50",
+                "cold max",
+                "chain∞",
+                "chain@8",
+                "p50÷chain@8"
+            );
+            for p in &s.points {
+                let _ = writeln!(
+                    out,
+                    "  {:>5} {:>7}  {:<25} {:>9} {:>6} {:>8.1}ms {:>7.1}ms {:>7.1}ms {:>10.1}ms {:>9.2}×",
+                    p.controllers,
+                    p.jobs_per_controller,
+                    p.query,
+                    p.upstream.total,
+                    p.runs_with_stages,
+                    p.cold.p50_ms,
+                    p.cold.max_ms,
+                    p.chain.unbounded_ms,
+                    p.chain.bounded_ms,
+                    p.cold.p50_ms / p.chain.bounded_ms.max(1e-9)
+                );
+            }
+        }
+        if let Some(s) = &self.steady {
+            let _ = writeln!(
+                out,
+                "\n== Steady state: demo ci-prod + ci-staging, live; users refresh every {:.1} s \
+                 (stands for 10 s), cache TTLs scaled alike ({} / {} ms); builds run {:.0} s ==",
+                s.period_secs, s.listing_ttl_ms, s.volatile_ttl_ms, s.build_secs
+            );
+            let _ = writeln!(
+                out,
+                "  {:<8} {:>5} {:>13} {:>11} {:>16} {:>13} {:>14} {:>22}",
+                "client",
+                "users",
+                "build every",
+                "dashboards",
+                "finished/s",
+                "upstream/s",
+                "per finished",
+                "latency p50/p95/p99"
+            );
+            for p in &s.phases {
+                let _ = writeln!(
+                    out,
+                    "  {:<8} {:>5} {:>11.1} s {:>11} {:>16.2} {:>13.1} {:>14.1} {:>22}",
+                    p.client,
+                    p.users,
+                    p.trigger_every_secs,
+                    p.dashboards,
+                    p.finished_builds_per_sec,
+                    p.upstream_rps,
+                    p.upstream_per_finished_build,
+                    lat(&p.latency)
+                );
+            }
+        }
+        out
+    }
+}

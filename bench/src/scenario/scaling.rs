@@ -1,0 +1,91 @@
+//! How cold latency grows: with the number of controllers (at 1,000 jobs each) and with the
+//! number of jobs per controller (on one controller). Worlds are generated flat (team
+//! folders of jobs) so the dashboard, which reads two levels, covers every job.
+
+use serde::Serialize;
+
+use crate::config::BenchConfig;
+use crate::fleet::{scaling_world, Fleet, RequestCounts};
+use crate::load::Latency;
+use crate::measure::{self, Chain};
+use crate::queries::{self, DASHBOARD};
+
+/// One point of the series, for one query.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScalingPoint {
+    /// Controllers.
+    pub controllers: usize,
+    /// Jobs per controller.
+    pub jobs_per_controller: usize,
+    /// `dashboard` or `dashboard without stages`.
+    pub query: String,
+    /// Upstream requests of one cold query.
+    pub upstream: RequestCounts,
+    /// Runs whose stages came back.
+    pub runs_with_stages: usize,
+    /// Cold latency (fresh gateway process per sample).
+    pub cold: Latency,
+    /// The chain a cold query cannot beat.
+    pub chain: Chain,
+}
+
+/// The series.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScalingReport {
+    /// Cold samples per point.
+    pub samples: usize,
+    /// Every point, both queries.
+    pub points: Vec<ScalingPoint>,
+}
+
+/// The (controllers, jobs per controller) points to measure: one axis at 1,000 jobs, the
+/// other at one controller.
+fn grid(cfg: &BenchConfig) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = cfg
+        .scaling_controllers
+        .iter()
+        .map(|c| (*c, 1000))
+        .chain(cfg.scaling_jobs.iter().map(|j| (1, *j)))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Run the scaling series.
+pub async fn run(cfg: &BenchConfig) -> anyhow::Result<ScalingReport> {
+    let no_stages = queries::dashboard_without_stages();
+    let mut points = Vec::new();
+    for (controllers, jobs) in grid(cfg) {
+        eprintln!("scaling: {controllers} controller(s) × {jobs} jobs");
+        let worlds = tokio::task::spawn_blocking(move || {
+            (0..controllers)
+                .map(|i| (format!("c{i}"), scaling_world(100 + i as u64, jobs)))
+                .collect::<Vec<_>>()
+        })
+        .await?;
+        let fleet = Fleet::start(worlds, cfg.latency_ms, None).await?;
+        let toml = fleet.gateway_toml(None);
+        for (name, query) in [
+            ("dashboard without stages", no_stages.as_str()),
+            ("dashboard", DASHBOARD),
+        ] {
+            let cold = measure::cold(cfg, &fleet, &toml, query, cfg.scaling_samples).await?;
+            let chain = measure::chain(&fleet, &cold).await?;
+            points.push(ScalingPoint {
+                controllers,
+                jobs_per_controller: fleet.jobs() / controllers.max(1),
+                query: name.to_string(),
+                upstream: cold.counts,
+                runs_with_stages: measure::stage_runs(&cold.response),
+                cold: cold.latency,
+                chain,
+            });
+        }
+        fleet.shutdown().await;
+    }
+    Ok(ScalingReport {
+        samples: cfg.scaling_samples,
+        points,
+    })
+}
