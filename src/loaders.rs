@@ -201,7 +201,7 @@ impl UpstreamLoader {
                     .iter()
                     .flatten()
                     .find(|j| j.name.as_deref() == Some(*name))
-                    .map(|j| Fetched::Item(Arc::new(j.clone())))
+                    .map(|j| Fetched::Item(Arc::clone(j)))
                     .ok_or_else(|| JenkinsError::NotFound {
                         connection: conn.to_string(),
                     }),

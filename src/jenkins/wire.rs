@@ -10,6 +10,8 @@
 //! export) and the Pipeline REST API (`wfapi`, Jackson), whose types end in
 //! `Ext` like the plugin's own classes.
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -170,8 +172,10 @@ pub struct Item {
     pub all_builds: Option<Vec<Build>>,
     /// Number the next build will get.
     pub next_build_number: Option<u32>,
-    /// Children of a folder, multibranch project or organization.
-    pub jobs: Option<Vec<Item>>,
+    /// Children of a folder, multibranch project or organization. Shared, so that the
+    /// GraphQL objects made from a cached listing point into it instead of deep-copying
+    /// every child (an `Item` is kilobytes even when nearly empty).
+    pub jobs: Option<Vec<Arc<Item>>>,
     /// Job properties; parameter definitions live here.
     #[serde(default, deserialize_with = "lenient_list")]
     pub property: Option<Vec<JobProperty>>,

@@ -191,7 +191,7 @@ async fn all_jobs(
 fn walk(
     up: &Arc<Upstream>,
     parent: &str,
-    items: &[wire::Item],
+    items: &[Arc<wire::Item>],
     out: &mut Vec<JobObj>,
     pending: &mut Vec<String>,
 ) {
@@ -213,7 +213,7 @@ fn walk(
             out.push(JobObj {
                 up: up.clone(),
                 full_name: full,
-                data: Arc::new(it.clone()),
+                data: Arc::clone(it),
             });
         }
     }

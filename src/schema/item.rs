@@ -360,9 +360,9 @@ pub enum ItemObj {
 
 impl ItemObj {
     /// Wrap wire data as a folder or a job.
-    pub fn from_wire(up: Arc<Upstream>, parent: &str, data: &wire::Item) -> ItemObj {
+    pub fn from_wire(up: Arc<Upstream>, parent: &str, data: &Arc<wire::Item>) -> ItemObj {
         let full_name = child_full_name(parent, data);
-        let data = Arc::new(data.clone());
+        let data = Arc::clone(data);
         if folder_kind(data.class.as_deref()).is_some() {
             ItemObj::Folder(FolderObj {
                 up,
