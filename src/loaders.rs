@@ -193,6 +193,9 @@ impl UpstreamLoader {
     /// Siblings wanting the same fields: one request on their parent.
     async fn siblings(&self, conn: &str, parent: &str, tree: &str, names: &[&str]) -> Vec<Answer> {
         let listing = self.item(conn, parent, &format!("jobs[{tree}]")).await;
+        if let Err(e) = &listing {
+            tracing::warn!(connection = %e.connection(), code = e.code(), hint = e.hint(), "upstream request failed: {e}");
+        }
         names
             .iter()
             .map(|name| match &listing {
@@ -211,6 +214,15 @@ impl UpstreamLoader {
     }
 
     async fn one(&self, key: &Fetch) -> Answer {
+        let answer = self.fetch_one(key).await;
+        if let Err(e) = &answer {
+            // Messages never carry credentials; the code and hint say what to check.
+            tracing::warn!(connection = %e.connection(), code = e.code(), hint = e.hint(), "upstream request failed: {e}");
+        }
+        answer
+    }
+
+    async fn fetch_one(&self, key: &Fetch) -> Answer {
         match key {
             Fetch::Item {
                 conn,

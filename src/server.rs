@@ -11,6 +11,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tower_http::cors::CorsLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::gateway::GatewayState;
 use crate::loaders::Loaders;
@@ -35,6 +37,12 @@ pub fn app(gateway: GatewayState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(CorsLayer::permissive())
+        // One line per request: method, path, status, latency (never headers: they may carry tokens).
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(AppState { gateway, schema })
 }
 
