@@ -189,3 +189,80 @@ async fn graphiql_is_served_from_the_binary() {
     assert!(metrics.contains("majordomo_cache_hits_total"), "{metrics}");
     let _ = stop.send(());
 }
+
+/// The gateway's own logs (at debug level, with a rejected and an accepted token) never
+/// contain a token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_never_contain_a_token() {
+    use std::io::{BufRead, BufReader, Read};
+    let good = SimBuilder::new(World::recorded())
+        .token("admin", TOKEN)
+        .start()
+        .await
+        .expect("sim");
+    let revoked = SimBuilder::new(World::recorded())
+        .token("admin", "other")
+        .start()
+        .await
+        .expect("sim");
+    let config = write_config(
+        "logs",
+        &format!(
+            "listen = \"127.0.0.1:0\"\n\n[[connections]]\nname = \"good\"\nurl = \"{}\"\nusername = \"admin\"\ntoken = \"{TOKEN}\"\n\n\
+             [[connections]]\nname = \"revoked\"\nurl = \"{}\"\nusername = \"admin\"\ntoken = \"{TOKEN}\"\n",
+            good.url(),
+            revoked.url()
+        ),
+    );
+    let mut child = bin()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout
+        .read_line(&mut first)
+        .expect("the gateway prints its address");
+    let url = first.split_whitespace().last().expect("url").to_string();
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(&url)
+        .json(&serde_json::json!({ "query": "{ connections { name status error { message } root { items { name } } } }" }))
+        .send()
+        .await
+        .expect("query")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        body["data"]["connections"][1]["status"], "UNAUTHORIZED",
+        "{body}"
+    );
+    let _ = child.kill();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut logs)
+        .expect("read logs");
+    let _ = child.wait();
+    assert!(
+        logs.contains("UNAUTHORIZED"),
+        "the failure is logged: {logs}"
+    );
+    assert!(!logs.contains(TOKEN) && !body.to_string().contains(TOKEN));
+    let basic = base64_of(&format!("admin:{TOKEN}"));
+    assert!(
+        !logs.contains(&basic),
+        "no Authorization header in the logs"
+    );
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
