@@ -692,9 +692,9 @@ pub struct JobObj {
 }
 
 impl JobObj {
-    fn build_obj(&self, b: &Option<wire::Build>) -> Option<BuildObj> {
+    fn build_obj(&self, b: &Option<Arc<wire::Build>>) -> Option<BuildObj> {
         b.as_ref()
-            .map(|b| BuildObj::new(self.up.clone(), self.full_name.clone(), Arc::new(b.clone())))
+            .map(|b| BuildObj::new(self.up.clone(), self.full_name.clone(), Arc::clone(b)))
     }
 
     pub(crate) fn job_kind(&self) -> JobKind {
