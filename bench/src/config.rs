@@ -82,7 +82,7 @@ impl BenchConfig {
         BenchConfig {
             latency_ms: env_or("BENCH_LATENCY_MS", 20),
             cold_samples: env_or("BENCH_COLD_SAMPLES", pick(15, 4) as usize),
-            naive_samples: env_or("BENCH_NAIVE_SAMPLES", pick(5, 2) as usize),
+            naive_samples: env_or("BENCH_NAIVE_SAMPLES", pick(3, 2) as usize),
             warm_requests: env_or("BENCH_WARM_REQUESTS", pick(300, 60) as usize),
             load_secs: env_or("BENCH_LOAD_SECS", pick(10, 3)),
             connections: env_or("BENCH_CONNECTIONS", 32),
@@ -103,7 +103,7 @@ impl BenchConfig {
             ),
             steady_users: env_or("BENCH_STEADY_USERS", 50usize).max(1),
             steady_period_ms: env_or("BENCH_STEADY_PERIOD_MS", 2000u64).max(100),
-            steady_secs: env_or("BENCH_STEADY_SECS", pick(30, 8)),
+            steady_secs: env_or("BENCH_STEADY_SECS", pick(20, 8)),
             only: std::env::var("BENCH_ONLY")
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
                 .unwrap_or_else(|_| {

@@ -173,6 +173,11 @@ impl Fleet {
     /// A gateway configuration over these controllers; `ttl` overrides the cache lifetimes
     /// (listing, volatile) in ms.
     pub fn gateway_toml(&self, ttl: Option<(u64, u64)>) -> String {
+        self.gateway_toml_with(ttl, MAX_CONCURRENCY)
+    }
+
+    /// Like [`Fleet::gateway_toml`] with another per-controller concurrency limit.
+    pub fn gateway_toml_with(&self, ttl: Option<(u64, u64)>, max_concurrency: usize) -> String {
         let mut out = String::from("listen = \"127.0.0.1:0\"\n");
         if let Some((listing, volatile)) = ttl {
             let _ = write!(
@@ -183,7 +188,7 @@ impl Fleet {
         for c in &self.controllers {
             let _ = write!(
                 out,
-                "\n[[connections]]\nname = \"{}\"\nurl = \"{}\"\nusername = \"{USER}\"\ntoken = \"{TOKEN}\"\ntimeout_ms = 60000\nmax_concurrency = {MAX_CONCURRENCY}\n",
+                "\n[[connections]]\nname = \"{}\"\nurl = \"{}\"\nusername = \"{USER}\"\ntoken = \"{TOKEN}\"\ntimeout_ms = 60000\nmax_concurrency = {max_concurrency}\n",
                 c.name,
                 c.sim.url()
             );

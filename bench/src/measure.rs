@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::config::BenchConfig;
 use crate::fleet::{Fleet, RequestCounts, MAX_CONCURRENCY};
-use crate::gateway::GatewayProcess;
+use crate::gateway::{GatewayProcess, Memory};
 use crate::load::{self, ms, FixedRateResult, Latency, WrkResult};
 use crate::naive::NaiveFleet;
 use crate::queries::ALLOWED_ERRORS;
@@ -31,6 +31,9 @@ pub struct Cold {
     pub requests: Vec<Vec<RequestRecord>>,
     /// The first sample's answer.
     pub response: Value,
+    /// Five queries right after the first sample's cold one, on the same process: what
+    /// building the answer costs the gateway once the data is cached.
+    pub warm_after: Latency,
 }
 
 /// Run `query` on `samples` fresh gateway processes.
@@ -44,6 +47,7 @@ pub async fn cold(
     let mut latencies = Vec::with_capacity(samples);
     let mut first: Option<(RequestCounts, Vec<Vec<RequestRecord>>, Value)> = None;
     let mut stable = true;
+    let mut warm_after = Vec::new();
     for _ in 0..samples.max(1) {
         let gw = GatewayProcess::start(&cfg.gateway_bin, toml).await?;
         fleet.reset();
@@ -56,6 +60,9 @@ pub async fn cold(
                     .map(|i| fleet.requests(i))
                     .collect();
                 first = Some((counts, reqs, resp));
+                for _ in 0..5 {
+                    warm_after.push(gw.query(query, ALLOWED_ERRORS).await?.1);
+                }
             }
             Some((c, _, _)) => stable &= c.total == counts.total,
         }
@@ -68,14 +75,19 @@ pub async fn cold(
         stable,
         requests,
         response,
+        warm_after: Latency::of(warm_after),
     })
 }
 
 /// Warm figures of one query on a running gateway.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Warm {
-    /// Upstream requests of the query repeated right after a cold one.
-    pub upstream_repeat: usize,
+    /// Upstream requests of the query repeated right after the cold one (entries of the
+    /// volatile class fetched early in a long cold query may have expired by then).
+    pub upstream_after_cold: usize,
+    /// Upstream requests of each of three queries repeated after that one (a volatile
+    /// entry fetched late in the cold query can expire during them).
+    pub upstream_repeats: Vec<usize>,
     /// Latency of `n` sequential warm queries (one client, unloaded).
     pub latency: Latency,
     /// Upstream requests per query over those `n` (cache entries expiring on their TTL
@@ -85,6 +97,10 @@ pub struct Warm {
     pub saturation: Option<WrkResult>,
     /// Upstream requests per query during the saturation run.
     pub saturation_upstream_per_query: Option<f64>,
+    /// Gateway memory after the sequential warm queries.
+    pub memory_sequential: Memory,
+    /// Gateway memory after the saturation run.
+    pub memory_saturation: Option<Memory>,
     /// The fixed-rate run, when run.
     pub fixed_rate: Option<FixedRateResult>,
     /// Upstream requests per query during the fixed-rate run.
@@ -104,14 +120,22 @@ pub async fn warm(
     gw.query(query, ALLOWED_ERRORS).await?;
     fleet.reset();
     gw.query(query, ALLOWED_ERRORS).await?;
-    let upstream_repeat = fleet.total();
+    let upstream_after_cold = fleet.total();
+    let mut upstream_repeats = Vec::new();
+    for _ in 0..3 {
+        fleet.reset();
+        gw.query(query, ALLOWED_ERRORS).await?;
+        upstream_repeats.push(fleet.total());
+    }
     fleet.reset();
     let mut samples = Vec::with_capacity(cfg.warm_requests);
     for _ in 0..cfg.warm_requests {
         samples.push(gw.query(query, ALLOWED_ERRORS).await?.1);
     }
     let mut out = Warm {
-        upstream_repeat,
+        upstream_after_cold,
+        upstream_repeats,
+        memory_sequential: gw.memory(),
         upstream_per_query: fleet.total() as f64 / cfg.warm_requests.max(1) as f64,
         latency: Latency::of(samples),
         ..Warm::default()
@@ -121,6 +145,7 @@ pub async fn warm(
         let w = load::wrk(&cfg.wrk, &gw.url(), query, cfg.connections, cfg.load_secs).await?;
         out.saturation_upstream_per_query = Some(fleet.total() as f64 / w.requests.max(1) as f64);
         out.saturation = Some(w);
+        out.memory_saturation = Some(gw.memory());
     }
     if let Some(rps) = fixed_rps {
         fleet.reset();
@@ -237,6 +262,9 @@ pub struct Chain {
     pub bounded_ms: f64,
     /// The slowest single first-wave request (listing or probe), ms.
     pub first_wave_ms: f64,
+    /// The first wave of every controller sent at once, as the gateway sends it (the
+    /// simulators then share this machine's cores), ms.
+    pub first_wave_together_ms: f64,
     /// Median describe round trip, ms.
     pub describe_ms: f64,
     /// Describes of the busiest controller.
@@ -247,6 +275,21 @@ pub struct Chain {
 pub async fn chain(fleet: &Fleet, cold: &Cold) -> anyhow::Result<Chain> {
     let http = reqwest::Client::new();
     let mut out = Chain::default();
+    let mut together = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let all = cold.requests.iter().enumerate().flat_map(|(i, reqs)| {
+            reqs.iter()
+                .filter(|r| !r.path.ends_with("/wfapi/describe"))
+                .map(move |r| (i, r))
+        });
+        for r in join_all(all.map(|(i, r)| fleet.round_trip(&http, i, r, 1))).await {
+            r?;
+        }
+        together.push(t.elapsed());
+    }
+    together.sort();
+    out.first_wave_together_ms = ms(together[1]);
     for (i, reqs) in cold.requests.iter().enumerate() {
         let (describes, first): (Vec<&RequestRecord>, Vec<&RequestRecord>) = reqs
             .iter()

@@ -125,8 +125,14 @@ fn query_table(out: &mut String, q: &QueryReport) {
     if let Some(w) = &q.warm {
         row(
             out,
-            "upstream requests, warm repeat",
-            w.upstream_repeat.to_string(),
+            "upstream requests, right after cold",
+            w.upstream_after_cold.to_string(),
+            String::new(),
+        );
+        row(
+            out,
+            "upstream requests, 3 warm repeats",
+            format!("{:?}", w.upstream_repeats),
             opt(q.naive.as_ref(), |n| {
                 format!("{:.0} (no cache)", n.upstream_per_query)
             }),
@@ -166,6 +172,20 @@ fn query_table(out: &mut String, q: &QueryReport) {
             "latency warm p50/p95/p99 ms",
             format!("{} (n={}, one client)", lat(&w.latency), w.latency.samples),
             "= cold".into(),
+        );
+        row(
+            out,
+            "gateway RSS / peak, MiB",
+            format!(
+                "{:.1} / {:.1} after the sequential run{}",
+                w.memory_sequential.rss_mib,
+                w.memory_sequential.peak_rss_mib,
+                opt(w.memory_saturation, |m| format!(
+                    "; {:.1} / {:.1} after saturation",
+                    m.rss_mib, m.peak_rss_mib
+                ))
+            ),
+            "n/a (no gateway)".into(),
         );
         if let Some(s) = &w.saturation {
             row(
@@ -231,6 +251,12 @@ fn query_table(out: &mut String, q: &QueryReport) {
         );
         row(
             out,
+            "  first wave, all controllers at once",
+            format!("{:.1}", ch.first_wave_together_ms),
+            String::new(),
+        );
+        row(
+            out,
             "cold p50 ÷ chain",
             format!(
                 "{:.2}× unbounded, {:.2}× at 8 in flight",
@@ -286,15 +312,34 @@ impl Report {
             }
             let _ = writeln!(
                 out,
-                "\n gateway memory (VmRSS / VmHWM MiB): idle {:.1} / {:.1}; after the load runs {:.1} / {:.1}; \
-                 after also listing all {} jobs {:.1} / {:.1}",
-                l.memory_idle.rss_mib,
-                l.memory_idle.peak_rss_mib,
+                "\n gateway memory (VmRSS / VmHWM MiB) after every run above (dashboard at wrk -c{}): {:.1} / {:.1}",
+                l.queries
+                    .first()
+                    .and_then(|q| q.warm.as_ref())
+                    .and_then(|w| w.saturation)
+                    .map_or(0, |s| s.connections),
                 l.memory_after_load.rss_mib,
                 l.memory_after_load.peak_rss_mib,
+            );
+            let _ = writeln!(
+                out,
+                " a fresh gateway: idle {:.1} / {:.1}; cache filled (all {} jobs listed, dashboard, point query) {:.1} / {:.1}; \
+                 after the dashboard at wrk -c4 ({:.0} q/s, p50/p95/p99 {} ms) {:.1} / {:.1}",
+                l.memory_idle.rss_mib,
+                l.memory_idle.peak_rss_mib,
                 l.all_jobs_total,
-                l.memory_after_all_jobs.rss_mib,
-                l.memory_after_all_jobs.peak_rss_mib
+                l.memory_cache_filled.rss_mib,
+                l.memory_cache_filled.peak_rss_mib,
+                l.dashboard_c4.rps,
+                lat(&l.dashboard_c4.latency),
+                l.memory_after_c4.rss_mib,
+                l.memory_after_c4.peak_rss_mib
+            );
+            let _ = writeln!(
+                out,
+                " cold dashboard with max_concurrency = 64 (instead of 8) p50/p95/p99 ms: {} (n={})",
+                lat(&l.cold_dashboard_at_64),
+                l.cold_dashboard_at_64.samples
             );
         }
         if let Some(s) = &self.scaling {
@@ -305,7 +350,7 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                "  {:>5} {:>7}  {:<25} {:>9} {:>6} {:>10} {:>9} {:>9} {:>12} {:>10}",
+                "  {:>5} {:>6}  {:<24} {:>8} {:>5} {:>9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>9} {:>9}",
                 "ctrls",
                 "jobs/c",
                 "query",
@@ -313,14 +358,17 @@ impl Report {
                 "runs",
                 "cold p50",
                 "cold max",
+                "warm p50",
+                "wave alone",
+                "wave all",
                 "chain∞",
                 "chain@8",
-                "p50÷chain@8"
+                "p50÷@8"
             );
             for p in &s.points {
                 let _ = writeln!(
                     out,
-                    "  {:>5} {:>7}  {:<25} {:>9} {:>6} {:>8.1}ms {:>7.1}ms {:>7.1}ms {:>10.1}ms {:>9.2}×",
+                    "  {:>5} {:>6}  {:<24} {:>8} {:>5} {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>8.1}ms {:>8.1}ms {:>7.1}ms {:>7.1}ms {:>8.2}×",
                     p.controllers,
                     p.jobs_per_controller,
                     p.query,
@@ -328,11 +376,20 @@ impl Report {
                     p.runs_with_stages,
                     p.cold.p50_ms,
                     p.cold.max_ms,
+                    p.warm.p50_ms,
+                    p.chain.first_wave_ms,
+                    p.chain.first_wave_together_ms,
                     p.chain.unbounded_ms,
                     p.chain.bounded_ms,
                     p.cold.p50_ms / p.chain.bounded_ms.max(1e-9)
                 );
             }
+            let _ = writeln!(
+                out,
+                "  wave alone: the slowest listing or probe timed by itself; wave all: every \
+                 controller's listing and probe sent at once; chain∞: wave alone + one describe; \
+                 chain@8: wave alone + ⌈describes/8⌉ describes (the gateway's 8 in flight per controller)"
+            );
         }
         if let Some(s) = &self.steady {
             let _ = writeln!(
@@ -343,26 +400,34 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                "  {:<8} {:>5} {:>13} {:>11} {:>16} {:>13} {:>14} {:>22}",
+                "  {:<8} {:>5} {:>11} {:>10} {:>10} {:>10} {:>24} {:>12} {:>22}",
                 "client",
                 "users",
                 "build every",
                 "dashboards",
                 "finished/s",
                 "upstream/s",
+                "items/probes/describes/s",
                 "per finished",
-                "latency p50/p95/p99"
+                "latency p50/p95/p99 ms"
             );
             for p in &s.phases {
+                let per_s = |n: usize| n as f64 / p.secs.max(1e-9);
                 let _ = writeln!(
                     out,
-                    "  {:<8} {:>5} {:>11.1} s {:>11} {:>16.2} {:>13.1} {:>14.1} {:>22}",
+                    "  {:<8} {:>5} {:>9.1} s {:>10} {:>10.2} {:>10.1} {:>24} {:>12.1} {:>22}",
                     p.client,
                     p.users,
                     p.trigger_every_secs,
                     p.dashboards,
                     p.finished_builds_per_sec,
                     p.upstream_rps,
+                    format!(
+                        "{:.1} / {:.1} / {:.1}",
+                        per_s(p.upstream.items + p.upstream.builds),
+                        per_s(p.upstream.probes),
+                        per_s(p.upstream.describes)
+                    ),
                     p.upstream_per_finished_build,
                     lat(&p.latency)
                 );

@@ -9,7 +9,8 @@ use super::{measure_query, QueryPlan, QueryReport, DASHBOARD_FOLDER_LEVELS};
 use crate::config::BenchConfig;
 use crate::fleet::Fleet;
 use crate::gateway::{GatewayProcess, Memory};
-use crate::measure::NaiveQuery;
+use crate::load::{self, Latency, WrkResult};
+use crate::measure::{self, NaiveQuery};
 use crate::queries::{self, ALLOWED_ERRORS, DASHBOARD};
 
 /// Figures of the large-world scenario.
@@ -23,14 +24,22 @@ pub struct LargeReport {
     pub point_job: String,
     /// Dashboard and point query.
     pub queries: Vec<QueryReport>,
-    /// Gateway memory after start, idle.
-    pub memory_idle: Memory,
-    /// Gateway memory after the dashboard and point-query runs.
+    /// Gateway memory after every run above (its dashboard saturation ran 32 queries at
+    /// once).
     pub memory_after_load: Memory,
-    /// Gateway memory after also listing every job of every controller (`jobs(first: 1000)`).
-    pub memory_after_all_jobs: Memory,
+    /// A second, fresh gateway: its memory idle.
+    pub memory_idle: Memory,
+    /// … after listing every job (`jobs(first: 1000)`), the dashboard and the point query,
+    /// so its cache holds the large world.
+    pub memory_cache_filled: Memory,
     /// Jobs `jobs(first: 1000)` counted (`totalCount`).
     pub all_jobs_total: u64,
+    /// … then the dashboard at saturation with 4 connections.
+    pub dashboard_c4: WrkResult,
+    /// … its memory after that.
+    pub memory_after_c4: Memory,
+    /// The cold dashboard with `max_concurrency = 64` instead of 8.
+    pub cold_dashboard_at_64: Latency,
 }
 
 fn plain(name: &str) -> bool {
@@ -69,7 +78,6 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<LargeReport> {
     eprintln!("  {} jobs; point query on c0 {point_job}", fleet.jobs());
     let toml = fleet.gateway_toml(None);
     let gw = GatewayProcess::start(&cfg.gateway_bin, &toml).await?;
-    let memory_idle = gw.memory();
     let point = queries::point("c0", &point_job);
     let clients = Some(cfg.connections);
     let plans = [
@@ -102,9 +110,25 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<LargeReport> {
         out.push(measure_query(cfg, &fleet, &toml, Some(&gw), plan).await?);
     }
     let memory_after_load = gw.memory();
-    eprintln!("  every job (jobs(first: 1000)) to fill the cache");
+    eprintln!(
+        "  dashboard: cold ×{} with max_concurrency = 64",
+        cfg.cold_samples.min(5)
+    );
+    let wide = fleet.gateway_toml_with(None, 64);
+    let cold_dashboard_at_64 =
+        measure::cold(cfg, &fleet, &wide, DASHBOARD, cfg.cold_samples.min(5))
+            .await?
+            .latency;
+    gw.stop().await;
+    eprintln!("  memory: a fresh gateway, every job listed, then the dashboard with wrk -c4");
+    let gw = GatewayProcess::start(&cfg.gateway_bin, &toml).await?;
+    let memory_idle = gw.memory();
     let (all, _) = gw.query(queries::ALL_JOBS, ALLOWED_ERRORS).await?;
-    let memory_after_all_jobs = gw.memory();
+    gw.query(DASHBOARD, ALLOWED_ERRORS).await?;
+    gw.query(&point, ALLOWED_ERRORS).await?;
+    let memory_cache_filled = gw.memory();
+    let dashboard_c4 = load::wrk(&cfg.wrk, &gw.url(), DASHBOARD, 4, cfg.load_secs).await?;
+    let memory_after_c4 = gw.memory();
     gw.stop().await;
     let jobs = fleet.jobs();
     fleet.shutdown().await;
@@ -113,9 +137,12 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<LargeReport> {
         jobs,
         point_job,
         queries: out,
-        memory_idle,
         memory_after_load,
-        memory_after_all_jobs,
+        memory_idle,
+        memory_cache_filled,
         all_jobs_total: all["data"]["jobs"]["totalCount"].as_u64().unwrap_or(0),
+        dashboard_c4,
+        memory_after_c4,
+        cold_dashboard_at_64,
     })
 }

@@ -25,6 +25,8 @@ pub struct ScalingPoint {
     pub runs_with_stages: usize,
     /// Cold latency (fresh gateway process per sample).
     pub cold: Latency,
+    /// Five queries right after a cold one: the gateway's own cost of the answer.
+    pub warm: Latency,
     /// The chain a cold query cannot beat.
     pub chain: Chain,
 }
@@ -79,6 +81,7 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<ScalingReport> {
                 upstream: cold.counts,
                 runs_with_stages: measure::stage_runs(&cold.response),
                 cold: cold.latency,
+                warm: cold.warm_after,
                 chain,
             });
         }

@@ -16,7 +16,7 @@ use jenkins_sim::{LiveConfig, World};
 use serde::Serialize;
 
 use crate::config::BenchConfig;
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, RequestCounts};
 use crate::gateway::GatewayProcess;
 use crate::load::Latency;
 use crate::naive::NaiveFleet;
@@ -42,6 +42,8 @@ pub struct SteadyPhase {
     pub finished_builds_per_sec: f64,
     /// Upstream requests per second (all controllers).
     pub upstream_rps: f64,
+    /// Upstream requests in the window, by kind.
+    pub upstream: RequestCounts,
     /// Upstream requests per finished build.
     pub upstream_per_finished_build: f64,
     /// Dashboard latency seen by the users.
@@ -79,12 +81,14 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<SteadyReport> {
     let base = 2.0;
     let users = cfg.steady_users;
     let few = (users / 5).max(1);
+    let many = users * 4;
     let phases = [
-        (Client::Gateway, users, base),
         (Client::Gateway, few, base),
+        (Client::Gateway, users, base),
+        (Client::Gateway, many, base),
         (Client::Gateway, users, base / 4.0),
-        (Client::Naive, users, base),
         (Client::Naive, few, base),
+        (Client::Naive, users, base),
     ];
     let mut out = Vec::new();
     for (client, users, trigger) in phases {
@@ -184,7 +188,7 @@ async fn phase(
         fleet.reset();
         let before = fleet.finished_builds();
         tokio::time::sleep_until(end.into()).await;
-        let requests = fleet.total();
+        let requests = fleet.counts();
         let finished = fleet.finished_builds().saturating_sub(before);
         (requests, finished)
     };
@@ -201,8 +205,9 @@ async fn phase(
         secs,
         dashboards: answered.load(Ordering::Relaxed),
         finished_builds_per_sec: finished as f64 / secs,
-        upstream_rps: requests as f64 / secs,
-        upstream_per_finished_build: requests as f64 / (finished.max(1)) as f64,
+        upstream_rps: requests.total as f64 / secs,
+        upstream: requests,
+        upstream_per_finished_build: requests.total as f64 / (finished.max(1)) as f64,
         latency: Latency::of(samples),
     })
 }
