@@ -34,6 +34,9 @@ pub struct BenchConfig {
     /// How often each steady-state user refreshes, ms (`BENCH_STEADY_PERIOD_MS`, 2000;
     /// stands for the real 10 s, with the cache lifetimes scaled alike).
     pub steady_period_ms: u64,
+    /// Scaling points with more jobs than this over all controllers are skipped
+    /// (`BENCH_SCALING_MAX_TOTAL_JOBS`, 20000: the large world's size).
+    pub scaling_max_total_jobs: usize,
     /// Length of each steady-state phase, after its warm-up (`BENCH_STEADY_SECS`).
     pub steady_secs: u64,
     /// Scenarios to run (`BENCH_ONLY`, comma-separated: demo,large,scaling,steady).
@@ -101,6 +104,7 @@ impl BenchConfig {
                 "BENCH_SCALING_CONTROLLERS",
                 if quick { &[1, 5] } else { &[1, 5, 20] },
             ),
+            scaling_max_total_jobs: env_or("BENCH_SCALING_MAX_TOTAL_JOBS", 20_000usize),
             steady_users: env_or("BENCH_STEADY_USERS", 50usize).max(1),
             steady_period_ms: env_or("BENCH_STEADY_PERIOD_MS", 2000u64).max(100),
             steady_secs: env_or("BENCH_STEADY_SECS", pick(20, 8)),

@@ -84,12 +84,19 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     report.took_secs = t.elapsed().as_secs_f64();
-    println!("{}", report.render());
+    let text = report.render();
+    println!("{text}");
     if let Some(dir) = cfg.out.parent() {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&cfg.out, serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("writing {}", cfg.out.display()))?;
-    println!("results written to {}", cfg.out.display());
+    let text_out = cfg.out.with_extension("txt");
+    std::fs::write(&text_out, text).with_context(|| format!("writing {}", text_out.display()))?;
+    println!(
+        "results written to {} and {}",
+        cfg.out.display(),
+        text_out.display()
+    );
     Ok(())
 }

@@ -390,6 +390,18 @@ impl Report {
                  controller's listing and probe sent at once; chain∞: wave alone + one describe; \
                  chain@8: wave alone + ⌈describes/8⌉ describes (the gateway's 8 in flight per controller)"
             );
+            if !s.skipped.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  skipped (more than {} jobs over all controllers): {}",
+                    s.max_total_jobs,
+                    s.skipped
+                        .iter()
+                        .map(|(c, j)| format!("{c}×{j}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
         }
         if let Some(s) = &self.steady {
             let _ = writeln!(
