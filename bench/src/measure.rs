@@ -143,6 +143,9 @@ pub async fn warm(
     if saturate {
         fleet.reset();
         let w = load::wrk(&cfg.wrk, &gw.url(), query, cfg.connections, cfg.load_secs).await?;
+        // Queries wrk left in flight finish (and may refresh expired entries) before the
+        // next measurement resets the counters.
+        tokio::time::sleep(Duration::from_secs(1)).await;
         out.saturation_upstream_per_query = Some(fleet.total() as f64 / w.requests.max(1) as f64);
         out.saturation = Some(w);
         out.memory_saturation = Some(gw.memory());
