@@ -4,7 +4,7 @@
 #   bench/run.sh                  # the full run (about 10 minutes on 2 cores)
 #   BENCH_QUICK=1 bench/run.sh    # a short run (a couple of minutes)
 #
-# It installs `wrk` if missing (Debian's package; `cargo install oha` is not needed),
+# It installs `wrk` if missing (Debian's package; the driver reads wrk's output only),
 # builds the release binaries, starts simulated controllers (jenkins-sim, 20 ms per request
 # unless BENCH_LATENCY_MS says otherwise) and the gateway as its own process, prints the
 # figures and writes them to bench/results/latest.{json,txt}. Other knobs: see bench/src/config.rs
@@ -16,7 +16,10 @@ if ! command -v "${BENCH_WRK:-wrk}" >/dev/null 2>&1; then
     echo "bench: installing wrk (Debian package)" >&2
     if ! apt-get install -y wrk >/dev/null 2>&1; then
         apt-get update >/dev/null
-        apt-get install -y wrk >/dev/null
+        apt-get install -y wrk >/dev/null || {
+            echo "bench: cannot install wrk; install it (or point BENCH_WRK at one) and rerun" >&2
+            exit 1
+        }
     fi
 fi
 
