@@ -592,7 +592,11 @@ async fn an_errored_nullable_field_is_null_not_missing() {
         .query(r#"{ connection(name: "good") { name folder(path: "..") { name } } }"#)
         .await;
     assert_eq!(body["data"]["connection"]["name"], "good", "{body:#}");
-    assert_eq!(body["data"]["connection"]["folder"], Value::Null, "{body:#}");
+    assert_eq!(
+        body["data"]["connection"]["folder"],
+        Value::Null,
+        "{body:#}"
+    );
     gateway.stop().await;
     good.shutdown().await;
 }
