@@ -213,6 +213,42 @@ impl UpstreamLoader {
             .collect()
     }
 
+    /// What a probe learns from a root answer that succeeded.
+    async fn probe_from(&self, up: &Upstream, quieting_down: Option<bool>) -> Probe {
+        Probe {
+            // The root answer carried `X-Jenkins`, so this asks nothing more.
+            version: up.client.version().await.unwrap_or(None),
+            quieting_down: quieting_down.unwrap_or(false),
+            latency_ms: up.client.last_latency().map(|d| d.as_secs_f64() * 1000.0),
+        }
+    }
+
+    /// A probe and a root listing of the same controller in one batch: the listing
+    /// (with `quietingDown` added) answers both, saving the probe's request.
+    async fn root_with_probe(&self, root: &Fetch, probe: &Fetch) -> Vec<(Fetch, Answer)> {
+        let Fetch::Item { conn, tree, .. } = root else {
+            return vec![
+                (root.clone(), self.one(root).await),
+                (probe.clone(), self.one(probe).await),
+            ];
+        };
+        let listing = self.item(conn, "", &format!("{tree},quietingDown")).await;
+        let probe_answer = match (&listing, self.upstream(conn)) {
+            (Ok(item), Ok(up)) => Ok(Fetched::Probe(
+                self.probe_from(up, item.quieting_down).await,
+            )),
+            (Err(e), _) => {
+                tracing::warn!(connection = %e.connection(), code = e.code(), hint = e.hint(), "upstream request failed: {e}");
+                Err(e.clone())
+            }
+            (_, Err(e)) => Err(e),
+        };
+        vec![
+            (root.clone(), listing.map(Fetched::Item)),
+            (probe.clone(), probe_answer),
+        ]
+    }
+
     async fn one(&self, key: &Fetch) -> Answer {
         let answer = self.fetch_one(key).await;
         if let Err(e) = &answer {
@@ -311,12 +347,9 @@ impl UpstreamLoader {
                     .client
                     .get_json::<wire::Root>("api/json?tree=quietingDown", CacheClass::Volatile)
                     .await?;
-                let version = up.client.version().await.unwrap_or(None);
-                Ok(Fetched::Probe(Probe {
-                    version,
-                    quieting_down: root.quieting_down.unwrap_or(false),
-                    latency_ms: up.client.last_latency().map(|d| d.as_secs_f64() * 1000.0),
-                }))
+                Ok(Fetched::Probe(
+                    self.probe_from(up, root.quieting_down).await,
+                ))
             }
             Fetch::LogTail {
                 conn,
@@ -370,6 +403,25 @@ impl Loader<Fetch> for UpstreamLoader {
                 _ => singles.push(key),
             }
         }
+        // A probe rides on a root listing of the same controller asked in the same tick.
+        let mut pairs = Vec::new();
+        singles.retain(|k| !matches!(k, Fetch::Probe { .. }));
+        for key in keys {
+            if let Fetch::Probe { conn } = key {
+                let root = singles.iter().position(
+                    |k| matches!(k, Fetch::Item { conn: c, full_name, .. } if c == conn && full_name.is_empty()),
+                );
+                match root {
+                    Some(i) => pairs.push((singles.remove(i), key)),
+                    None => singles.push(key),
+                }
+            }
+        }
+        let pairs = join_all(
+            pairs
+                .into_iter()
+                .map(|(root, probe)| self.root_with_probe(root, probe)),
+        );
         let mut batched = Vec::new();
         for ((conn, parent, tree), members) in groups {
             if members.len() < 2 {
@@ -397,8 +449,13 @@ impl Loader<Fetch> for UpstreamLoader {
                 .into_iter()
                 .map(|k| async move { (k.clone(), self.one(k).await) }),
         );
-        let (batched, singles) = futures::join!(join_all(batched), singles);
-        Ok(batched.into_iter().flatten().chain(singles).collect())
+        let (batched, singles, pairs) = futures::join!(join_all(batched), singles, pairs);
+        Ok(batched
+            .into_iter()
+            .flatten()
+            .chain(singles)
+            .chain(pairs.into_iter().flatten())
+            .collect())
     }
 }
 

@@ -192,6 +192,8 @@ pub struct Item {
     pub primary_view: Option<View>,
     /// Views of a folder.
     pub views: Option<Vec<View>>,
+    /// On the controller root: whether it is quieting down.
+    pub quieting_down: Option<bool>,
 }
 
 impl HasClass for Item {
