@@ -540,17 +540,7 @@ fn param_defs<'a>(defs: &'a [ParamDef]) -> Value<'a> {
                             (_, Some(v)) => s(v),
                             (_, None) => s(""),
                         };
-                        // ParameterValue: name at visibility 3, the value at 4 (so `actions`
-                        // at depth 0 shows only the value, `property` both).
-                        let mut props = vec![p("name", move || s(d.name.as_str())).vis(3)];
-                        if d.kind != ParamKind::Password {
-                            props.push(p("value", move || value).vis(4));
-                        }
-                        Value::Bean(Bean {
-                            class: Cow::Borrowed(value_class),
-                            show_class: true,
-                            sections: vec![props],
-                        })
+                        parameter_value(value_class, &d.name, d.kind, value)
                     })
                     .vis(3),
                     p("description", move || opt_s(&d.description)).vis(3),
@@ -875,8 +865,19 @@ fn param_value<'a>(v: &'a ParamValue) -> Value<'a> {
             ("hudson.model.StringParameterValue", s(v.value.as_str()))
         }
     };
-    let mut props = vec![p("name", move || s(v.name.as_str())).vis(3)];
-    if v.kind != ParamKind::Password {
+    parameter_value(class, &v.name, v.kind, value)
+}
+
+/// A `ParameterValue` bean: the name at visibility 3, the value at 4 (so `actions` at depth
+/// 0 shows only the value, `property` both); a password's value is not exported.
+fn parameter_value<'a>(
+    class: &'static str,
+    name: &'a str,
+    kind: ParamKind,
+    value: Value<'a>,
+) -> Value<'a> {
+    let mut props = vec![p("name", move || s(name)).vis(3)];
+    if kind != ParamKind::Password {
         props.push(p("value", move || value).vis(4));
     }
     Value::Bean(Bean {
