@@ -270,6 +270,20 @@ async fn a_refused_connection_is_unreachable() {
 }
 
 #[tokio::test]
+async fn a_tls_handshake_failure_is_tls_error() {
+    // https to a controller that speaks plain HTTP: the handshake fails.
+    let plain = recorded_sim().await;
+    let url = plain.url().replacen("http://", "https://", 1);
+    let conn = ConnectionConfig::new("bad", url).with_credentials(USER, TOKEN);
+    let pair = Pair::start(None, conn).await;
+    let body = pair.gateway.query(BOTH).await;
+    assert_good_answers(&body);
+    assert_bad_fails(&body, "TLS_ERROR", "TLS_ERROR", None);
+    pair.stop().await;
+    plain.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_reset_connection_is_unreachable() {
     let pair = Pair::with_faults(Faults {
         reset: true,
