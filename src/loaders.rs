@@ -16,6 +16,7 @@ use futures::future::join_all;
 use crate::cache::CacheClass;
 use crate::gateway::{GatewayState, Upstream};
 use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail};
+use crate::planner::TreeSpec;
 
 /// What a resolver can ask for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -384,18 +385,17 @@ impl Loader<Fetch> for UpstreamLoader {
     type Error = std::convert::Infallible;
 
     async fn load(&self, keys: &[Fetch]) -> Result<HashMap<Fetch, Answer>, Self::Error> {
-        // Group items by (connection, parent, tree): two or more siblings become one listing.
-        let mut groups: HashMap<(Arc<str>, String, String), Vec<&Fetch>> = HashMap::new();
+        // Group items by (connection, parent): two or more siblings become one listing of
+        // their parent, with the union of the fields each wants.
+        let mut groups: HashMap<(Arc<str>, String), Vec<&Fetch>> = HashMap::new();
         let mut singles: Vec<&Fetch> = Vec::new();
         for key in keys {
             match key {
                 Fetch::Item {
-                    conn,
-                    full_name,
-                    tree,
+                    conn, full_name, ..
                 } => match parent_of(full_name) {
                     Some((parent, _)) => groups
-                        .entry((conn.clone(), parent.to_string(), tree.clone()))
+                        .entry((conn.clone(), parent.to_string()))
                         .or_default()
                         .push(key),
                     None => singles.push(key),
@@ -423,11 +423,14 @@ impl Loader<Fetch> for UpstreamLoader {
                 .map(|(root, probe)| self.root_with_probe(root, probe)),
         );
         let mut batched = Vec::new();
-        for ((conn, parent, tree), members) in groups {
-            if members.len() < 2 {
-                singles.extend(members);
-                continue;
-            }
+        for ((conn, parent), members) in groups {
+            let tree = match merged_tree(&members) {
+                Some(tree) if members.len() >= 2 => tree,
+                _ => {
+                    singles.extend(members);
+                    continue;
+                }
+            };
             batched.push(async move {
                 let names: Vec<&str> = members
                     .iter()
@@ -457,6 +460,17 @@ impl Loader<Fetch> for UpstreamLoader {
             .chain(pairs.into_iter().flatten())
             .collect())
     }
+}
+
+/// The union of the trees of sibling item keys (`None` if one is not the planner's).
+fn merged_tree(members: &[&Fetch]) -> Option<String> {
+    let mut merged = TreeSpec::new();
+    for m in members {
+        if let Fetch::Item { tree, .. } = m {
+            merged.merge(&TreeSpec::parse(tree)?);
+        }
+    }
+    Some(merged.render())
 }
 
 /// The per-request loaders, put on every GraphQL request.

@@ -70,6 +70,54 @@ impl TreeSpec {
         };
     }
 
+    /// Parse a tree this module rendered (`a,b[c,d]{0,5}`), so that trees of keys batched
+    /// together can be merged. Returns `None` for anything it did not render.
+    pub fn parse(text: &str) -> Option<TreeSpec> {
+        fn list(chars: &[char], pos: &mut usize, t: &mut TreeSpec) -> Option<()> {
+            loop {
+                let start = *pos;
+                while *pos < chars.len() && !matches!(chars[*pos], ',' | '[' | ']' | '{' | '}') {
+                    *pos += 1;
+                }
+                let name: String = chars[start..*pos].iter().collect();
+                if name.is_empty() {
+                    return None;
+                }
+                let child = t.child(&name);
+                if chars.get(*pos) == Some(&'[') {
+                    *pos += 1;
+                    list(chars, pos, child)?;
+                    if chars.get(*pos) != Some(&']') {
+                        return None;
+                    }
+                    *pos += 1;
+                }
+                if chars.get(*pos) == Some(&'{') {
+                    let end = chars[*pos..].iter().position(|c| *c == '}')? + *pos;
+                    let range: String = chars[*pos + 1..end].iter().collect();
+                    let (min, max) = range.split_once(',')?;
+                    let max = if max.is_empty() {
+                        None
+                    } else {
+                        Some(max.parse().ok()?)
+                    };
+                    child.range(min.parse().ok()?, max);
+                    *pos = end + 1;
+                }
+                if chars.get(*pos) == Some(&',') {
+                    *pos += 1;
+                } else {
+                    return Some(());
+                }
+            }
+        }
+        let chars: Vec<char> = text.chars().collect();
+        let mut t = TreeSpec::new();
+        let mut pos = 0;
+        list(&chars, &mut pos, &mut t)?;
+        (pos == chars.len()).then_some(t)
+    }
+
     /// Render as Jenkins expects: `a,b[c,d]{0,5}`.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -409,6 +457,22 @@ mod tests {
         b.child("builds").leaf("result").range(0, Some(20));
         a.merge(&b);
         assert_eq!(a.render(), "builds[number,result]{0,20}");
+    }
+
+    #[test]
+    fn parses_what_it_renders() {
+        for text in [
+            "a",
+            "builds[number,result]{0,20},name",
+            "jobs[jobs[name],name]",
+            "allBuilds[number]{100,}",
+        ] {
+            let t = TreeSpec::parse(text).expect(text);
+            assert_eq!(t.render(), text);
+        }
+        assert!(TreeSpec::parse("a[").is_none());
+        assert!(TreeSpec::parse("").is_none());
+        assert!(TreeSpec::parse("a,,b").is_none());
     }
 
     #[test]
