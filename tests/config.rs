@@ -282,3 +282,39 @@ fn programmatic_config() {
         "http://127.0.0.1:18080/jenkins/"
     );
 }
+
+/// The configuration the README shows parses, once its secret file exists, and resolves
+/// `token_env` from the environment.
+#[test]
+fn the_readme_config_example_is_valid() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("```toml\n")
+        .expect("a toml block in the README")
+        + "```toml\n".len();
+    let end = start + readme[start..].find("```").expect("end of the toml block");
+    let dir = std::env::temp_dir().join(format!("majordomo-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let secret = dir.join("ci-internal");
+    std::fs::write(&secret, "file-token\n").expect("secret file");
+    let toml = readme[start..end]
+        .replace("/run/secrets/ci-internal", &secret.display().to_string())
+        .replace(
+            "ca_file = \"/etc/ssl/internal-ca.pem\"",
+            "# ca_file elided: no such file here",
+        );
+    let mut config = Config::from_toml_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    config
+        .apply_env_from(|name| (name == "CI_PROD_TOKEN").then(|| "env-token".to_string()))
+        .expect("token_env resolves");
+    let names: Vec<&str> = config.connections.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["ci-prod", "ci-internal"]);
+    let token = |i: usize| {
+        config.connections[i]
+            .credentials()
+            .map(|(_, t)| t.expose_secret().to_string())
+    };
+    assert_eq!(token(0).as_deref(), Some("env-token"));
+    assert_eq!(token(1).as_deref(), Some("file-token"));
+}
