@@ -185,6 +185,12 @@ pub struct Config {
     /// The upstream cache shared by all connections.
     #[serde(default)]
     pub cache: CacheConfig,
+    /// At most this many GraphQL queries execute at once; others wait their turn. An answer
+    /// is built whole in memory before it is sent, so this bounds memory under bursts of
+    /// large queries. 0 (the default) means no limit. A query waiting on a slow controller
+    /// holds its place until that controller's `timeout_ms`.
+    #[serde(default)]
+    pub max_concurrent_queries: usize,
     /// The Jenkins controllers behind the gateway, in display order.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
@@ -195,6 +201,7 @@ impl Default for Config {
         Config {
             listen: default_listen(),
             cache: CacheConfig::default(),
+            max_concurrent_queries: 0,
             connections: Vec::new(),
         }
     }

@@ -9,7 +9,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use std::sync::Arc;
+
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower_http::cors::CorsLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -25,11 +28,15 @@ pub struct AppState {
     pub gateway: GatewayState,
     /// The schema over it.
     pub schema: MajordomoSchema,
+    /// Admission of queries (`max_concurrent_queries`), when limited.
+    pub admission: Option<Arc<Semaphore>>,
 }
 
 /// The axum app of a gateway.
 pub fn app(gateway: GatewayState) -> Router {
     let schema = build_schema(gateway.clone());
+    let limit = gateway.config().max_concurrent_queries;
+    let admission = (limit > 0).then(|| Arc::new(Semaphore::new(limit)));
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql/{file}", get(crate::graphiql::asset))
@@ -43,7 +50,11 @@ pub fn app(gateway: GatewayState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(AppState { gateway, schema })
+        .with_state(AppState {
+            gateway,
+            schema,
+            admission,
+        })
 }
 
 /// Serve on `listener` until `shutdown` resolves.
@@ -58,6 +69,11 @@ pub async fn run(
 }
 
 async fn execute(app: &AppState, req: async_graphql::Request) -> GraphQLResponse {
+    // The semaphore is never closed, so acquiring only fails if it were.
+    let _permit = match &app.admission {
+        Some(s) => s.clone().acquire_owned().await.ok(),
+        None => None,
+    };
     let req = req.data(Loaders::new(&app.gateway));
     app.schema.execute(req).await.into()
 }

@@ -97,3 +97,49 @@ async fn the_same_run_is_described_once_per_query() {
     assert_eq!(describes, 1, "{:?}", sim.requests());
     let _ = stop.send(());
 }
+
+/// With `max_concurrent_queries = 1`, queries take turns: three cold queries of 200 ms
+/// each cannot finish in less than 600 ms (without the limit they overlap).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admission_limits_concurrent_queries() {
+    let sim = SimBuilder::new(World::recorded())
+        .token("admin", "t")
+        .faults(jenkins_sim::Faults {
+            latency_ms: 200,
+            ..Default::default()
+        })
+        .start()
+        .await
+        .expect("sim");
+    let mut config = Config::with_connections(vec![
+        ConnectionConfig::new("c", sim.url()).with_credentials("admin", "t")
+    ]);
+    config.max_concurrent_queries = 1;
+    let gateway = GatewayState::new(config).expect("gateway");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(majordomo::server::run(listener, gateway, async {
+        let _ = rx.await;
+    }));
+    let started = std::time::Instant::now();
+    let queries: Vec<String> = ["hello-freestyle", "fail-freestyle", "git-freestyle"]
+        .iter()
+        .map(|job| format!(r#"{{ job(connection: "c", fullName: "{job}") {{ status }} }}"#))
+        .collect();
+    let answers = futures::future::join_all(queries.iter().map(|q| query(addr, q))).await;
+    let elapsed = started.elapsed();
+    assert!(
+        answers
+            .iter()
+            .all(|a| a["errors"].is_null() && a["data"]["job"]["status"].is_string()),
+        "{answers:?}"
+    );
+    assert!(
+        elapsed >= std::time::Duration::from_millis(600),
+        "queries overlapped: {elapsed:?}"
+    );
+    let _ = stop.send(());
+}

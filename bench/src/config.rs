@@ -41,6 +41,8 @@ pub struct BenchConfig {
     pub steady_secs: u64,
     /// Scenarios to run (`BENCH_ONLY`, comma-separated: demo,large,scaling,steady).
     pub only: Vec<String>,
+    /// The gateway's `max_concurrent_queries` (`BENCH_MAX_QUERIES`, 0: no limit, its default).
+    pub max_queries: usize,
     /// The gateway binary (`MAJORDOMO_BIN`; default: `majordomo` next to this binary).
     pub gateway_bin: PathBuf,
     /// The `wrk` binary (`BENCH_WRK`, default `wrk` on the PATH).
@@ -108,6 +110,7 @@ impl BenchConfig {
             steady_users: env_or("BENCH_STEADY_USERS", 50usize).max(1),
             steady_period_ms: env_or("BENCH_STEADY_PERIOD_MS", 2000u64).max(100),
             steady_secs: env_or("BENCH_STEADY_SECS", pick(20, 8)),
+            max_queries: env_or("BENCH_MAX_QUERIES", 0),
             only: std::env::var("BENCH_ONLY")
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
                 .unwrap_or_else(|_| {
@@ -132,5 +135,16 @@ impl BenchConfig {
     /// Length of a saturation or fixed-rate run.
     pub fn load_duration(&self) -> Duration {
         Duration::from_secs(self.load_secs)
+    }
+}
+
+impl BenchConfig {
+    /// A gateway configuration with this run's query admission limit, if any.
+    pub fn with_admission(&self, toml: String) -> String {
+        if self.max_queries == 0 {
+            toml
+        } else {
+            format!("max_concurrent_queries = {}\n{toml}", self.max_queries)
+        }
     }
 }

@@ -58,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
         latency_ms: cfg.latency_ms,
         quick: cfg.quick,
         cold_samples: cfg.cold_samples,
+        max_queries: cfg.max_queries,
         demo: None,
         large: None,
         scaling: None,

@@ -68,6 +68,8 @@ pub struct Report {
     pub quick: bool,
     /// Cold samples per query.
     pub cold_samples: usize,
+    /// The gateway's `max_concurrent_queries` (0: no limit).
+    pub max_queries: usize,
     /// The demo world against the naive client.
     pub demo: Option<DemoReport>,
     /// The large world.
@@ -287,9 +289,14 @@ impl Report {
         let _ = writeln!(
             out,
             "controllers: jenkins-sim in the driver process, {} ms added to every request; gateway: \
-             `majordomo serve` as its own process. Cold = the first query of a fresh gateway \
+             `majordomo serve` as its own process{}. Cold = the first query of a fresh gateway \
              process ({} samples).",
-            self.latency_ms, self.cold_samples
+            self.latency_ms,
+            match self.max_queries {
+                0 => String::new(),
+                n => format!(" with max_concurrent_queries = {n}"),
+            },
+            self.cold_samples
         );
         if let Some(d) = &self.demo {
             let _ = writeln!(

@@ -35,7 +35,7 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<DemoReport> {
         .map(|(i, n)| (n.to_string(), World::demo(42, i)))
         .collect();
     let fleet = Fleet::start(worlds, cfg.latency_ms, None).await?;
-    let toml = fleet.gateway_toml(None);
+    let toml = cfg.with_admission(fleet.gateway_toml(None));
     let gw = GatewayProcess::start(&cfg.gateway_bin, &toml).await?;
     let no_stages = queries::dashboard_without_stages();
     let point = queries::point("ci-prod", "release/deploy-production");

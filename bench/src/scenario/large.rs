@@ -76,7 +76,7 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<LargeReport> {
         })
         .ok_or_else(|| anyhow::anyhow!("the large world has no job three levels deep"))?;
     eprintln!("  {} jobs; point query on c0 {point_job}", fleet.jobs());
-    let toml = fleet.gateway_toml(None);
+    let toml = cfg.with_admission(fleet.gateway_toml(None));
     let gw = GatewayProcess::start(&cfg.gateway_bin, &toml).await?;
     let point = queries::point("c0", &point_job);
     let clients = Some(cfg.connections);
@@ -114,7 +114,7 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<LargeReport> {
         "  dashboard: cold ×{} with max_concurrency = 64",
         cfg.cold_samples.min(5)
     );
-    let wide = fleet.gateway_toml_with(None, 64);
+    let wide = cfg.with_admission(fleet.gateway_toml_with(None, 64));
     let cold_dashboard_at_64 =
         measure::cold(cfg, &fleet, &wide, DASHBOARD, cfg.cold_samples.min(5))
             .await?

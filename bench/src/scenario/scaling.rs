@@ -76,7 +76,7 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<ScalingReport> {
         })
         .await?;
         let fleet = Fleet::start(worlds, cfg.latency_ms, None).await?;
-        let toml = fleet.gateway_toml(None);
+        let toml = cfg.with_admission(fleet.gateway_toml(None));
         for (name, query) in [
             ("dashboard without stages", no_stages.as_str()),
             ("dashboard", DASHBOARD),

@@ -111,7 +111,9 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<SteadyReport> {
             Client::Gateway => Some(
                 GatewayProcess::start(
                     &cfg.gateway_bin,
-                    &fleet.gateway_toml(Some((listing_ttl_ms, volatile_ttl_ms))),
+                    &cfg.with_admission(
+                        fleet.gateway_toml(Some((listing_ttl_ms, volatile_ttl_ms))),
+                    ),
                 )
                 .await?,
             ),
