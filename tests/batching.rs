@@ -1,59 +1,36 @@
 //! Loaders batch: sibling jobs asked for separately in one query cost one request on
-//! their folder, and a build's stages are fetched once however often the query names them.
+//! their folder, a build's stages are fetched once however often the query names them,
+//! and `max_concurrent_queries` makes queries take turns.
 
-use jenkins_sim::{SimBuilder, World};
-use majordomo::config::{Config, ConnectionConfig};
-use majordomo::gateway::GatewayState;
-use serde_json::{json, Value};
+mod gateway_common;
 
-async fn gateway_over(
-    sim: &jenkins_sim::SimHandle,
-) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
-    let config = Config::with_connections(vec![
-        ConnectionConfig::new("ci-prod", sim.url()).with_credentials("admin", "t")
-    ]);
-    let gateway = GatewayState::new(config).expect("gateway");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(majordomo::server::run(listener, gateway, async {
-        let _ = rx.await;
-    }));
-    (addr, stop)
-}
+use gateway_common::{connection, Gateway, TOKEN, USER};
+use jenkins_sim::{Faults, SimBuilder, SimHandle, World};
+use majordomo::config::Config;
+use serde_json::Value;
 
-async fn query(addr: std::net::SocketAddr, q: &str) -> Value {
-    reqwest::Client::new()
-        .post(format!("http://{addr}/graphql"))
-        .json(&json!({ "query": q }))
-        .send()
+async fn demo_sim() -> SimHandle {
+    SimBuilder::new(World::demo(42, 0))
+        .token(USER, TOKEN)
+        .start()
         .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json")
+        .expect("sim")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sibling_jobs_cost_one_request_on_their_folder() {
-    let sim = SimBuilder::new(World::demo(42, 0))
-        .token("admin", "t")
-        .start()
-        .await
-        .expect("sim");
-    let (addr, stop) = gateway_over(&sim).await;
-    let r = query(
-        addr,
-        r#"{
+    let sim = demo_sim().await;
+    let gateway = Gateway::start(vec![connection("ci-prod", &sim)]).await;
+    let r = gateway
+        .query(
+            r#"{
           a: job(connection: "ci-prod", fullName: "platform/api-server") { fullName status }
           b: job(connection: "ci-prod", fullName: "platform/auth-service") { fullName status }
           c: job(connection: "ci-prod", fullName: "platform/web-frontend") { fullName status }
           d: job(connection: "ci-prod", fullName: "platform/no-such-job") { fullName }
         }"#,
-    )
-    .await;
+        )
+        .await;
     assert!(r["errors"].is_null(), "{r}");
     assert_eq!(r["data"]["a"]["fullName"], "platform/api-server");
     assert_eq!(r["data"]["c"]["fullName"], "platform/web-frontend");
@@ -61,28 +38,24 @@ async fn sibling_jobs_cost_one_request_on_their_folder() {
     let reqs = sim.requests();
     assert_eq!(reqs.len(), 1, "{reqs:?}");
     assert_eq!(reqs[0].path, "/job/platform/api/json");
-    let _ = stop.send(());
+    gateway.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_run_is_described_once_per_query() {
-    let sim = SimBuilder::new(World::demo(42, 0))
-        .token("admin", "t")
-        .start()
-        .await
-        .expect("sim");
-    let (addr, stop) = gateway_over(&sim).await;
-    let r = query(
-        addr,
-        r#"{
+    let sim = demo_sim().await;
+    let gateway = Gateway::start(vec![connection("ci-prod", &sim)]).await;
+    let r = gateway
+        .query(
+            r#"{
           job(connection: "ci-prod", fullName: "release/release-pipeline") {
             lastBuild { number stages { name } }
             lastSuccessfulBuild { number stages { name status } }
             lastCompletedBuild { number stages { duration } }
           }
         }"#,
-    )
-    .await;
+        )
+        .await;
     assert!(r["errors"].is_null(), "{r}");
     let job = &r["data"]["job"];
     assert_eq!(
@@ -95,7 +68,7 @@ async fn the_same_run_is_described_once_per_query() {
         .filter(|q| q.path.ends_with("/wfapi/describe"))
         .count();
     assert_eq!(describes, 1, "{:?}", sim.requests());
-    let _ = stop.send(());
+    gateway.stop().await;
 }
 
 /// With `max_concurrent_queries = 1`, queries take turns: three cold queries of 200 ms
@@ -103,33 +76,25 @@ async fn the_same_run_is_described_once_per_query() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admission_limits_concurrent_queries() {
     let sim = SimBuilder::new(World::recorded())
-        .token("admin", "t")
-        .faults(jenkins_sim::Faults {
+        .token(USER, TOKEN)
+        .faults(Faults {
             latency_ms: 200,
             ..Default::default()
         })
         .start()
         .await
         .expect("sim");
-    let mut config = Config::with_connections(vec![
-        ConnectionConfig::new("c", sim.url()).with_credentials("admin", "t")
-    ]);
-    config.max_concurrent_queries = 1;
-    let gateway = GatewayState::new(config).expect("gateway");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(majordomo::server::run(listener, gateway, async {
-        let _ = rx.await;
-    }));
-    let started = std::time::Instant::now();
+    let gateway = Gateway::start_config(Config {
+        max_concurrent_queries: 1,
+        ..Config::with_connections(vec![connection("c", &sim)])
+    })
+    .await;
     let queries: Vec<String> = ["hello-freestyle", "fail-freestyle", "git-freestyle"]
         .iter()
         .map(|job| format!(r#"{{ job(connection: "c", fullName: "{job}") {{ status }} }}"#))
         .collect();
-    let answers = futures::future::join_all(queries.iter().map(|q| query(addr, q))).await;
+    let started = std::time::Instant::now();
+    let answers = futures::future::join_all(queries.iter().map(|q| gateway.query(q))).await;
     let elapsed = started.elapsed();
     assert!(
         answers
@@ -141,5 +106,5 @@ async fn admission_limits_concurrent_queries() {
         elapsed >= std::time::Duration::from_millis(600),
         "queries overlapped: {elapsed:?}"
     );
-    let _ = stop.send(());
+    gateway.stop().await;
 }

@@ -1,47 +1,28 @@
 //! Build pages go past Jenkins' newest-100 window, and only then use `allBuilds`.
 
+mod gateway_common;
+
+use gateway_common::{connection, Gateway, TOKEN, USER};
 use jenkins_sim::{SimBuilder, World};
-use majordomo::config::{Config, ConnectionConfig};
-use majordomo::gateway::GatewayState;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn builds_pages_reach_past_the_100_build_window() {
     let sim = SimBuilder::new(World::demo(42, 0))
-        .token("admin", "t")
+        .token(USER, TOKEN)
         .start()
         .await
         .expect("sim");
-    let config = Config::with_connections(vec![
-        ConnectionConfig::new("ci-prod", sim.url()).with_credentials("admin", "t")
-    ]);
-    let gateway = GatewayState::new(config).expect("gateway");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(majordomo::server::run(listener, gateway, async {
-        let _ = rx.await;
-    }));
-    let client = reqwest::Client::new();
+    let gateway = Gateway::start(vec![connection("ci-prod", &sim)]).await;
     let page = |before: Option<String>| {
-        let client = client.clone();
+        let gateway = &gateway;
         async move {
             let before = before.map_or(String::new(), |b| format!(", before: {b}"));
             let q = format!(
                 r#"{{ job(connection: "ci-prod", fullName: "platform/backend-service") {{
                     builds(first: 60{before}) {{ nodes {{ number result }} pageInfo {{ hasNextPage endCursor }} }} }} }}"#
             );
-            let r: Value = client
-                .post(format!("http://{addr}/graphql"))
-                .json(&json!({ "query": q }))
-                .send()
-                .await
-                .expect("send")
-                .json()
-                .await
-                .expect("json");
+            let r: Value = gateway.query(&q).await;
             assert!(r["errors"].is_null(), "{r}");
             r["data"]["job"]["builds"].clone()
         }
@@ -101,5 +82,5 @@ async fn builds_pages_reach_past_the_100_build_window() {
             .unwrap_or(0);
         assert!(end > 100, "allBuilds only past the window: {q}");
     }
-    let _ = stop.send(());
+    gateway.stop().await;
 }

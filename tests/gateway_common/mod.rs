@@ -55,10 +55,15 @@ pub struct Gateway {
 impl Gateway {
     /// Serve a gateway over these connections (in this order).
     pub async fn start(connections: Vec<ConnectionConfig>) -> Gateway {
-        let config = Config {
+        Gateway::start_config(Config {
             connections,
             ..Config::default()
-        };
+        })
+        .await
+    }
+
+    /// Serve a gateway with this whole configuration (its `listen` is ignored).
+    pub async fn start_config(config: Config) -> Gateway {
         let state = GatewayState::new(config).expect("gateway state");
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
