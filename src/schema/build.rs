@@ -339,7 +339,9 @@ impl BuildObj {
         if self.finished() {
             self.data.duration.map(|d| d as f64)
         } else {
-            self.data.timestamp.map(|t| (now_ms() - t).max(0) as f64)
+            self.data
+                .timestamp
+                .map(|t| (super::now_ms() - t).max(0) as f64)
         }
     }
 
@@ -905,13 +907,6 @@ pub fn strip_html(html: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
-}
-
-/// Milliseconds since the epoch.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Pagination info of a page.

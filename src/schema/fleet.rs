@@ -9,8 +9,8 @@ use futures::future::join_all;
 use super::build::{BuildResultEnum, Cause, CauseKind, PageInfo, Parameter};
 use super::ids::GlobalId;
 use super::item::{
-    folder_kind, job_status, skip_connection, status_of, ConnectionObj, ConnectionStatus, JobKind,
-    JobObj, JobStatus, ParameterKind, UpstreamProblem,
+    child_full_name, folder_kind, job_status, skip_connection, status_of, ConnectionObj,
+    ConnectionStatus, JobKind, JobObj, JobStatus, ParameterKind, UpstreamProblem,
 };
 use super::{gateway_error, loaders, state};
 use crate::gateway::Upstream;
@@ -68,13 +68,14 @@ fn glob(pattern: &str, text: &str) -> bool {
     pi == p.len()
 }
 
+/// The last completed build's result, which is what a job's color shows.
 fn last_result_of(color: Option<&str>) -> Option<BuildResultEnum> {
-    match color?.trim_end_matches("_anime") {
-        "blue" => Some(BuildResultEnum::Success),
-        "yellow" => Some(BuildResultEnum::Unstable),
-        "red" => Some(BuildResultEnum::Failure),
-        "aborted" => Some(BuildResultEnum::Aborted),
-        _ => None,
+    match job_status(color) {
+        JobStatus::Success => Some(BuildResultEnum::Success),
+        JobStatus::Unstable => Some(BuildResultEnum::Unstable),
+        JobStatus::Failure => Some(BuildResultEnum::Failure),
+        JobStatus::Aborted => Some(BuildResultEnum::Aborted),
+        JobStatus::NotBuilt | JobStatus::Disabled | JobStatus::Unknown => None,
     }
 }
 
@@ -196,14 +197,7 @@ fn walk(
     pending: &mut Vec<String>,
 ) {
     for it in items {
-        let name = it.name.clone().unwrap_or_default();
-        let full = it.full_name.clone().unwrap_or_else(|| {
-            if parent.is_empty() {
-                name.clone()
-            } else {
-                format!("{parent}/{name}")
-            }
-        });
+        let full = child_full_name(parent, it);
         if folder_kind(it.class.as_deref()).is_some() {
             match &it.jobs {
                 Some(children) => walk(up, &full, children, out, pending),
@@ -351,12 +345,6 @@ pub fn full_name_from_url(url: &str) -> Option<String> {
     Some(names.join("/"))
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// An item waiting in a build queue.
 #[Object(name = "QueueItem")]
 impl QueueItemObj {
@@ -426,7 +414,7 @@ impl QueueItemObj {
     async fn waiting_ms(&self) -> Option<f64> {
         self.data
             .in_queue_since
-            .map(|t| (now_ms() - t).max(0) as f64)
+            .map(|t| (super::now_ms() - t).max(0) as f64)
     }
 
     /// Parameters it was queued with (passwords masked, as Jenkins masks them).

@@ -319,7 +319,8 @@ pub fn job_status(color: Option<&str>) -> JobStatus {
     }
 }
 
-fn child_full_name(parent: &str, child: &wire::Item) -> String {
+/// A child's full name: as Jenkins sent it, or its parent's joined with its name.
+pub(crate) fn child_full_name(parent: &str, child: &wire::Item) -> String {
     if let Some(f) = &child.full_name {
         return f.clone();
     }

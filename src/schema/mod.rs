@@ -93,6 +93,13 @@ pub(crate) fn report(ctx: &Context<'_>, e: &JenkinsError) {
     ctx.add_error(ctx.set_error_path(upstream_error(e).into_server_error(ctx.item.pos)));
 }
 
+/// Milliseconds since the epoch (waiting times, running builds' durations).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// The root of every query.
 pub struct QueryRoot;
 

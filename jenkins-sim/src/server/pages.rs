@@ -94,12 +94,17 @@ data-crumb-header=\"Jenkins-Crumb\" data-crumb-value=\"{crumb:032x}\"><title>{ti
     set(h, "Referrer-Policy", "same-origin");
     set(h, "Cross-Origin-Opener-Policy", "same-origin");
     session_cookie(h);
-    set(h, "X-Hudson", "1.395");
-    set(h, "X-Jenkins", &c.version);
-    set(h, "X-Jenkins-Session", &c.session);
+    discovery_headers(h, c);
     set(h, "X-Frame-Options", "sameorigin");
     set(h, "Content-Type", "text/html;charset=UTF-8");
     r
+}
+
+/// `Functions.advertiseHeaders`: what HTML pages and the 403 entry point announce.
+fn discovery_headers(h: &mut HeaderMap, c: &ControllerInfo) {
+    set(h, "X-Hudson", "1.395");
+    set(h, "X-Jenkins", &c.version);
+    set(h, "X-Jenkins-Session", &c.session);
 }
 
 /// Escape text for HTML.
@@ -187,9 +192,7 @@ data-redirect-url='/login?from={from}' src='/static/{s}/scripts/redirect.js'></s
     set(h, "Cache-Control", "private");
     set(h, "X-Content-Type-Options", "nosniff");
     session_cookie(h);
-    set(h, "X-Hudson", "1.395");
-    set(h, "X-Jenkins", &c.version);
-    set(h, "X-Jenkins-Session", &c.session);
+    discovery_headers(h, c);
     set(h, "Content-Type", "text/html;charset=UTF-8");
     r
 }

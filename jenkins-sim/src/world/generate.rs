@@ -969,20 +969,8 @@ impl Gen {
                 Some("main"),
                 &[],
             ),
-            param(
-                "DRY_RUN",
-                ParamKind::Boolean,
-                "Only print what would change",
-                Some("true"),
-                &[],
-            ),
-            param(
-                "ENVIRONMENT",
-                ParamKind::Choice,
-                "Where to deploy",
-                None,
-                &["dev", "staging", "production"],
-            ),
+            dry_run_param(),
+            environment_param(),
             param("SKIP_TESTS", ParamKind::Boolean, "", Some("false"), &[]),
             param(
                 "REGION",
@@ -2911,6 +2899,28 @@ fn param(
     }
 }
 
+/// DRY_RUN (boolean, default true), shared by generated jobs.
+fn dry_run_param() -> ParamDef {
+    param(
+        "DRY_RUN",
+        ParamKind::Boolean,
+        "Only print what would change",
+        Some("true"),
+        &[],
+    )
+}
+
+/// ENVIRONMENT (a choice of dev, staging, production), shared by generated jobs.
+fn environment_param() -> ParamDef {
+    param(
+        "ENVIRONMENT",
+        ParamKind::Choice,
+        "Where to deploy",
+        None,
+        &["dev", "staging", "production"],
+    )
+}
+
 fn every_param_kind() -> Vec<ParamDef> {
     vec![
         param(
@@ -2920,20 +2930,8 @@ fn every_param_kind() -> Vec<ParamDef> {
             Some(""),
             &[],
         ),
-        param(
-            "DRY_RUN",
-            ParamKind::Boolean,
-            "Only print what would change",
-            Some("true"),
-            &[],
-        ),
-        param(
-            "ENVIRONMENT",
-            ParamKind::Choice,
-            "Where to deploy",
-            None,
-            &["dev", "staging", "production"],
-        ),
+        dry_run_param(),
+        environment_param(),
         param(
             "API_TOKEN",
             ParamKind::Password,
