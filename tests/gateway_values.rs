@@ -1,5 +1,5 @@
 //! Values the gateway answers, checked against the recorded world that jenkins-sim serves
-//! (see `shared/jenkins-recordings/README.md`): connections, folders, jobs, builds,
+//! (see `jenkins-sim/recordings/README.md`): connections, folders, jobs, builds,
 //! stages, logs, the queue, the cross-controller job search, global IDs and fleet health.
 //!
 //! Every test starts two controllers (`alpha`, `beta`) and a gateway over both on

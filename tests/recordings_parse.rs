@@ -1,4 +1,4 @@
-//! Every recording of the real Jenkins 2.516.2 in `shared/jenkins-recordings/`
+//! Every recording of the real Jenkins 2.516.2 in `jenkins-sim/recordings/`
 //! goes through the client's parsing: JSON bodies into the wire type that
 //! matches their path (re-serialised and compared, so no declared field is
 //! lost), console text through the annotation stripper, error statuses
@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/jenkins-recordings");
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/jenkins-sim/recordings");
 
 #[derive(Debug)]
 struct IndexRow {

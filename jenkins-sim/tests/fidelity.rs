@@ -1,4 +1,4 @@
-//! Fidelity: replays every request of `shared/jenkins-recordings/INDEX.tsv` against the
+//! Fidelity: replays every request of `jenkins-sim/recordings/INDEX.tsv` against the
 //! simulator serving the recorded world, and compares each answer with what the real
 //! Jenkins 2.516.2 answered.
 //!
@@ -49,7 +49,7 @@ const PRESENCE_HEADERS: &[&str] = &["x-more-data"];
 const LIST_HEADERS: &[&str] = &["x-permission-implied-by"];
 
 fn recordings_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/jenkins-recordings");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("recordings");
     assert!(
         dir.join("INDEX.tsv").is_file(),
         "the recordings are missing: expected {}/INDEX.tsv (this test never skips)",

@@ -3,7 +3,7 @@
 //!
 //! Callers describe an object as a [`Bean`] whose [`Prop`]s hold lazy getters; the writers
 //! walk it under a [`Pruner`] and call a getter only when its property is selected, as
-//! stapler does. See `shared/reference/jenkins-api.md` §1 for the rules reproduced here.
+//! stapler does. See `docs/jenkins-api.md` §1 for the rules reproduced here.
 
 use std::borrow::Cow;
 use std::collections::HashSet;

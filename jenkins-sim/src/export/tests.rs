@@ -1,15 +1,12 @@
 //! Writer and pruner tests, several checked byte for byte against recorded Jenkins 2.516.2
-//! responses in `shared/jenkins-recordings/`.
+//! responses in `jenkins-sim/recordings/`.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
 use super::*;
 
-const RECORDINGS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/jenkins-recordings/"
-);
+const RECORDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/recordings/");
 
 /// The body of a recorded response; a missing file fails the test.
 fn recording_body(file: &str) -> String {

@@ -334,7 +334,7 @@ mod tests {
 
     #[test]
     fn recorded_malformed_trees() {
-        // 139, 140 and 142 in shared/jenkins-recordings: all HTTP 500 on Jenkins.
+        // 139, 140 and 142 in jenkins-sim/recordings: all HTTP 500 on Jenkins.
         assert_eq!(err("jobs[name"), "expected RBRACE at 9");
         assert_eq!(err("jobs[name]]"), "expected EOF at 10");
         assert_eq!(err("builds[number]{x}"), "expected number at 15");
