@@ -191,6 +191,9 @@ pub struct Config {
     /// holds its place until that controller's `timeout_ms`.
     #[serde(default)]
     pub max_concurrent_queries: usize,
+    /// What one request may cost: body size, document shape.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// The Jenkins controllers behind the gateway, in display order.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
@@ -202,7 +205,44 @@ impl Default for Config {
             listen: default_listen(),
             cache: CacheConfig::default(),
             max_concurrent_queries: 0,
+            limits: LimitsConfig::default(),
             connections: Vec::new(),
+        }
+    }
+}
+
+/// What one request may cost. The defaults follow Apollo Router's where it has one
+/// (tokens, aliases, root fields) and let every example query, GraphiQL's introspection
+/// and the dashboard through.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest request body, in bytes (413 beyond it).
+    pub max_request_bytes: usize,
+    /// Deepest nesting of brackets (`{`, `[`, `(`) in a document, counted before parsing.
+    pub max_nesting: u64,
+    /// Most lexical tokens in a document.
+    pub max_tokens: u64,
+    /// Deepest field selection (a top-level scalar is depth 1).
+    pub max_depth: u64,
+    /// Most field selections once every fragment spread is inlined.
+    pub max_fields: u64,
+    /// Most aliased fields once every fragment spread is inlined.
+    pub max_aliases: u64,
+    /// Most fields at the top of an operation.
+    pub max_root_fields: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_request_bytes: 1024 * 1024,
+            max_nesting: 64,
+            max_tokens: 15_000,
+            max_depth: 24,
+            max_fields: 1_500,
+            max_aliases: 30,
+            max_root_fields: 20,
         }
     }
 }

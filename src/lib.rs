@@ -4,6 +4,8 @@
 //! - [`config`]: the TOML configuration and its environment overrides.
 //! - [`jenkins`]: the per-connection Jenkins client, wire types, errors and log processing.
 //! - [`cache`]: the shared upstream cache (TTL by mutability, request coalescing).
+//! - [`error`]: [`error::GatewayError`], and where every error gets its GraphQL extensions.
+//! - `guard`: what a request may cost (document limits), before the schema runs it.
 //! - [`gateway`]: [`gateway::GatewayState`], the connections and cache every request shares.
 //! - [`planner`]: GraphQL selections → the fewest Jenkins `tree=` requests.
 //! - [`loaders`]: per-request DataLoaders that batch and de-duplicate upstream fetches.
@@ -16,8 +18,10 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod error;
 pub mod gateway;
 pub mod graphiql;
+mod guard;
 pub mod jenkins;
 pub mod loaders;
 pub mod planner;

@@ -3,7 +3,8 @@
 
 use std::future::Future;
 
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
+use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +18,9 @@ use tower_http::cors::CorsLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::error::GatewayError;
 use crate::gateway::GatewayState;
+use crate::guard::server_error;
 use crate::loaders::Loaders;
 use crate::schema::{build_schema, MajordomoSchema};
 
@@ -78,8 +81,44 @@ async fn execute(app: &AppState, req: async_graphql::Request) -> GraphQLResponse
     app.schema.execute(req).await.into()
 }
 
-async fn graphql_post(State(app): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {
-    execute(&app, req.into_inner()).await
+/// A request refused before the schema saw it, as a GraphQL response with its status.
+fn reject(e: &GatewayError) -> Response {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = serde_json::json!({ "errors": [server_error(e)] });
+    (status, Json(body)).into_response()
+}
+
+/// The body of a POST, read up to the limit: beyond it the client gets 413 and the rest
+/// of the body is never read.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            GatewayError::RequestTooLarge { limit }
+        } else {
+            GatewayError::InvalidRequest(format!("the request body could not be read: {e}"))
+        }
+    })
+}
+
+/// A POST body as one GraphQL request.
+fn parse_post(body: &[u8]) -> Result<async_graphql::Request, GatewayError> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(GatewayError::BatchNotSupported);
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        GatewayError::InvalidRequest(format!("the body is not a GraphQL request: {e}"))
+    })
+}
+
+async fn graphql_post(State(app): State<AppState>, body: Body) -> Response {
+    let limit = app.gateway.config().limits.max_request_bytes;
+    let request = match read_body(body, limit).await.and_then(|b| parse_post(&b)) {
+        Ok(request) => request,
+        Err(e) => return reject(&e),
+    };
+    execute(&app, request).await.into_response()
 }
 
 /// GET with `?query=` executes; a browser's plain GET gets GraphiQL.
@@ -92,11 +131,9 @@ async fn graphql_get(State(app): State<AppState>, RawQuery(query): RawQuery) -> 
     }
     match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
         Ok(req) => execute(&app, req).await.into_response(),
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            format!("bad GraphQL GET request: {e}"),
-        )
-            .into_response(),
+        Err(e) => reject(&GatewayError::InvalidRequest(format!(
+            "bad GraphQL GET request: {e}"
+        ))),
     }
 }
 

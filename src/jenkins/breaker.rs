@@ -22,6 +22,17 @@ struct State {
     consecutive_failures: u32,
     open_until: Option<Instant>,
     probe_started: Option<Instant>,
+    /// Code of the latest failure (`TIMEOUT`, `UNREACHABLE`, …): why the circuit is open.
+    cause: &'static str,
+}
+
+/// Why requests are failing fast, and for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Open {
+    /// Code of the failure that opened (or kept open) the circuit.
+    pub cause: &'static str,
+    /// Until the next attempt is let through.
+    pub retry_in: Duration,
 }
 
 /// See the module docs.
@@ -53,17 +64,22 @@ impl CircuitBreaker {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Lets a request through, or says how long the circuit stays open.
-    pub fn admit(&self) -> Result<(), Duration> {
+    /// Lets a request through, or says why and how long the circuit stays open.
+    pub fn admit(&self) -> Result<(), Open> {
         let now = Instant::now();
         let mut state = self.lock();
+        let cause = state.cause;
         match state.open_until {
             None => Ok(()),
-            Some(until) if now < until => Err(until - now),
+            Some(until) if now < until => Err(Open {
+                cause,
+                retry_in: until - now,
+            }),
             Some(_) => match state.probe_started {
-                Some(started) if now.duration_since(started) < self.probe_timeout => {
-                    Err(self.probe_timeout - now.duration_since(started))
-                }
+                Some(started) if now.duration_since(started) < self.probe_timeout => Err(Open {
+                    cause,
+                    retry_in: self.probe_timeout - now.duration_since(started),
+                }),
                 _ => {
                     state.probe_started = Some(now);
                     Ok(())
@@ -78,16 +94,19 @@ impl CircuitBreaker {
         *state = State::default();
     }
 
-    /// A connection failure or timeout.
-    pub fn record_failure(&self) {
+    /// A failure of the controller (its code: `TIMEOUT`, `UNREACHABLE`, …). Only failures
+    /// of the controller or the path to it belong here, never a request the client refused.
+    pub fn record_failure(&self, cause: &'static str) {
         let now = Instant::now();
         let mut state = self.lock();
         state.consecutive_failures = state.consecutive_failures.saturating_add(1);
+        state.cause = cause;
         let probe_failed = state.open_until.is_some_and(|until| now >= until);
         if probe_failed || state.consecutive_failures >= self.threshold {
             if state.open_until.is_none_or(|until| now >= until) {
                 tracing::warn!(
                     failures = state.consecutive_failures,
+                    cause,
                     cooldown_ms = u64::try_from(self.cooldown.as_millis()).unwrap_or(u64::MAX),
                     "circuit opened: failing fast until the cooldown ends"
                 );
@@ -116,17 +135,17 @@ mod tests {
     fn opens_half_opens_and_closes() {
         let breaker = CircuitBreaker::new(2, Duration::from_millis(50), Duration::from_secs(5));
         assert!(breaker.admit().is_ok());
-        breaker.record_failure();
+        breaker.record_failure("TIMEOUT");
         assert_eq!(breaker.state(), CircuitState::Closed);
-        breaker.record_failure();
+        breaker.record_failure("TIMEOUT");
         assert_eq!(breaker.state(), CircuitState::Open);
-        assert!(breaker.admit().is_err());
+        assert_eq!(breaker.admit().map_err(|o| o.cause), Err("TIMEOUT"));
 
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(breaker.state(), CircuitState::HalfOpen);
         assert!(breaker.admit().is_ok(), "one probe");
         assert!(breaker.admit().is_err(), "only one probe at a time");
-        breaker.record_failure();
+        breaker.record_failure("TIMEOUT");
         assert_eq!(breaker.state(), CircuitState::Open, "failed probe reopens");
 
         std::thread::sleep(Duration::from_millis(60));

@@ -32,6 +32,9 @@ pub const MAX_TAIL_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_GREP_MATCHES: usize = 1_000;
 /// Most context lines (each side) a caller may ask for.
 pub const MAX_GREP_CONTEXT: usize = 50;
+/// Longest URL the client sends. Jenkins' servlet containers refuse far shorter request
+/// lines (8 KiB by default); this bound only keeps absurd arguments off the wire.
+pub const MAX_URL_BYTES: usize = 64 * 1024;
 /// `builds` holds the newest 100 builds; past that only `allBuilds` helps.
 pub const BUILDS_WINDOW: u32 = 100;
 
@@ -793,22 +796,28 @@ impl JenkinsClient {
         deadline: Deadline,
     ) -> Result<Upstream, JenkinsError> {
         let inner = &self.inner;
-        if let Err(retry_in) = inner.breaker.admit() {
-            return Err(JenkinsError::Unreachable {
+        if let Err(open) = inner.breaker.admit() {
+            return Err(JenkinsError::CircuitOpen {
                 connection: inner.name.to_string(),
-                detail: format!(
-                    "circuit open after repeated connection failures; next attempt in {} ms",
-                    retry_in.as_millis()
-                ),
+                cause: open.cause,
+                retry_in_ms: u64::try_from(open.retry_in.as_millis()).unwrap_or(u64::MAX),
             });
         }
         let url = inner
             .base
             .join(rel)
-            .map_err(|e| self.bad_request(format!("cannot build a URL from {rel:?}: {e}")))?;
+            .map_err(|e| self.bad_request(format!("cannot build a URL from the request: {e}")))?;
         // The credentials go only to this controller, under its context path.
         if !url.as_str().starts_with(inner.base.as_str()) {
-            return Err(self.bad_request(format!("{rel:?} leaves the connection's URL")));
+            return Err(self.bad_request("the request leaves the connection's URL"));
+        }
+        // No controller accepts a request line this long; refusing it here keeps a
+        // client's oversized argument from ever looking like a controller failure.
+        if url.as_str().len() > MAX_URL_BYTES {
+            return Err(self.bad_request(format!(
+                "the URL would be {} bytes, over the {MAX_URL_BYTES} any controller accepts",
+                url.as_str().len()
+            )));
         }
         // Waiting for a slot counts against the timeout, so a saturated
         // controller cannot hold a caller longer than its own timeout.
@@ -868,6 +877,13 @@ impl JenkinsClient {
                         &inner.name,
                     ));
                 }
+                // reqwest refused to build the request: the client's fault, not the controller's.
+                Err(error) if error.is_builder() => {
+                    return Err(self.bad_request(format!(
+                        "the request could not be built: {}",
+                        error.without_url()
+                    )));
+                }
                 Err(error) => {
                     let retryable = is_retryable_error(&error);
                     let classified = self.classify(error);
@@ -880,7 +896,7 @@ impl JenkinsClient {
                         continue;
                     }
                     if classified.is_connection_failure() {
-                        inner.breaker.record_failure();
+                        inner.breaker.record_failure(classified.code());
                     }
                     return Err(classified);
                 }

@@ -64,6 +64,17 @@ pub enum JenkinsError {
         /// What failed.
         detail: String,
     },
+    /// The circuit breaker is open: the controller failed repeatedly, so requests fail
+    /// fast until the cooldown ends.
+    #[error("{connection}: failing fast after repeated failures ({cause}); next attempt in {retry_in_ms} ms")]
+    CircuitOpen {
+        /// The connection name.
+        connection: String,
+        /// Code of the failure that opened the circuit (`TIMEOUT`, `UNREACHABLE`, …).
+        cause: &'static str,
+        /// Milliseconds until a request is let through again.
+        retry_in_ms: u64,
+    },
     /// The TLS handshake failed (untrusted or invalid certificate).
     #[error("{connection}: TLS error: {detail}")]
     TlsError {
@@ -163,6 +174,7 @@ impl JenkinsError {
             JenkinsError::Timeout { .. } => "TIMEOUT",
             JenkinsError::Unreachable { .. } => "UNREACHABLE",
             JenkinsError::TlsError { .. } => "TLS_ERROR",
+            JenkinsError::CircuitOpen { .. } => "CIRCUIT_OPEN",
             JenkinsError::InvalidResponse { .. } => "INVALID_RESPONSE",
             JenkinsError::PipelineApiMissing { .. } => "PIPELINE_API_MISSING",
             JenkinsError::NotAPipeline { .. } => "NOT_A_PIPELINE",
@@ -182,6 +194,7 @@ impl JenkinsError {
             JenkinsError::Timeout { .. }
             | JenkinsError::Unreachable { .. }
             | JenkinsError::TlsError { .. }
+            | JenkinsError::CircuitOpen { .. }
             | JenkinsError::InvalidResponse { .. }
             | JenkinsError::NotAPipeline { .. } => None,
         }
@@ -212,6 +225,9 @@ impl JenkinsError {
             JenkinsError::TlsError { .. } => {
                 "check ca_file, or tls_verify for self-signed certificates"
             }
+            JenkinsError::CircuitOpen { .. } => {
+                "the controller failed repeatedly (see the cause); Majordomo retries it after the cooldown"
+            }
             JenkinsError::InvalidResponse { .. } => {
                 "the URL may not point at Jenkins (a proxy or login page answered)"
             }
@@ -238,6 +254,7 @@ impl JenkinsError {
             | JenkinsError::Timeout { connection, .. }
             | JenkinsError::Unreachable { connection, .. }
             | JenkinsError::TlsError { connection, .. }
+            | JenkinsError::CircuitOpen { connection, .. }
             | JenkinsError::InvalidResponse { connection, .. }
             | JenkinsError::PipelineApiMissing { connection, .. }
             | JenkinsError::NotAPipeline { connection, .. }
@@ -246,11 +263,20 @@ impl JenkinsError {
     }
 
     /// Whether this error says the controller could not be reached at all
-    /// (what the circuit breaker counts).
+    /// (what the circuit breaker counts). Requests the client refused to send
+    /// (`BadRequest` without a status) never count.
     pub fn is_connection_failure(&self) -> bool {
         matches!(
             self,
             JenkinsError::Timeout { .. } | JenkinsError::Unreachable { .. }
         )
+    }
+
+    /// For an open circuit, the code of the failure that opened it; else this error's code.
+    pub fn cause_code(&self) -> &'static str {
+        match self {
+            JenkinsError::CircuitOpen { cause, .. } => cause,
+            other => other.code(),
+        }
     }
 }

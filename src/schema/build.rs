@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+use async_graphql::{Context, Enum, ErrorExtensions, Object, SimpleObject, ID};
 
 use super::ids::GlobalId;
 use super::item::{parameter_kind, value_text, ConnectionObj, JobObj, ParameterKind};
-use super::{gateway_error, loaders, upstream_error};
+use super::{loaders, upstream_error};
+use crate::error::GatewayError;
 use crate::gateway::Upstream;
 use crate::jenkins::{wire, JenkinsError};
 use crate::loaders::Fetch;
@@ -579,7 +580,7 @@ impl BuildObj {
                 });
             }
             if max_bytes <= 0 {
-                return Err(gateway_error("BAD_ARGUMENT", "maxBytes must be positive"));
+                return Err(GatewayError::BadArgument("maxBytes must be positive".into()).extend());
             }
             let key = Fetch::LogTail {
                 conn,

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, InputObject, Object, SelectionField, SimpleObject, ID};
+use async_graphql::{
+    Context, Enum, ErrorExtensions, InputObject, Object, SelectionField, SimpleObject, ID,
+};
 use base64::Engine;
 use futures::future::join_all;
 
@@ -12,7 +14,8 @@ use super::item::{
     child_full_name, folder_kind, job_status, skip_connection, status_of, ConnectionObj,
     ConnectionStatus, JobKind, JobObj, JobStatus, ParameterKind, UpstreamProblem,
 };
-use super::{gateway_error, loaders, state};
+use super::{loaders, state};
+use crate::error::GatewayError;
 use crate::gateway::Upstream;
 use crate::jenkins::{wire, JenkinsError};
 use crate::loaders::Fetch;
@@ -222,13 +225,12 @@ pub async fn search_jobs(
     after: Option<String>,
 ) -> async_graphql::Result<JobPage> {
     let first = first.clamp(0, 1000) as usize;
-    let after =
-        match after {
-            Some(c) => Some(decode_cursor(&c).ok_or_else(|| {
-                gateway_error("BAD_CURSOR", "the cursor is not one Majordomo made")
-            })?),
-            None => None,
-        };
+    let after = match after {
+        Some(c) => {
+            Some(decode_cursor(&c).ok_or_else(|| GatewayError::BadCursor(c.clone()).extend())?)
+        }
+        None => None,
+    };
     let nodes_sel = page_node_selection(&ctx.field());
     let tree = recursive_tree(&nodes_sel, LISTING_DEPTH);
     let folder = filter

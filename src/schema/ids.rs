@@ -3,14 +3,16 @@
 //! An ID is URL-safe base64 of a small JSON array, `["Build","prod","team/app",142]`,
 //! so names may contain any character, including `:` and `/`.
 
-use async_graphql::{Context, Interface, ID};
+use async_graphql::{Context, ErrorExtensions, Interface, ID};
 use base64::Engine;
 use serde_json::{json, Value};
+
+use crate::error::GatewayError;
 
 use super::build::{self, BuildObj, StageObj};
 use super::fleet::{AgentObj, QueueItemObj};
 use super::item::{self, ConnectionObj, FolderObj, JobObj};
-use super::{gateway_error, upstream};
+use super::upstream;
 
 /// What a global ID names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,9 +95,7 @@ pub enum Node {
 
 /// Fetch the object an ID names.
 pub async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
-    let gid = GlobalId::decode(id).ok_or_else(|| {
-        gateway_error("BAD_ID", format!("{:?} is not a Majordomo ID", id.as_str()))
-    })?;
+    let gid = GlobalId::decode(id).ok_or_else(|| GatewayError::BadId(id.to_string()).extend())?;
     Ok(match gid {
         GlobalId::Connection(c) => Some(Node::Connection(ConnectionObj::new(upstream(ctx, &c)?))),
         GlobalId::Folder(c, f) => item::load_folder(ctx, upstream(ctx, &c)?, &f)

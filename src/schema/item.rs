@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Interface, Object, SimpleObject, ID};
+use async_graphql::{Context, Enum, ErrorExtensions, Interface, Object, SimpleObject, ID};
 
 use super::build::{self, BuildObj, BuildPage, BuildResultEnum, Trend};
 use super::fleet::{self, AgentObj, ConnectionHealth, JobFilter, JobPage, QueueItemObj};
 use super::ids::GlobalId;
-use super::{gateway_error, loaders, report, upstream_error};
+use super::{loaders, report, upstream_error};
+use crate::error::GatewayError;
 use crate::gateway::Upstream;
 use crate::jenkins::{wire, JenkinsError};
 use crate::loaders::Fetch;
@@ -34,15 +35,16 @@ pub enum ConnectionStatus {
     Error,
 }
 
-/// Map an upstream error to a connection status.
+/// Map an upstream error to a connection status: an open circuit reports the failure
+/// that opened it.
 pub fn status_of(e: &JenkinsError) -> ConnectionStatus {
-    match e {
-        JenkinsError::Unauthorized { .. } => ConnectionStatus::Unauthorized,
-        JenkinsError::Forbidden { .. } => ConnectionStatus::Forbidden,
-        JenkinsError::Unreachable { .. } => ConnectionStatus::Unreachable,
-        JenkinsError::Timeout { .. } => ConnectionStatus::Timeout,
-        JenkinsError::Unavailable { .. } => ConnectionStatus::Unavailable,
-        JenkinsError::TlsError { .. } => ConnectionStatus::TlsError,
+    match e.cause_code() {
+        "UNAUTHORIZED" => ConnectionStatus::Unauthorized,
+        "FORBIDDEN" => ConnectionStatus::Forbidden,
+        "UNREACHABLE" => ConnectionStatus::Unreachable,
+        "TIMEOUT" => ConnectionStatus::Timeout,
+        "UNAVAILABLE" => ConnectionStatus::Unavailable,
+        "TLS_ERROR" => ConnectionStatus::TlsError,
         _ => ConnectionStatus::Error,
     }
 }
@@ -414,10 +416,7 @@ pub async fn load_job(
 ) -> async_graphql::Result<Option<JobObj>> {
     let full_name = full_name.trim_matches('/').to_string();
     if full_name.is_empty() {
-        return Err(gateway_error(
-            "BAD_ARGUMENT",
-            "a job's full name cannot be empty",
-        ));
+        return Err(GatewayError::BadArgument("a job's full name cannot be empty".into()).extend());
     }
     let tree = tree_for_current(ctx);
     match loaders(ctx)
@@ -894,7 +893,7 @@ impl JobObj {
         #[graphql(desc = "Build number.")] number: i32,
     ) -> async_graphql::Result<Option<BuildObj>> {
         let number = u32::try_from(number)
-            .map_err(|_| gateway_error("BAD_ARGUMENT", "number must be positive"))?;
+            .map_err(|_| GatewayError::BadArgument("number must be positive".into()).extend())?;
         build::load_build(ctx, self.up.clone(), &self.full_name, number).await
     }
 

@@ -12,6 +12,8 @@ mod nulls;
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Schema, ID};
 
+use crate::error::GatewayError;
+
 pub use build::{BuildObj, StageObj};
 pub use fleet::{AgentObj, FleetHealth, QueueItemObj};
 pub use ids::GlobalId;
@@ -27,10 +29,12 @@ pub type MajordomoSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
 /// Build the schema over a gateway.
 pub fn build_schema(state: GatewayState) -> MajordomoSchema {
+    let limits = state.config().limits.clone();
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .data(state)
+        // The guard first: it is the outermost extension and sees every error.
+        .extension(crate::guard::Guard::new(limits))
         .extension(nulls::NullOnError)
-        .limit_depth(24)
         .finish()
 }
 
@@ -46,28 +50,7 @@ pub fn sdl() -> String {
 
 /// A GraphQL error from an upstream error: `extensions.code`, `connection`, `status`, `hint`.
 pub(crate) fn upstream_error(e: &JenkinsError) -> async_graphql::Error {
-    let connection = e.connection().to_string();
-    let code = e.code();
-    let status = e.status();
-    let hint = e.hint();
-    async_graphql::Error::new(e.to_string()).extend_with(move |_, ext| {
-        ext.set("code", code);
-        if !connection.is_empty() {
-            ext.set("connection", connection.as_str());
-        }
-        if let Some(s) = status {
-            ext.set("status", s);
-        }
-        ext.set("hint", hint);
-    })
-}
-
-/// A GraphQL error of the gateway itself (bad arguments, unknown connection).
-pub(crate) fn gateway_error(
-    code: &'static str,
-    message: impl Into<String>,
-) -> async_graphql::Error {
-    async_graphql::Error::new(message.into()).extend_with(move |_, ext| ext.set("code", code))
+    e.extend()
 }
 
 pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a GatewayState {
@@ -79,12 +62,10 @@ pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
 }
 
 pub(crate) fn upstream(ctx: &Context<'_>, name: &str) -> async_graphql::Result<Arc<Upstream>> {
-    state(ctx).upstream(name).cloned().ok_or_else(|| {
-        gateway_error(
-            "UNKNOWN_CONNECTION",
-            format!("no connection is named {name:?}"),
-        )
-    })
+    state(ctx)
+        .upstream(name)
+        .cloned()
+        .ok_or_else(|| GatewayError::UnknownConnection(name.to_string()).extend())
 }
 
 /// Record an error in the response without failing the field (partial data).
@@ -146,7 +127,7 @@ impl QueryRoot {
         #[graphql(desc = "Build number.")] number: i32,
     ) -> async_graphql::Result<Option<BuildObj>> {
         let number = u32::try_from(number)
-            .map_err(|_| gateway_error("BAD_ARGUMENT", "number must be positive"))?;
+            .map_err(|_| GatewayError::BadArgument("number must be positive".into()).extend())?;
         build::load_build(ctx, upstream(ctx, &connection)?, &job, number).await
     }
 

@@ -1,0 +1,233 @@
+//! Nothing a client sends may crash the gateway, exhaust it, or turn it against Jenkins:
+//! each test reproduces an attack first and checks the bound that must hold.
+
+mod gateway_common;
+
+use std::time::{Duration, Instant};
+
+use gateway_common::{connection, errors, errors_with_code, recorded_sim, Gateway};
+use serde_json::json;
+
+/// The gateway still answers a real query.
+async fn still_serving(gateway: &Gateway) {
+    let data = gateway
+        .data(r#"{ connection(name: "good") { status } }"#)
+        .await;
+    assert_eq!(data["connection"]["status"], "ONLINE");
+    let (status, body) = gateway.get("/healthz").await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+}
+
+#[tokio::test]
+async fn deeply_nested_literals_are_refused_and_the_process_survives() {
+    let good = recorded_sim().await;
+    let gateway = Gateway::start(vec![connection("good", &good)]).await;
+    // About 3 KB: a list literal nested 1,500 levels deep used to overflow a worker's stack.
+    let depth = 1_500;
+    for (open, close) in [("[", "]"), ("{connections:", "}")] {
+        let query = format!(
+            "{{ jobs(filter: {}\"x\"{}) {{ totalCount }} }}",
+            open.repeat(depth),
+            close.repeat(depth)
+        );
+        let (status, body) = gateway.post(json!({ "query": query })).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            errors_with_code(&body, "NESTING_TOO_DEEP").len(),
+            1,
+            "{body}"
+        );
+        assert!(body["data"].is_null(), "{body}");
+    }
+    still_serving(&gateway).await;
+    assert_eq!(
+        good.request_count(),
+        1,
+        "only the final check reached Jenkins"
+    );
+    gateway.stop().await;
+    good.shutdown().await;
+}
+
+#[tokio::test]
+async fn fragment_doubling_is_refused_from_its_text() {
+    let good = recorded_sim().await;
+    let gateway = Gateway::start(vec![connection("good", &good)]).await;
+    // 30 levels, each spreading the previous twice: 2^30 fields from about 1.5 KB.
+    let mut query = String::from("{ connections { ...F0 } }\nfragment F0 on Connection { name }\n");
+    for i in 1..=30 {
+        query.push_str(&format!(
+            "fragment F{i} on Connection {{ ...F{p} a: name ...F{p} }}\n",
+            p = i - 1
+        ));
+    }
+    let started = Instant::now();
+    let (a, b) = tokio::join!(
+        gateway.post(json!({ "query": query })),
+        gateway.post(json!({ "query": query }))
+    );
+    for (status, body) in [a, b] {
+        assert_eq!(status, 200, "{body}");
+        let e = errors_with_code(&body, "TOO_MANY_FIELDS");
+        assert_eq!(e.len(), 1, "{body}");
+        assert_eq!(e[0]["extensions"]["limit"], 1500, "{body}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "refused without expanding ({:?})",
+        started.elapsed()
+    );
+    still_serving(&gateway).await;
+    gateway.stop().await;
+    good.shutdown().await;
+}
+
+#[tokio::test]
+async fn oversized_names_never_open_a_healthy_controllers_breaker() {
+    let good = recorded_sim().await;
+    let gateway = Gateway::start(vec![connection("good", &good)]).await;
+    let huge = "a".repeat(70_000);
+    let query = r#"query($n: String!) { job(connection: "good", fullName: $n) { name } }"#;
+    // The breaker opens after 5 consecutive failures; ten oversized names must not count.
+    for _ in 0..10 {
+        let body = gateway.query_vars(query, json!({ "n": huge })).await;
+        let errs = errors(&body);
+        assert_eq!(errs.len(), 1, "{body}");
+        assert_ne!(errs[0]["extensions"]["code"], "UNREACHABLE", "{body}");
+        assert_ne!(errs[0]["extensions"]["code"], "CIRCUIT_OPEN", "{body}");
+        assert!(
+            errs[0]["message"].as_str().unwrap_or("").len() < 1_000,
+            "the name is not echoed back whole: {body}"
+        );
+    }
+    assert_eq!(good.request_count(), 0, "nothing oversized reached Jenkins");
+    let data = gateway
+        .data(r#"{ job(connection: "good", fullName: "hello-freestyle") { name } }"#)
+        .await;
+    assert_eq!(data["job"]["name"], "hello-freestyle");
+    gateway.stop().await;
+    good.shutdown().await;
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_get_413_with_a_graphql_error() {
+    let good = recorded_sim().await;
+    let gateway = Gateway::start(vec![connection("good", &good)]).await;
+    let padding = " ".repeat(2 * 1024 * 1024);
+    let (status, text) = gateway
+        .post_raw(
+            &format!(r#"{{"query": "{{ connections {{ name }} }}{padding}"}}"#),
+            "application/json",
+        )
+        .await;
+    assert_eq!(status, 413, "{text}");
+    let body: serde_json::Value = serde_json::from_str(&text).expect("a JSON body");
+    assert_eq!(
+        errors_with_code(&body, "REQUEST_TOO_LARGE").len(),
+        1,
+        "{body}"
+    );
+    still_serving(&gateway).await;
+    gateway.stop().await;
+    good.shutdown().await;
+}
+
+#[tokio::test]
+async fn transport_and_validation_errors_carry_codes() {
+    let good = recorded_sim().await;
+    let gateway = Gateway::start(vec![connection("good", &good)]).await;
+    let (status, text) = gateway
+        .post_raw(
+            r#"[{"query": "{ connections { name } }"}]"#,
+            "application/json",
+        )
+        .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("BATCH_NOT_SUPPORTED"), "{text}");
+    let (status, text) = gateway.post_raw("{ not json", "application/json").await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("INVALID_REQUEST"), "{text}");
+    for (query, code) in [
+        ("{ connections { name ", "GRAPHQL_PARSE_FAILED"),
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+    ] {
+        let body = gateway.query(query).await;
+        assert_eq!(errors_with_code(&body, code).len(), 1, "{query}: {body}");
+    }
+    let body = gateway
+        .query_vars("query Q { connections { name } }", json!({}))
+        .await;
+    assert!(errors(&body).is_empty(), "{body}");
+    let (_, body) = gateway
+        .post(json!({ "query": "query Q { connections { name } }", "operationName": "Other" }))
+        .await;
+    assert_eq!(
+        errors_with_code(&body, "GRAPHQL_VALIDATION_FAILED").len(),
+        1,
+        "{body}"
+    );
+    let huge_id = "x".repeat(1_000_000);
+    let body = gateway
+        .query_vars(
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": huge_id }),
+        )
+        .await;
+    let e = errors_with_code(&body, "BAD_ID");
+    assert_eq!(e.len(), 1, "{body:.300}");
+    assert!(
+        e[0]["message"].as_str().unwrap_or("").len() < 200,
+        "{:.300}",
+        e[0]
+    );
+    gateway.stop().await;
+    good.shutdown().await;
+}
+
+/// graphql-js' `getIntrospectionQuery()` as GraphiQL sends it (descriptions, deprecated
+/// input values, `specifiedByURL`, repeatable directives).
+const INTROSPECTION: &str = r#"query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description specifiedByURL
+  fields(includeDeprecated: true) { name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
+}"#;
+
+#[tokio::test]
+async fn the_default_limits_let_graphiql_and_the_examples_through() {
+    let good = recorded_sim().await;
+    let gateway = Gateway::start(vec![connection("good", &good)]).await;
+    let body = gateway.query(INTROSPECTION).await;
+    assert!(errors(&body).is_empty(), "{body:.2000}");
+    assert!(body["data"]["__schema"]["types"].as_array().is_some_and(|t| t.len() > 20));
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/queries");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).expect("examples") {
+        let path = entry.expect("entry").path();
+        let query = std::fs::read_to_string(&path).expect("example");
+        let body = gateway.query(&query).await;
+        let limited: Vec<_> = errors(&body)
+            .into_iter()
+            .filter(|e| e["extensions"]["limit"].is_number())
+            .collect();
+        assert!(limited.is_empty(), "{}: {limited:?}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 7, "{checked} examples");
+    gateway.stop().await;
+    good.shutdown().await;
+}
