@@ -73,7 +73,7 @@ pub async fn check(config: Config, only: Option<&str>) -> Result<Vec<CheckResult
         .filter(|u| only.is_none_or(|n| n == &*u.name))
     {
         let probe: Result<(String, Option<String>), JenkinsError> = async {
-            up.client.root_items("jobs[name]").await?;
+            up.client.root(&crate::planner::probe_tree()).await?;
             let who = up.client.whoami().await?;
             let version = up.client.version().await?;
             Ok((who.name.clone().unwrap_or_default(), version))

@@ -1,162 +1,131 @@
 //! Per-request loaders: batch and de-duplicate what resolvers ask for.
 //!
-//! Resolvers never call the Jenkins client; they ask [`Loaders`], which funnels every
-//! upstream fetch through one async-graphql [`DataLoader`]. Keys that arrive in the same
-//! tick are grouped: jobs under the same folder that want the same fields become one
-//! request on the folder (`jobs[…]`); everything else runs concurrently, bounded per
-//! controller by the client's semaphore. Each key carries its own result, so one failing
-//! controller never fails the keys of another.
+//! Resolvers never call the Jenkins client; they ask [`Loaders`] in typed terms (an item
+//! with a [`Tree`], a build, a run's stages, a log tail), and every fetch goes through
+//! one async-graphql [`DataLoader`] with one typed key per kind of answer. Keys that
+//! arrive in the same tick are batched: items asked for the same path become one request
+//! with the union of their trees (so a connection's probe rides on its root listing), and
+//! siblings asked for separately become one listing of their folder. Everything else
+//! runs concurrently, bounded per controller by the client. Each key carries its own
+//! result, so one failing controller never fails the keys of another.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use futures::future::join_all;
 
-use crate::cache::CacheClass;
 use crate::gateway::{GatewayState, Upstream};
-use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail};
-use crate::planner::TreeSpec;
+use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail, Tree};
+use crate::planner::builds::Pager;
+use crate::planner::{computers_tree, probe_tree, queue_tree, tests_tree};
 
-/// What a resolver can ask for.
+/// What an upstream fetch answers.
+pub(crate) type Answer<T> = Result<Arc<T>, JenkinsError>;
+
+/// A build of a job on a connection: the address every build-level fetch shares.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Fetch {
-    /// A job or folder (`""` is the controller root) with a tree.
-    Item {
-        conn: Arc<str>,
-        full_name: String,
-        tree: String,
-    },
-    /// A build with a tree.
-    Build {
-        conn: Arc<str>,
-        job: String,
-        number: u32,
-        tree: String,
-    },
-    /// A slice `[start, end)` of a job's builds, newest first.
-    Builds {
-        conn: Arc<str>,
-        job: String,
-        fields: String,
-        start: u32,
-        end: u32,
-    },
-    /// A pipeline run's stages (`wfapi/describe`).
-    Run {
-        conn: Arc<str>,
-        job: String,
-        number: u32,
-    },
-    /// One flow node with its children (`execution/node/ID/wfapi/describe`).
-    Node {
-        conn: Arc<str>,
-        job: String,
-        number: u32,
-        node: String,
-    },
-    /// The log tail of one flow node (`wfapi/log`).
-    NodeLog {
-        conn: Arc<str>,
-        job: String,
-        number: u32,
-        node: String,
-        finished: bool,
-    },
-    /// The junit report of a build.
-    Tests {
-        conn: Arc<str>,
-        job: String,
-        number: u32,
-        tree: String,
-        finished: bool,
-    },
-    /// The queue.
-    Queue { conn: Arc<str>, tree: String },
-    /// The computers.
-    Computers { conn: Arc<str>, tree: String },
-    /// Reachability, version and quiet-down state of a controller.
-    Probe { conn: Arc<str> },
-    /// The end of a build log.
-    LogTail {
-        conn: Arc<str>,
-        job: String,
-        number: u32,
-        max_bytes: usize,
-    },
-    /// A search through a build log.
-    LogGrep {
-        conn: Arc<str>,
-        job: String,
-        number: u32,
-        pattern: String,
-        context: usize,
-        max: usize,
-    },
+pub(crate) struct BuildRef {
+    /// Connection name.
+    pub(crate) conn: Arc<str>,
+    /// Job full name.
+    pub(crate) job: String,
+    /// Build number.
+    pub(crate) number: u32,
+}
+
+/// A job or folder (`""` is the controller root) with a tree.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ItemKey {
+    conn: Arc<str>,
+    full_name: String,
+    tree: Tree,
+}
+
+/// One request of a page of builds (a `builds`/`allBuilds` range of a job). Never merged
+/// with other keys: its range is exact.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct BuildsKey {
+    conn: Arc<str>,
+    job: String,
+    tree: Tree,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct BuildKey {
+    build: BuildRef,
+    tree: Tree,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RunKey(BuildRef);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct NodeKey {
+    build: BuildRef,
+    node: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct NodeLogKey {
+    build: BuildRef,
+    node: String,
+    finished: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct TestsKey {
+    build: BuildRef,
+    finished: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct QueueKey(Arc<str>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ComputersKey(Arc<str>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LogTailKey {
+    build: BuildRef,
+    max_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LogGrepKey {
+    build: BuildRef,
+    pattern: String,
+    context: usize,
+    max: usize,
 }
 
 /// What the probe learned about a controller.
 #[derive(Debug, Clone)]
-pub struct Probe {
+pub(crate) struct Probe {
     /// `X-Jenkins`.
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// Whether the controller is quieting down.
-    pub quieting_down: bool,
+    pub(crate) quieting_down: bool,
     /// Round trip of the last upstream request, ms.
-    pub latency_ms: Option<f64>,
+    pub(crate) latency_ms: Option<f64>,
 }
 
-/// What came back.
-#[derive(Debug, Clone)]
-pub enum Fetched {
-    /// An item.
-    Item(Arc<wire::Item>),
-    /// A build.
-    Build(Arc<wire::Build>),
-    /// A run.
-    Run(Arc<wire::RunExt>),
-    /// A flow node.
-    Node(Arc<wire::StageNodeExt>),
-    /// A node log.
-    NodeLog(Arc<wire::NodeLogExt>),
-    /// A test report.
-    Tests(Arc<wire::TestReport>),
-    /// The queue.
-    Queue(Arc<wire::Queue>),
-    /// Computers.
-    Computers(Arc<wire::ComputerSet>),
-    /// A probe.
-    Probe(Probe),
-    /// A log tail.
-    LogTail(Arc<LogTail>),
-    /// A log search.
-    LogGrep(Arc<LogGrep>),
-}
-
-impl Fetched {
-    fn kind(&self) -> &'static str {
-        match self {
-            Fetched::Item(_) => "an item",
-            Fetched::Build(_) => "a build",
-            Fetched::Run(_) => "a run",
-            Fetched::Node(_) => "a flow node",
-            Fetched::NodeLog(_) => "a node log",
-            Fetched::Tests(_) => "a test report",
-            Fetched::Queue(_) => "the queue",
-            Fetched::Computers(_) => "the computers",
-            Fetched::Probe(_) => "a probe",
-            Fetched::LogTail(_) => "a log tail",
-            Fetched::LogGrep(_) => "a log search",
-        }
-    }
-}
-
-/// The batch function behind the per-request [`DataLoader`].
-pub struct UpstreamLoader {
+/// The batch functions behind the per-request [`DataLoader`].
+struct UpstreamLoader {
     state: GatewayState,
 }
 
-type Answer = Result<Fetched, JenkinsError>;
+fn log_failure<T>(answer: &Result<T, JenkinsError>) {
+    if let Err(e) = answer {
+        // Messages never carry credentials; the code and hint say what to check.
+        tracing::warn!(connection = %e.connection(), code = e.code(), hint = e.hint(), "upstream request failed: {e}");
+    }
+}
+
+/// A connection and an item path on it.
+type ItemPath = (Arc<str>, String);
 
 fn parent_of(full_name: &str) -> Option<(&str, &str)> {
     if full_name.is_empty() {
@@ -167,6 +136,7 @@ fn parent_of(full_name: &str) -> Option<(&str, &str)> {
 
 impl UpstreamLoader {
     fn upstream(&self, conn: &str) -> Result<&Arc<Upstream>, JenkinsError> {
+        // Keys are made from connections the schema resolved, so this always finds one.
         self.state
             .upstream(conn)
             .ok_or_else(|| JenkinsError::NotFound {
@@ -174,329 +144,197 @@ impl UpstreamLoader {
             })
     }
 
-    async fn item(
-        &self,
-        conn: &str,
-        full_name: &str,
-        tree: &str,
-    ) -> Result<Arc<wire::Item>, JenkinsError> {
+    async fn item(&self, conn: &str, full_name: &str, tree: &Tree) -> Answer<wire::Item> {
         let up = self.upstream(conn)?;
-        if full_name.is_empty() {
-            let q = format!("api/json?tree={tree}");
-            up.client
-                .get_json::<wire::Item>(&q, CacheClass::Listing)
-                .await
+        let answer = if full_name.is_empty() {
+            up.client.root(tree).await
         } else {
             up.client.item(full_name, tree).await
-        }
-    }
-
-    /// Siblings wanting the same fields: one request on their parent.
-    async fn siblings(&self, conn: &str, parent: &str, tree: &str, names: &[&str]) -> Vec<Answer> {
-        let listing = self.item(conn, parent, &format!("jobs[{tree}]")).await;
-        if let Err(e) = &listing {
-            tracing::warn!(connection = %e.connection(), code = e.code(), hint = e.hint(), "upstream request failed: {e}");
-        }
-        names
-            .iter()
-            .map(|name| match &listing {
-                Ok(parent) => parent
-                    .jobs
-                    .iter()
-                    .flatten()
-                    .find(|j| j.name.as_deref() == Some(*name))
-                    .map(|j| Fetched::Item(Arc::clone(j)))
-                    .ok_or_else(|| JenkinsError::NotFound {
-                        connection: conn.to_string(),
-                    }),
-                Err(e) => Err(e.clone()),
-            })
-            .collect()
-    }
-
-    /// What a probe learns from a root answer that succeeded.
-    async fn probe_from(&self, up: &Upstream, quieting_down: Option<bool>) -> Probe {
-        Probe {
-            // The root answer carried `X-Jenkins`, so this asks nothing more.
-            version: up.client.version().await.unwrap_or(None),
-            quieting_down: quieting_down.unwrap_or(false),
-            latency_ms: up.client.last_latency().map(|d| d.as_secs_f64() * 1000.0),
-        }
-    }
-
-    /// A probe and a root listing of the same controller in one batch: the listing
-    /// (with `quietingDown` added) answers both, saving the probe's request.
-    async fn root_with_probe(&self, root: &Fetch, probe: &Fetch) -> Vec<(Fetch, Answer)> {
-        let Fetch::Item { conn, tree, .. } = root else {
-            return vec![
-                (root.clone(), self.one(root).await),
-                (probe.clone(), self.one(probe).await),
-            ];
         };
-        let listing = self.item(conn, "", &format!("{tree},quietingDown")).await;
-        let probe_answer = match (&listing, self.upstream(conn)) {
-            (Ok(item), Ok(up)) => Ok(Fetched::Probe(
-                self.probe_from(up, item.quieting_down).await,
-            )),
-            (Err(e), _) => {
-                tracing::warn!(connection = %e.connection(), code = e.code(), hint = e.hint(), "upstream request failed: {e}");
-                Err(e.clone())
-            }
-            (_, Err(e)) => Err(e),
-        };
-        vec![
-            (root.clone(), listing.map(Fetched::Item)),
-            (probe.clone(), probe_answer),
-        ]
-    }
-
-    async fn one(&self, key: &Fetch) -> Answer {
-        let answer = self.fetch_one(key).await;
-        if let Err(e) = &answer {
-            // Messages never carry credentials; the code and hint say what to check.
-            tracing::warn!(connection = %e.connection(), code = e.code(), hint = e.hint(), "upstream request failed: {e}");
-        }
+        log_failure(&answer);
         answer
     }
 
-    async fn fetch_one(&self, key: &Fetch) -> Answer {
-        match key {
-            Fetch::Item {
-                conn,
-                full_name,
-                tree,
-            } => self.item(conn, full_name, tree).await.map(Fetched::Item),
-            Fetch::Build {
-                conn,
-                job,
-                number,
-                tree,
-            } => self
-                .upstream(conn)?
-                .client
-                .build(job, *number, tree)
-                .await
-                .map(Fetched::Build),
-            Fetch::Builds {
-                conn,
-                job,
-                fields,
-                start,
-                end,
-            } => self
-                .upstream(conn)?
-                .client
-                .builds_page(job, fields, *start..*end)
-                .await
-                .map(Fetched::Item),
-            Fetch::Run { conn, job, number } => self
-                .upstream(conn)?
-                .client
-                .wfapi_describe(job, *number)
-                .await
-                .map(Fetched::Run),
-            Fetch::Node {
-                conn,
-                job,
-                number,
-                node,
-            } => self
-                .upstream(conn)?
-                .client
-                .wfapi_node(job, *number, node)
-                .await
-                .map(Fetched::Node),
-            Fetch::NodeLog {
-                conn,
-                job,
-                number,
-                node,
-                finished,
-            } => self
-                .upstream(conn)?
-                .client
-                .wfapi_node_log(job, *number, node, *finished)
-                .await
-                .map(Fetched::NodeLog),
-            Fetch::Tests {
-                conn,
-                job,
-                number,
-                tree,
-                finished,
-            } => self
-                .upstream(conn)?
-                .client
-                .test_report(job, *number, tree, *finished)
-                .await
-                .map(Fetched::Tests),
-            Fetch::Queue { conn, tree } => self
-                .upstream(conn)?
-                .client
-                .queue(tree)
-                .await
-                .map(Fetched::Queue),
-            Fetch::Computers { conn, tree } => self
-                .upstream(conn)?
-                .client
-                .computers(tree)
-                .await
-                .map(Fetched::Computers),
-            Fetch::Probe { conn } => {
-                let up = self.upstream(conn)?;
-                let root = up
-                    .client
-                    .get_json::<wire::Root>("api/json?tree=quietingDown", CacheClass::Volatile)
-                    .await?;
-                Ok(Fetched::Probe(
-                    self.probe_from(up, root.quieting_down).await,
-                ))
-            }
-            Fetch::LogTail {
-                conn,
-                job,
-                number,
-                max_bytes,
-            } => self
-                .upstream(conn)?
-                .client
-                .log_tail(job, *number, *max_bytes)
-                .await
-                .map(Fetched::LogTail),
-            Fetch::LogGrep {
-                conn,
-                job,
-                number,
-                pattern,
-                context,
-                max,
-            } => self
-                .upstream(conn)?
-                .client
-                .log_grep(job, *number, pattern, *context, *max)
-                .await
-                .map(Fetched::LogGrep),
+    /// Siblings: one listing of their parent with the union of what each wants.
+    async fn siblings(
+        &self,
+        conn: &str,
+        parent: &str,
+        members: Vec<(String, Tree)>,
+    ) -> Vec<(String, Answer<wire::Item>)> {
+        let mut listing = Tree::new();
+        for (_, tree) in &members {
+            listing.child("jobs").merge(tree);
         }
+        let parent_answer = self.item(conn, parent, &listing).await;
+        members
+            .into_iter()
+            .map(|(full_name, _)| {
+                let name = parent_of(&full_name).map_or("", |(_, n)| n);
+                let answer = match &parent_answer {
+                    Ok(p) => p
+                        .jobs
+                        .iter()
+                        .flatten()
+                        .find(|j| j.name.as_deref() == Some(name))
+                        .cloned()
+                        .ok_or_else(|| JenkinsError::NotFound {
+                            connection: conn.to_string(),
+                        }),
+                    Err(e) => Err(e.clone()),
+                };
+                (full_name, answer)
+            })
+            .collect()
     }
 }
 
-impl Loader<Fetch> for UpstreamLoader {
-    type Value = Answer;
-    type Error = std::convert::Infallible;
+impl Loader<ItemKey> for UpstreamLoader {
+    type Value = Answer<wire::Item>;
+    type Error = Infallible;
 
-    async fn load(&self, keys: &[Fetch]) -> Result<HashMap<Fetch, Answer>, Self::Error> {
-        // Group items by (connection, parent): two or more siblings become one listing of
-        // their parent, with the union of the fields each wants.
-        let mut groups: HashMap<(Arc<str>, String), Vec<&Fetch>> = HashMap::new();
-        let mut singles: Vec<&Fetch> = Vec::new();
-        for key in keys {
-            match key {
-                Fetch::Item {
-                    conn, full_name, ..
-                } => match parent_of(full_name) {
-                    Some((parent, _)) => groups
-                        .entry((conn.clone(), parent.to_string()))
-                        .or_default()
-                        .push(key),
-                    None => singles.push(key),
-                },
-                _ => singles.push(key),
+    async fn load(&self, keys: &[ItemKey]) -> Result<HashMap<ItemKey, Self::Value>, Infallible> {
+        // Keys on the same path share one request with the union of their trees.
+        let mut paths: HashMap<ItemPath, Tree> = HashMap::new();
+        for k in keys {
+            paths
+                .entry((k.conn.clone(), k.full_name.clone()))
+                .or_default()
+                .merge(&k.tree);
+        }
+        // Two or more children of one folder become one listing of that folder.
+        let mut families: HashMap<ItemPath, Vec<(String, Tree)>> = HashMap::new();
+        let mut singles = Vec::new();
+        for ((conn, full_name), tree) in paths {
+            match parent_of(&full_name) {
+                Some((parent, _)) => families
+                    .entry((conn, parent.to_string()))
+                    .or_default()
+                    .push((full_name, tree)),
+                None => singles.push((conn, full_name, tree)),
             }
         }
-        // A probe rides on a root listing of the same controller asked in the same tick.
-        let mut pairs = Vec::new();
-        singles.retain(|k| !matches!(k, Fetch::Probe { .. }));
-        for key in keys {
-            if let Fetch::Probe { conn } = key {
-                let root = singles.iter().position(
-                    |k| matches!(k, Fetch::Item { conn: c, full_name, .. } if c == conn && full_name.is_empty()),
-                );
-                match root {
-                    Some(i) => pairs.push((singles.remove(i), key)),
-                    None => singles.push(key),
-                }
-            }
-        }
-        let pairs = join_all(
-            pairs
-                .into_iter()
-                .map(|(root, probe)| self.root_with_probe(root, probe)),
-        );
         let mut batched = Vec::new();
-        for ((conn, parent), members) in groups {
-            let tree = match merged_tree(&members) {
-                Some(tree) if members.len() >= 2 => tree,
-                _ => {
-                    singles.extend(members);
-                    continue;
-                }
-            };
-            batched.push(async move {
-                let names: Vec<&str> = members
-                    .iter()
-                    .filter_map(|k| match k {
-                        Fetch::Item { full_name, .. } => parent_of(full_name).map(|(_, n)| n),
-                        _ => None,
-                    })
-                    .collect();
-                let answers = self.siblings(&conn, &parent, &tree, &names).await;
-                members
-                    .into_iter()
-                    .cloned()
-                    .zip(answers)
-                    .collect::<Vec<_>>()
-            });
+        for ((conn, parent), members) in families {
+            if members.len() >= 2 {
+                batched.push((conn, parent, members));
+            } else {
+                singles.extend(members.into_iter().map(|(f, t)| (conn.clone(), f, t)));
+            }
         }
-        let singles = join_all(
-            singles
+        let singles = join_all(singles.iter().map(|(conn, full_name, tree)| async move {
+            (
+                (conn.clone(), full_name.clone()),
+                self.item(conn, full_name, tree).await,
+            )
+        }));
+        let families = join_all(
+            batched
                 .into_iter()
-                .map(|k| async move { (k.clone(), self.one(k).await) }),
+                .map(|(conn, parent, members)| async move {
+                    self.siblings(&conn, &parent, members)
+                        .await
+                        .into_iter()
+                        .map(|(f, a)| ((conn.clone(), f), a))
+                        .collect::<Vec<_>>()
+                }),
         );
-        let (batched, singles, pairs) = futures::join!(join_all(batched), singles, pairs);
-        Ok(batched
+        let (singles, families) = futures::join!(singles, families);
+        let answers: HashMap<ItemPath, Answer<wire::Item>> = singles
             .into_iter()
-            .flatten()
-            .chain(singles)
-            .chain(pairs.into_iter().flatten())
+            .chain(families.into_iter().flatten())
+            .collect();
+        Ok(keys
+            .iter()
+            .filter_map(|k| {
+                let a = answers.get(&(k.conn.clone(), k.full_name.clone()))?;
+                Some((k.clone(), a.clone()))
+            })
             .collect())
     }
 }
 
-/// The union of the trees of sibling item keys (`None` if one is not the planner's).
-fn merged_tree(members: &[&Fetch]) -> Option<String> {
-    let mut merged = TreeSpec::new();
-    for m in members {
-        if let Fetch::Item { tree, .. } = m {
-            merged.merge(&TreeSpec::parse(tree)?);
-        }
+/// A key fetched on its own (no merging), concurrently with the others of its batch.
+trait Single: Clone + Eq + std::hash::Hash + Send + Sync + 'static {
+    type Value: Send + Sync + 'static;
+    fn conn(&self) -> &str;
+    fn fetch<'a>(
+        &'a self,
+        up: &'a Upstream,
+    ) -> impl Future<Output = Answer<Self::Value>> + Send + 'a;
+}
+
+impl UpstreamLoader {
+    async fn each<K: Single>(&self, keys: &[K]) -> HashMap<K, Answer<K::Value>> {
+        join_all(keys.iter().map(|k| async move {
+            let answer = match self.upstream(k.conn()) {
+                Ok(up) => k.fetch(up).await,
+                Err(e) => Err(e),
+            };
+            log_failure(&answer);
+            (k.clone(), answer)
+        }))
+        .await
+        .into_iter()
+        .collect()
     }
-    Some(merged.render())
 }
 
-/// The per-request loaders, put on every GraphQL request.
-pub struct Loaders {
-    loader: DataLoader<UpstreamLoader>,
-}
-
-macro_rules! typed {
-    ($name:ident, $variant:ident, $ty:ty) => {
-        /// Load and unwrap one kind of answer.
-        pub async fn $name(&self, key: Fetch) -> Result<$ty, JenkinsError> {
-            match self.fetch(key).await? {
-                Fetched::$variant(v) => Ok(v),
-                other => Err(JenkinsError::InvalidResponse {
-                    connection: String::new(),
-                    path: String::new(),
-                    detail: format!("the loader answered with {}", other.kind()),
-                }),
+macro_rules! single {
+    ($key:ty => $value:ty, conn: |$c:ident| $conn:expr, fetch: |$k:ident, $up:ident| $fetch:expr) => {
+        impl Single for $key {
+            type Value = $value;
+            fn conn(&self) -> &str {
+                let $c = self;
+                $conn
+            }
+            fn fetch<'a>(
+                &'a self,
+                $up: &'a Upstream,
+            ) -> impl Future<Output = Answer<$value>> + Send + 'a {
+                let $k = self;
+                async move { $fetch.await }
+            }
+        }
+        impl Loader<$key> for UpstreamLoader {
+            type Value = Answer<$value>;
+            type Error = Infallible;
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, Infallible> {
+                Ok(self.each(keys).await)
             }
         }
     };
 }
 
+single!(BuildsKey => wire::Item, conn: |k| &k.conn,
+    fetch: |k, up| up.client.item(&k.job, &k.tree));
+single!(BuildKey => wire::Build, conn: |k| &k.build.conn,
+    fetch: |k, up| up.client.build(&k.build.job, k.build.number, &k.tree));
+single!(RunKey => wire::RunExt, conn: |k| &k.0.conn,
+    fetch: |k, up| up.client.wfapi_describe(&k.0.job, k.0.number));
+single!(NodeKey => wire::StageNodeExt, conn: |k| &k.build.conn,
+    fetch: |k, up| up.client.wfapi_node(&k.build.job, k.build.number, &k.node));
+single!(NodeLogKey => wire::NodeLogExt, conn: |k| &k.build.conn,
+    fetch: |k, up| up.client.wfapi_node_log(&k.build.job, k.build.number, &k.node, k.finished));
+single!(TestsKey => wire::TestReport, conn: |k| &k.build.conn,
+    fetch: |k, up| up.client.test_report(&k.build.job, k.build.number, &tests_tree(), k.finished));
+single!(QueueKey => wire::Queue, conn: |k| &k.0,
+    fetch: |_k, up| up.client.queue(&queue_tree()));
+single!(ComputersKey => wire::ComputerSet, conn: |k| &k.0,
+    fetch: |_k, up| up.client.computers(&computers_tree()));
+single!(LogTailKey => LogTail, conn: |k| &k.build.conn,
+    fetch: |k, up| up.client.log_tail(&k.build.job, k.build.number, k.max_bytes));
+single!(LogGrepKey => LogGrep, conn: |k| &k.build.conn,
+    fetch: |k, up| up.client.log_grep(&k.build.job, k.build.number, &k.pattern, k.context, k.max));
+
+/// The per-request loaders, put on every GraphQL request.
+pub(crate) struct Loaders {
+    loader: DataLoader<UpstreamLoader>,
+}
+
 impl Loaders {
     /// Fresh loaders for one GraphQL request.
-    pub fn new(state: &GatewayState) -> Self {
+    pub(crate) fn new(state: &GatewayState) -> Self {
         Loaders {
             loader: DataLoader::new(
                 UpstreamLoader {
@@ -507,26 +345,161 @@ impl Loaders {
         }
     }
 
-    /// Load one key (batched with whatever else arrives in the same tick).
-    pub async fn fetch(&self, key: Fetch) -> Answer {
-        match self.loader.load_one(key.clone()).await {
+    async fn load<K, V>(&self, key: K) -> Answer<V>
+    where
+        K: Clone + Eq + std::hash::Hash + Send + Sync + 'static,
+        V: Send + Sync + 'static,
+        UpstreamLoader: Loader<K, Value = Answer<V>, Error = Infallible>,
+    {
+        match self.loader.load_one(key).await {
             Ok(Some(answer)) => answer,
-            Ok(None) => Err(JenkinsError::NotFound {
+            // Every batch answers every key it was given.
+            Ok(None) => Err(JenkinsError::InvalidResponse {
                 connection: String::new(),
+                path: String::new(),
+                detail: "no answer for a key".into(),
             }),
             Err(never) => match never {},
         }
     }
 
-    typed!(item, Item, Arc<wire::Item>);
-    typed!(build, Build, Arc<wire::Build>);
-    typed!(run, Run, Arc<wire::RunExt>);
-    typed!(node, Node, Arc<wire::StageNodeExt>);
-    typed!(node_log, NodeLog, Arc<wire::NodeLogExt>);
-    typed!(tests, Tests, Arc<wire::TestReport>);
-    typed!(queue, Queue, Arc<wire::Queue>);
-    typed!(computers, Computers, Arc<wire::ComputerSet>);
-    typed!(probe, Probe, Probe);
-    typed!(log_tail, LogTail, Arc<LogTail>);
-    typed!(log_grep, LogGrep, Arc<LogGrep>);
+    /// A job or folder (`""`: the controller root) with `tree`.
+    pub(crate) async fn item(
+        &self,
+        conn: &Arc<str>,
+        full_name: &str,
+        tree: Tree,
+    ) -> Answer<wire::Item> {
+        self.load(ItemKey {
+            conn: conn.clone(),
+            full_name: full_name.to_string(),
+            tree,
+        })
+        .await
+    }
+
+    /// A build with `tree`.
+    pub(crate) async fn build(&self, build: &BuildRef, tree: Tree) -> Answer<wire::Build> {
+        self.load(BuildKey {
+            build: build.clone(),
+            tree,
+        })
+        .await
+    }
+
+    /// One range of a job's builds (`tree` from [`crate::planner::builds_range`]); read
+    /// it with [`wire::Item::page_builds`].
+    pub(crate) async fn builds_slice(
+        &self,
+        conn: &Arc<str>,
+        job: &str,
+        tree: Tree,
+    ) -> Answer<wire::Item> {
+        self.load(BuildsKey {
+            conn: conn.clone(),
+            job: job.to_string(),
+            tree,
+        })
+        .await
+    }
+
+    /// One page of a job's builds, as the pager plans it.
+    pub(crate) async fn builds(
+        &self,
+        conn: &Arc<str>,
+        job: &str,
+        mut pager: Pager,
+    ) -> Result<(Vec<Arc<wire::Build>>, bool), JenkinsError> {
+        while let Some(tree) = pager.next_request() {
+            let page = self.builds_slice(conn, job, tree).await?;
+            pager.feed(page.page_builds());
+        }
+        Ok(pager.finish())
+    }
+
+    /// A pipeline run's stages (`wfapi/describe`).
+    pub(crate) async fn run(&self, build: &BuildRef) -> Answer<wire::RunExt> {
+        self.load(RunKey(build.clone())).await
+    }
+
+    /// One flow node with its children.
+    pub(crate) async fn node(&self, build: &BuildRef, node: &str) -> Answer<wire::StageNodeExt> {
+        self.load(NodeKey {
+            build: build.clone(),
+            node: node.to_string(),
+        })
+        .await
+    }
+
+    /// The log tail of one flow node.
+    pub(crate) async fn node_log(
+        &self,
+        build: &BuildRef,
+        node: &str,
+        finished: bool,
+    ) -> Answer<wire::NodeLogExt> {
+        self.load(NodeLogKey {
+            build: build.clone(),
+            node: node.to_string(),
+            finished,
+        })
+        .await
+    }
+
+    /// A build's test report.
+    pub(crate) async fn tests(&self, build: &BuildRef, finished: bool) -> Answer<wire::TestReport> {
+        self.load(TestsKey {
+            build: build.clone(),
+            finished,
+        })
+        .await
+    }
+
+    /// A controller's queue.
+    pub(crate) async fn queue(&self, conn: &Arc<str>) -> Answer<wire::Queue> {
+        self.load(QueueKey(conn.clone())).await
+    }
+
+    /// A controller's computers.
+    pub(crate) async fn computers(&self, conn: &Arc<str>) -> Answer<wire::ComputerSet> {
+        self.load(ComputersKey(conn.clone())).await
+    }
+
+    /// The end of a build log.
+    pub(crate) async fn log_tail(&self, build: &BuildRef, max_bytes: usize) -> Answer<LogTail> {
+        self.load(LogTailKey {
+            build: build.clone(),
+            max_bytes,
+        })
+        .await
+    }
+
+    /// A search through a build log.
+    pub(crate) async fn log_grep(
+        &self,
+        build: &BuildRef,
+        pattern: &str,
+        context: usize,
+        max: usize,
+    ) -> Answer<LogGrep> {
+        self.load(LogGrepKey {
+            build: build.clone(),
+            pattern: pattern.to_string(),
+            context,
+            max,
+        })
+        .await
+    }
+
+    /// Reachability, version and quiet-down state of a controller. It asks the root for
+    /// `quietingDown`, which rides on a root listing asked in the same tick.
+    pub(crate) async fn probe(&self, up: &Upstream) -> Result<Probe, JenkinsError> {
+        let root = self.item(&up.name, "", probe_tree()).await?;
+        Ok(Probe {
+            // The root answer carried `X-Jenkins`, so this asks nothing more.
+            version: up.client.version().await.unwrap_or(None),
+            quieting_down: root.quieting_down.unwrap_or(false),
+            latency_ms: up.client.last_latency().map(|d| d.as_secs_f64() * 1000.0),
+        })
+    }
 }

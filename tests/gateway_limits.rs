@@ -213,7 +213,9 @@ async fn the_default_limits_let_graphiql_and_the_examples_through() {
     let gateway = Gateway::start(vec![connection("good", &good)]).await;
     let body = gateway.query(INTROSPECTION).await;
     assert!(errors(&body).is_empty(), "{body:.2000}");
-    assert!(body["data"]["__schema"]["types"].as_array().is_some_and(|t| t.len() > 20));
+    assert!(body["data"]["__schema"]["types"]
+        .as_array()
+        .is_some_and(|t| t.len() > 20));
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/queries");
     let mut checked = 0;
     for entry in std::fs::read_dir(dir).expect("examples") {

@@ -2,7 +2,6 @@
 //! timeouts), the per-controller concurrency limit, retry and circuit
 //! breaker, and sends every GET through the shared [`UpstreamCache`].
 
-use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,9 +18,9 @@ use super::log::{
     drop_partial_first_line, ConsoleDecoder, LogGrep, LogSearcher, LogTail, TailBuffer,
 };
 use super::path::{
-    api_json, build_path, encode_query_value, job_path, normalize_tree, raw_encode,
-    tree_has_top_level, InvalidFullName,
+    api_json, build_path, encode_query_value, job_path, raw_encode, InvalidFullName,
 };
+use super::tree::Tree;
 use super::wire;
 use crate::cache::{credential_scope, CacheClass, CacheKey, Loaded, UpstreamCache};
 use crate::config::{ConfigError, ConnectionConfig};
@@ -234,30 +233,25 @@ impl JenkinsClient {
 
     // ----- typed requests -------------------------------------------------
 
-    /// GET `path_and_query` (relative to the connection URL) as JSON, cached
-    /// with `class`. Whitespace in the query is removed; `depth=` is refused
-    /// because it is very expensive on Jenkins.
-    pub async fn get_json<T>(
-        &self,
-        path_and_query: &str,
-        class: CacheClass,
-    ) -> Result<Arc<T>, JenkinsError>
-    where
-        T: DeserializeOwned + Send + Sync + 'static,
-    {
-        let rel = self.clean_request(path_and_query)?;
-        self.fetch_json(rel, move |_: &T| class).await
-    }
-
     /// The controller root (`api/json`) with a tree such as
-    /// `jobs[name,url,color,lastBuild[number,result]]`. Class: listing.
-    pub async fn root_items(&self, tree: &str) -> Result<Arc<wire::Root>, JenkinsError> {
-        self.fetch_json(api_json("", tree), |_: &wire::Root| CacheClass::Listing)
+    /// `jobs[name,url,color],quietingDown`. A listing lives as long as listings do; a
+    /// root asked only for its state (no `jobs`) is volatile.
+    pub async fn root(&self, tree: &Tree) -> Result<Arc<wire::Item>, JenkinsError> {
+        let class = if tree.has("jobs") {
+            CacheClass::Listing
+        } else {
+            CacheClass::Volatile
+        };
+        self.fetch_json(api_json("", tree), move |_: &wire::Item| class)
             .await
     }
 
     /// A job or folder by full name (`a/b/c`) with a tree. Class: listing.
-    pub async fn item(&self, full_name: &str, tree: &str) -> Result<Arc<wire::Item>, JenkinsError> {
+    pub async fn item(
+        &self,
+        full_name: &str,
+        tree: &Tree,
+    ) -> Result<Arc<wire::Item>, JenkinsError> {
         let path = self.job_path(full_name)?;
         self.fetch_json(api_json(&path, tree), |_: &wire::Item| CacheClass::Listing)
             .await
@@ -269,71 +263,26 @@ impl JenkinsClient {
         &self,
         full_name: &str,
         number: u32,
-        tree: &str,
+        tree: &Tree,
     ) -> Result<Arc<wire::Build>, JenkinsError> {
         let path = self.build_path(full_name, number)?;
-        let mut tree = normalize_tree(tree);
-        if !tree.is_empty() && !tree_has_top_level(&tree, "building") {
-            tree.push_str(",building");
+        let mut tree = tree.clone();
+        if !tree.is_empty() {
+            tree.leaf("building");
         }
         self.fetch_json(api_json(&path, &tree), build_class).await
     }
 
-    /// Builds `range` (newest first, half-open, e.g. `0..20`) of a job with
-    /// the given fields (`number,result,timestamp`). Uses `builds{M,N}` inside
-    /// Jenkins' newest-100 window and `allBuilds{M,N}` only beyond it (which
-    /// makes Jenkins load every build). Read them with [`wire::Item::page_builds`].
-    /// Class: listing.
-    pub async fn builds_page(
-        &self,
-        full_name: &str,
-        tree_fields: &str,
-        range: Range<u32>,
-    ) -> Result<Arc<wire::Item>, JenkinsError> {
-        let path = self.job_path(full_name)?;
-        if range.start >= range.end {
-            return Ok(Arc::new(wire::Item {
-                builds: Some(Vec::new()),
-                ..wire::Item::default()
-            }));
-        }
-        let mut fields = normalize_tree(tree_fields);
-        if fields.is_empty() {
-            fields.push_str("number");
-        }
-        let list = if range.end <= BUILDS_WINDOW {
-            "builds"
-        } else {
-            "allBuilds"
-        };
-        let tree = format!("{list}[{fields}]{{{},{}}}", range.start, range.end);
-        self.fetch_json(api_json(&path, &tree), |_: &wire::Item| CacheClass::Listing)
-            .await
-    }
-
     /// The build queue. Class: volatile.
-    pub async fn queue(&self, tree: &str) -> Result<Arc<wire::Queue>, JenkinsError> {
+    pub async fn queue(&self, tree: &Tree) -> Result<Arc<wire::Queue>, JenkinsError> {
         self.fetch_json(api_json("queue/", tree), |_: &wire::Queue| {
             CacheClass::Volatile
         })
         .await
     }
 
-    /// One queue item (also a left item, kept 5 minutes after it started). Class: volatile.
-    pub async fn queue_item(
-        &self,
-        id: u64,
-        tree: &str,
-    ) -> Result<Arc<wire::QueueItem>, JenkinsError> {
-        self.fetch_json(
-            api_json(&format!("queue/item/{id}/"), tree),
-            |_: &wire::QueueItem| CacheClass::Volatile,
-        )
-        .await
-    }
-
     /// Computers (agents). Class: listing.
-    pub async fn computers(&self, tree: &str) -> Result<Arc<wire::ComputerSet>, JenkinsError> {
+    pub async fn computers(&self, tree: &Tree) -> Result<Arc<wire::ComputerSet>, JenkinsError> {
         self.fetch_json(api_json("computer/", tree), |_: &wire::ComputerSet| {
             CacheClass::Listing
         })
@@ -342,7 +291,7 @@ impl JenkinsClient {
 
     /// Who the credentials authenticate as; the cheapest credential check. Class: volatile.
     pub async fn whoami(&self) -> Result<Arc<wire::WhoAmI>, JenkinsError> {
-        self.fetch_json(api_json("whoAmI/", ""), |_: &wire::WhoAmI| {
+        self.fetch_json(api_json("whoAmI/", &Tree::new()), |_: &wire::WhoAmI| {
             CacheClass::Volatile
         })
         .await
@@ -364,7 +313,7 @@ impl JenkinsClient {
         &self,
         full_name: &str,
         number: u32,
-        tree: &str,
+        tree: &Tree,
         finished: bool,
     ) -> Result<Arc<wire::TestReport>, JenkinsError> {
         let path = format!("{}testReport/", self.build_path(full_name, number)?);
@@ -437,56 +386,6 @@ impl JenkinsClient {
             .fetch_json(path, move |_: &wire::NodeLogExt| finished_class(finished))
             .await;
         self.explain_wfapi_node(result, full_name, number).await
-    }
-
-    /// Change sets of a pipeline run (`wfapi/changesets`).
-    pub async fn wfapi_changesets(
-        &self,
-        full_name: &str,
-        number: u32,
-        finished: bool,
-    ) -> Result<Arc<Vec<wire::ChangeSetExt>>, JenkinsError> {
-        let path = format!("{}wfapi/changesets", self.build_path(full_name, number)?);
-        let result = self
-            .fetch_json(path, move |_: &Vec<wire::ChangeSetExt>| {
-                finished_class(finished)
-            })
-            .await;
-        self.explain_wfapi(result, full_name, Some(number)).await
-    }
-
-    /// Inputs a run is waiting for. Class: volatile.
-    pub async fn wfapi_pending_inputs(
-        &self,
-        full_name: &str,
-        number: u32,
-    ) -> Result<Arc<Vec<wire::PendingInputActionExt>>, JenkinsError> {
-        let path = format!(
-            "{}wfapi/pendingInputActions",
-            self.build_path(full_name, number)?
-        );
-        let result = self
-            .fetch_json(path, |_: &Vec<wire::PendingInputActionExt>| {
-                CacheClass::Volatile
-            })
-            .await;
-        self.explain_wfapi(result, full_name, Some(number)).await
-    }
-
-    /// The newest runs (at most 10) of a pipeline job with their stages. Class: listing.
-    pub async fn wfapi_runs(
-        &self,
-        full_name: &str,
-        full_stages: bool,
-    ) -> Result<Arc<Vec<wire::RunExt>>, JenkinsError> {
-        let mut path = format!("{}wfapi/runs", self.job_path(full_name)?);
-        if full_stages {
-            path.push_str("?fullStages=true");
-        }
-        let result = self
-            .fetch_json(path, |_: &Vec<wire::RunExt>| CacheClass::Listing)
-            .await;
-        self.explain_wfapi(result, full_name, None).await
     }
 
     // ----- logs -------------------------------------------------------------
@@ -701,30 +600,6 @@ impl JenkinsClient {
 
     fn build_path(&self, full_name: &str, number: u32) -> Result<String, JenkinsError> {
         build_path(full_name, number).map_err(|e| self.invalid_name(e))
-    }
-
-    /// Normalises a caller-supplied relative request for [`Self::get_json`].
-    fn clean_request(&self, path_and_query: &str) -> Result<String, JenkinsError> {
-        let rel = path_and_query.trim_start_matches('/');
-        let (path, query) = match rel.split_once('?') {
-            Some((path, query)) => (path, Some(query)),
-            None => (rel, None),
-        };
-        if path.chars().any(char::is_whitespace) {
-            return Err(self.bad_request("whitespace in a path; encode names with raw_encode"));
-        }
-        match query {
-            None => Ok(path.to_string()),
-            Some(query) => {
-                let query: String = query.chars().filter(|c| !c.is_whitespace()).collect();
-                if query.split('&').any(|p| p.starts_with("depth=")) {
-                    return Err(
-                        self.bad_request("depth= is never sent: it is very expensive; use tree=")
-                    );
-                }
-                Ok(format!("{path}?{query}"))
-            }
-        }
     }
 
     async fn fetch_json<T, C>(&self, rel: String, classify: C) -> Result<Arc<T>, JenkinsError>
@@ -954,13 +829,17 @@ impl JenkinsClient {
         };
         let is_pipeline = match number {
             Some(number) => {
-                let path = api_json(&self.build_path(full_name, number)?, "number");
+                let mut number_only = Tree::new();
+                number_only.leaf("number");
+                let path = api_json(&self.build_path(full_name, number)?, &number_only);
                 self.fetch_json(path, |_: &wire::Build| CacheClass::Volatile)
                     .await?
                     .is_pipeline()
             }
             None => {
-                let path = api_json(&self.job_path(full_name)?, "name");
+                let mut name_only = Tree::new();
+                name_only.leaf("name");
+                let path = api_json(&self.job_path(full_name)?, &name_only);
                 self.fetch_json(path, |_: &wire::Item| CacheClass::Volatile)
                     .await?
                     .is_pipeline()

@@ -385,6 +385,35 @@ impl LogSearcher {
     }
 }
 
+/// Remove tags and decode entities of the Pipeline REST API's HTML step logs.
+pub fn strip_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        // The timestamper plugin hides a second timestamp in a display:none span.
+        let hidden = rest[i..].starts_with("<span style=\"display: none\">");
+        match rest[i..].find('>') {
+            Some(j) => rest = &rest[i + j + 1..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+        if hidden {
+            if let Some(k) = rest.find("</span>") {
+                rest = &rest[k + "</span>".len()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -491,5 +520,11 @@ mod tests {
         assert_eq!(r.matches.len(), 1);
         assert_eq!(r.matches[0].line_number, 3);
         assert_eq!(r.matches[0].line, "final needle");
+    }
+
+    #[test]
+    fn html_step_logs_become_text() {
+        let html = "<span class=\"timestamp\"><b>21:36:11</b> </span><span style=\"display: none\">[2026-11-21T21:36:11.184Z]</span> + echo a &amp; b\n";
+        assert_eq!(strip_html(html), "21:36:11  + echo a & b\n");
     }
 }

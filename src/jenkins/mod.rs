@@ -9,6 +9,7 @@ pub mod client;
 pub mod error;
 pub mod log;
 pub mod path;
+pub mod tree;
 pub mod wire;
 
 #[cfg(test)]
@@ -18,3 +19,4 @@ pub use breaker::CircuitState;
 pub use client::{ClientTuning, JenkinsClient};
 pub use error::JenkinsError;
 pub use log::{GrepMatch, LogGrep, LogTail};
+pub use tree::Tree;

@@ -1,11 +1,13 @@
 //! Jenkins URL paths: item paths built from a job's `fullName` exactly as
-//! Jenkins builds them (`Util.rawEncode` per segment), and `tree=` strings
-//! cleaned the way Jenkins needs them.
+//! Jenkins builds them (`Util.rawEncode` per segment), and query values encoded
+//! the way servlet containers accept them.
 //!
 //! All paths here are relative (no leading `/`), so they append under the
 //! connection's base URL and keep its context path (e.g. `/jenkins/`).
 
 use std::fmt::Write as _;
+
+use super::tree::Tree;
 
 /// A job full name that cannot be turned into a URL path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,43 +87,6 @@ pub fn build_path(full_name: &str, number: u32) -> Result<String, InvalidFullNam
     Ok(format!("{job}{number}/"))
 }
 
-/// Removes all whitespace from a `tree=` expression: Jenkins does not trim,
-/// so `jobs[name, color]` would silently ask for a field named `" color"`.
-pub fn normalize_tree(tree: &str) -> String {
-    tree.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
-/// Whether `field` is selected at the top level of a (normalised) tree.
-pub fn tree_has_top_level(tree: &str, field: &str) -> bool {
-    let mut depth = 0i32;
-    let mut start = 0usize;
-    let bytes = tree.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'[' | b'{' => {
-                if depth == 0 && tree.get(start..i) == Some(field) {
-                    return true;
-                }
-                depth += 1;
-            }
-            b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    start = i + 1;
-                }
-            }
-            b',' if depth == 0 => {
-                if tree.get(start..i) == Some(field) {
-                    return true;
-                }
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    depth == 0 && tree.get(start..) == Some(field)
-}
-
 /// Percent-encodes a query value. Brackets and braces are encoded because
 /// servlet containers (Tomcat) and proxies reject them raw; Jenkins decodes.
 pub fn encode_query_value(value: &str) -> String {
@@ -138,13 +103,15 @@ pub fn encode_query_value(value: &str) -> String {
     out
 }
 
-/// `<item_path>api/json`, plus `?tree=` when `tree` is not blank. Never `depth=`.
-pub fn api_json(item_path: &str, tree: &str) -> String {
-    let tree = normalize_tree(tree);
+/// `<item_path>api/json`, plus `?tree=` when `tree` is not empty. Never `depth=`.
+pub fn api_json(item_path: &str, tree: &Tree) -> String {
     if tree.is_empty() {
         format!("{item_path}api/json")
     } else {
-        format!("{item_path}api/json?tree={}", encode_query_value(&tree))
+        format!(
+            "{item_path}api/json?tree={}",
+            encode_query_value(&tree.render())
+        )
     }
 }
 
@@ -190,21 +157,11 @@ mod tests {
     }
 
     #[test]
-    fn trees() {
-        assert_eq!(normalize_tree(" jobs[name, color]\n"), "jobs[name,color]");
-        let t = "number,actions[causes[building]],result,building";
-        assert!(tree_has_top_level(t, "building"));
-        assert!(tree_has_top_level("building", "building"));
-        assert!(!tree_has_top_level("number,actions[building]", "building"));
-        assert!(tree_has_top_level(
-            "builds[number]{0,5},building",
-            "building"
-        ));
-        assert!(!tree_has_top_level("buildings", "building"));
+    fn api_json_encodes_the_tree() {
         assert_eq!(
-            api_json("job/a/", "jobs[name, url]{0,5}"),
+            api_json("job/a/", &Tree::parse("jobs[name,url]{0,5}")),
             "job/a/api/json?tree=jobs%5Bname,url%5D%7B0,5%7D"
         );
-        assert_eq!(api_json("", "  "), "api/json");
+        assert_eq!(api_json("", &Tree::new()), "api/json");
     }
 }

@@ -3,20 +3,13 @@
 //! An ID is URL-safe base64 of a small JSON array, `["Build","prod","team/app",142]`,
 //! so names may contain any character, including `:` and `/`.
 
-use async_graphql::{Context, ErrorExtensions, Interface, ID};
+use async_graphql::ID;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::error::GatewayError;
-
-use super::build::{self, BuildObj, StageObj};
-use super::fleet::{AgentObj, QueueItemObj};
-use super::item::{self, ConnectionObj, FolderObj, JobObj};
-use super::upstream;
-
 /// What a global ID names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GlobalId {
+pub(crate) enum GlobalId {
     /// A connection.
     Connection(String),
     /// A folder (or multibranch project / organization).
@@ -35,7 +28,7 @@ pub enum GlobalId {
 
 impl GlobalId {
     /// Encode as an opaque ID.
-    pub fn encode(&self) -> ID {
+    pub(crate) fn encode(&self) -> ID {
         let v = match self {
             GlobalId::Connection(c) => json!(["Connection", c]),
             GlobalId::Folder(c, f) => json!(["Folder", c, f]),
@@ -49,7 +42,7 @@ impl GlobalId {
     }
 
     /// Decode an ID made by [`GlobalId::encode`].
-    pub fn decode(id: &str) -> Option<GlobalId> {
+    pub(crate) fn decode(id: &str) -> Option<GlobalId> {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(id)
             .ok()?;
@@ -71,52 +64,6 @@ impl GlobalId {
             _ => return None,
         })
     }
-}
-
-/// Any object with a global ID.
-#[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID", desc = "Global ID, accepted by `node(id)`."))]
-pub enum Node {
-    /// A connection.
-    Connection(ConnectionObj),
-    /// A folder.
-    Folder(FolderObj),
-    /// A job.
-    Job(JobObj),
-    /// A build.
-    Build(BuildObj),
-    /// A stage.
-    Stage(StageObj),
-    /// A queue item.
-    QueueItem(QueueItemObj),
-    /// An agent.
-    Agent(AgentObj),
-}
-
-/// Fetch the object an ID names.
-pub async fn resolve(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
-    let gid = GlobalId::decode(id).ok_or_else(|| GatewayError::BadId(id.to_string()).extend())?;
-    Ok(match gid {
-        GlobalId::Connection(c) => Some(Node::Connection(ConnectionObj::new(upstream(ctx, &c)?))),
-        GlobalId::Folder(c, f) => item::load_folder(ctx, upstream(ctx, &c)?, &f)
-            .await?
-            .map(Node::Folder),
-        GlobalId::Job(c, j) => item::load_job(ctx, upstream(ctx, &c)?, &j)
-            .await?
-            .map(Node::Job),
-        GlobalId::Build(c, j, n) => build::load_build(ctx, upstream(ctx, &c)?, &j, n)
-            .await?
-            .map(Node::Build),
-        GlobalId::Stage(c, j, n, s) => build::load_stage(ctx, upstream(ctx, &c)?, &j, n, &s)
-            .await?
-            .map(Node::Stage),
-        GlobalId::QueueItem(c, i) => super::fleet::load_queue_item(ctx, upstream(ctx, &c)?, i)
-            .await?
-            .map(Node::QueueItem),
-        GlobalId::Agent(c, a) => super::fleet::load_agent(ctx, upstream(ctx, &c)?, &a)
-            .await?
-            .map(Node::Agent),
-    })
 }
 
 #[cfg(test)]

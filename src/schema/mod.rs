@@ -1,28 +1,52 @@
 //! The GraphQL schema: the public contract, checked in as `schema.graphql`.
 //!
 //! Connection → Folder → Job → Build → Stage, plus the queue, agents, fleet health and
-//! global IDs. Resolvers read their own selection set, ask the [planner](crate::planner)
-//! for the `tree=` that fetches it, and load through [`Loaders`]; they never call HTTP.
+//! global IDs. Resolvers ask the [planner](crate::planner) what to fetch for their
+//! selection and load it through the request's [loaders](crate::loaders); they never
+//! call HTTP.
+//!
+//! Modules, in the order calls flow (each calls only modules below it):
+//! - this module: the schema, the query root and `node(id)`;
+//! - one resolver file per type: [`connection`], [`item`] (folders and jobs), [`build`],
+//!   [`stage`], [`queue`] (queue items and agents), [`search`] (`jobs`), [`health`];
+//! - [`load`]: turning selections into objects through the planner and the loaders;
+//! - [`objects`] (what each object holds), [`convert`] (Jenkins values → GraphQL values),
+//!   [`values`] (enums and plain objects), [`ids`] (global IDs), and the response
+//!   shaping extensions [`nulls`] (errors become `null`) and [`order`] (keys in query order).
 
 mod build;
-mod fleet;
+mod connection;
+mod convert;
+mod health;
 mod ids;
 mod item;
+mod load;
 mod nulls;
+mod objects;
+mod order;
+mod queue;
+mod search;
+mod stage;
+mod values;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Schema, ID};
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ErrorExtensions, Object, Schema, ID,
+};
 
 use crate::error::GatewayError;
-
-pub use build::{BuildObj, StageObj};
-pub use fleet::{AgentObj, FleetHealth, QueueItemObj};
-pub use ids::GlobalId;
-pub use item::{ConnectionObj, FolderObj, ItemObj, JobObj};
-
 use crate::gateway::{GatewayState, Upstream};
-use crate::jenkins::JenkinsError;
-use crate::loaders::Loaders;
-use std::sync::Arc;
+use crate::loaders::BuildRef;
+use crate::planner::DEFAULT_JOBS_PAGE;
+use health::FleetHealth;
+use ids::GlobalId;
+use load::{
+    agents_of, build_number, load_agent, load_build, load_folder, load_job, load_queue_item,
+    load_stage, queue_of, state, upstream,
+};
+use objects::{AgentObj, BuildObj, ConnectionObj, JobObj, JobPage, Node, QueueItemObj};
+use search::{search_jobs, JobFilter};
 
 /// The schema type.
 pub type MajordomoSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
@@ -34,6 +58,7 @@ pub fn build_schema(state: GatewayState) -> MajordomoSchema {
         .data(state)
         // The guard first: it is the outermost extension and sees every error.
         .extension(crate::guard::Guard::new(limits))
+        .extension(order::QueryOrder)
         .extension(nulls::NullOnError)
         .finish()
 }
@@ -48,44 +73,54 @@ pub fn sdl() -> String {
     bare_schema().sdl()
 }
 
-/// A GraphQL error from an upstream error: `extensions.code`, `connection`, `status`, `hint`.
-pub(crate) fn upstream_error(e: &JenkinsError) -> async_graphql::Error {
-    e.extend()
+/// The connections a fleet-wide field covers: one by name, or all.
+fn connections(
+    ctx: &Context<'_>,
+    name: Option<String>,
+) -> async_graphql::Result<Vec<Arc<Upstream>>> {
+    match name {
+        Some(name) => Ok(vec![upstream(ctx, &name)?]),
+        None => Ok(state(ctx).upstreams().to_vec()),
+    }
 }
 
-pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a GatewayState {
-    ctx.data_unchecked::<GatewayState>()
-}
-
-pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
-    ctx.data_unchecked::<Loaders>()
-}
-
-pub(crate) fn upstream(ctx: &Context<'_>, name: &str) -> async_graphql::Result<Arc<Upstream>> {
-    state(ctx)
-        .upstream(name)
-        .cloned()
-        .ok_or_else(|| GatewayError::UnknownConnection(name.to_string()).extend())
-}
-
-/// Record an error in the response without failing the field (partial data).
-/// `add_error` alone leaves the error without a `path`; the spec wants the field's.
-pub(crate) fn report(ctx: &Context<'_>, e: &JenkinsError) {
-    ctx.add_error(ctx.set_error_path(upstream_error(e).into_server_error(ctx.item.pos)));
-}
-
-/// Milliseconds since the epoch (waiting times, running builds' durations).
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+/// Fetch the object a global ID names.
+async fn resolve_node(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
+    let gid = GlobalId::decode(id).ok_or_else(|| GatewayError::BadId(id.to_string()).extend())?;
+    let at = |c: &Arc<Upstream>, job: String, number: u32| BuildRef {
+        conn: c.name.clone(),
+        job,
+        number,
+    };
+    Ok(match gid {
+        GlobalId::Connection(c) => Some(Node::Connection(ConnectionObj::new(upstream(ctx, &c)?))),
+        GlobalId::Folder(c, f) => load_folder(ctx, &upstream(ctx, &c)?, &f)
+            .await?
+            .map(Node::Folder),
+        GlobalId::Job(c, j) => load_job(ctx, &upstream(ctx, &c)?, &j).await?.map(Node::Job),
+        GlobalId::Build(c, j, n) => load_build(ctx, &upstream(ctx, &c)?, &j, n)
+            .await?
+            .map(Node::Build),
+        GlobalId::Stage(c, j, n, s) => {
+            let up = upstream(ctx, &c)?;
+            load_stage(ctx, &up, &at(&up, j, n), &s)
+                .await?
+                .map(Node::Stage)
+        }
+        GlobalId::QueueItem(c, i) => load_queue_item(ctx, &upstream(ctx, &c)?, i)
+            .await?
+            .map(Node::QueueItem),
+        GlobalId::Agent(c, a) => load_agent(ctx, &upstream(ctx, &c)?, &a)
+            .await?
+            .map(Node::Agent),
+    })
 }
 
 /// The root of every query.
 pub struct QueryRoot;
 
 /// The root of every query.
-#[async_graphql::Object]
+#[Object]
 impl QueryRoot {
     /// Every configured Jenkins connection, in configuration order.
     async fn connections(&self, ctx: &Context<'_>) -> Vec<ConnectionObj> {
@@ -103,9 +138,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Connection name.")] name: String,
     ) -> async_graphql::Result<Option<ConnectionObj>> {
-        async { Ok(ConnectionObj::new(upstream(ctx, &name)?)) }
-            .await
-            .map(Some)
+        Ok(Some(ConnectionObj::new(upstream(ctx, &name)?)))
     }
 
     /// A job by connection and full name (folders joined by `/`, e.g. `team-a/services/api`).
@@ -115,7 +148,7 @@ impl QueryRoot {
         #[graphql(desc = "Connection name.")] connection: String,
         #[graphql(desc = "Full name of the job.")] full_name: String,
     ) -> async_graphql::Result<Option<JobObj>> {
-        item::load_job(ctx, upstream(ctx, &connection)?, &full_name).await
+        load_job(ctx, &upstream(ctx, &connection)?, &full_name).await
     }
 
     /// A build by connection, job full name and number.
@@ -126,9 +159,8 @@ impl QueryRoot {
         #[graphql(desc = "Full name of the job.")] job: String,
         #[graphql(desc = "Build number.")] number: i32,
     ) -> async_graphql::Result<Option<BuildObj>> {
-        let number = u32::try_from(number)
-            .map_err(|_| GatewayError::BadArgument("number must be positive".into()).extend())?;
-        build::load_build(ctx, upstream(ctx, &connection)?, &job, number).await
+        let number = build_number(number)?;
+        load_build(ctx, &upstream(ctx, &connection)?, &job, number).await
     }
 
     /// Jobs across every controller (or those in `filter.connections`), recursively through
@@ -137,16 +169,15 @@ impl QueryRoot {
     async fn jobs(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Which jobs to return.")] filter: Option<fleet::JobFilter>,
-        #[graphql(default = 50, desc = "Page size (at most 1000).")] first: i32,
+        #[graphql(desc = "Which jobs to return.")] filter: Option<JobFilter>,
+        #[graphql(default_with = "DEFAULT_JOBS_PAGE", desc = "Page size (at most 1000).")]
+        first: i32,
         #[graphql(desc = "`pageInfo.endCursor` of the previous page.")] after: Option<String>,
-    ) -> async_graphql::Result<Option<fleet::JobPage>> {
-        async {
-            let ups: Vec<Arc<Upstream>> = state(ctx).upstreams().to_vec();
-            fleet::search_jobs(ctx, ups, filter.unwrap_or_default(), first, after).await
-        }
-        .await
-        .map(Some)
+    ) -> async_graphql::Result<Option<JobPage>> {
+        let ups = state(ctx).upstreams().to_vec();
+        search_jobs(ctx, ups, filter.unwrap_or_default(), first, after)
+            .await
+            .map(Some)
     }
 
     /// Items in the build queue of one connection, or of every connection when omitted.
@@ -155,15 +186,8 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Only this connection.")] connection: Option<String>,
     ) -> async_graphql::Result<Option<Vec<QueueItemObj>>> {
-        async {
-            let ups = match connection {
-                Some(name) => vec![upstream(ctx, &name)?],
-                None => state(ctx).upstreams().to_vec(),
-            };
-            Ok(fleet::queue_of(ctx, &ups).await)
-        }
-        .await
-        .map(Some)
+        let ups = connections(ctx, connection)?;
+        Ok(Some(queue_of(ctx, &ups).await))
     }
 
     /// Agents (nodes) of one connection, or of every connection when omitted.
@@ -172,15 +196,8 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Only this connection.")] connection: Option<String>,
     ) -> async_graphql::Result<Option<Vec<AgentObj>>> {
-        async {
-            let ups = match connection {
-                Some(name) => vec![upstream(ctx, &name)?],
-                None => state(ctx).upstreams().to_vec(),
-            };
-            Ok(fleet::agents_of(ctx, &ups).await)
-        }
-        .await
-        .map(Some)
+        let ups = connections(ctx, connection)?;
+        Ok(Some(agents_of(ctx, &ups).await))
     }
 
     /// Health of the whole fleet: every controller's status, failing jobs, stuck queue
@@ -194,7 +211,7 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "A global ID from any `id` field.")] id: ID,
-    ) -> async_graphql::Result<Option<ids::Node>> {
-        ids::resolve(ctx, &id).await
+    ) -> async_graphql::Result<Option<Node>> {
+        resolve_node(ctx, &id).await
     }
 }

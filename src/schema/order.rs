@@ -1,0 +1,152 @@
+//! Response keys in query order, as the GraphQL spec requires.
+//!
+//! async-graphql 7 resolves the fields of an object concurrently and writes each key when
+//! its field completes, so a slow field lands after a fast one whatever the query said.
+//! This extension keeps the operation it parsed and, once the response is built, puts
+//! every object's keys back in the order of the selection (fragments inlined, aliases as
+//! written).
+
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Name, Request, Response, ServerResult, Value, Variables};
+
+/// Factory of the per-request extension.
+pub(crate) struct QueryOrder;
+
+impl ExtensionFactory for QueryOrder {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(QueryOrderExt::default())
+    }
+}
+
+#[derive(Default)]
+struct QueryOrderExt {
+    operation: Mutex<Option<String>>,
+    doc: Mutex<Option<ExecutableDocument>>,
+}
+
+#[async_trait::async_trait]
+impl Extension for QueryOrderExt {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut resp = next.run(ctx).await;
+        let doc = self.doc.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let name = self
+            .operation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(doc) = doc {
+            let op = match &name {
+                Some(n) => doc
+                    .operations
+                    .iter()
+                    .find(|(o, _)| o.is_some_and(|o| o.as_str() == n)),
+                None => doc.operations.iter().next(),
+            };
+            if let Some((_, op)) = op {
+                let order = Order { doc: &doc };
+                order.apply(&mut resp.data, &[&op.node.selection_set.node]);
+            }
+        }
+        resp
+    }
+
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        *self.operation.lock().unwrap_or_else(|p| p.into_inner()) = request.operation_name.clone();
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        *self.doc.lock().unwrap_or_else(|p| p.into_inner()) = Some(doc.clone());
+        Ok(doc)
+    }
+}
+
+struct Order<'a> {
+    doc: &'a ExecutableDocument,
+}
+
+impl<'a> Order<'a> {
+    /// Response keys of `sets` in order, each with the selection sets below it.
+    fn keys(&self, sets: &[&'a SelectionSet]) -> Vec<(Name, Vec<&'a SelectionSet>)> {
+        let mut out: Vec<(Name, Vec<&'a SelectionSet>)> = Vec::new();
+        let mut spread = Vec::new();
+        for set in sets {
+            self.collect(set, &mut out, &mut spread);
+        }
+        out
+    }
+
+    fn collect(
+        &self,
+        set: &'a SelectionSet,
+        out: &mut Vec<(Name, Vec<&'a SelectionSet>)>,
+        spread: &mut Vec<&'a str>,
+    ) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    let key = f.node.response_key().node.clone();
+                    let sub = &f.node.selection_set.node;
+                    match out.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, subs)) => subs.push(sub),
+                        None => out.push((key, vec![sub])),
+                    }
+                }
+                Selection::InlineFragment(f) => {
+                    self.collect(&f.node.selection_set.node, out, spread)
+                }
+                Selection::FragmentSpread(s) => {
+                    let name = s.node.fragment_name.node.as_str();
+                    if spread.contains(&name) {
+                        continue;
+                    }
+                    if let Some((key, def)) = self.doc.fragments.get_key_value(name) {
+                        spread.push(key.as_str());
+                        self.collect(&def.node.selection_set.node, out, spread);
+                        spread.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    fn apply(&self, value: &mut Value, sets: &[&'a SelectionSet]) {
+        match value {
+            Value::List(items) => {
+                for v in items {
+                    self.apply(v, sets);
+                }
+            }
+            Value::Object(map) if !sets.is_empty() => {
+                let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
+                for (key, subs) in self.keys(sets) {
+                    if let Some(mut v) = map.shift_remove(&key) {
+                        self.apply(&mut v, &subs);
+                        ordered.insert(key, v);
+                    }
+                }
+                // Nothing should be left; keep it rather than lose it.
+                ordered.extend(map.drain(..));
+                *map = ordered;
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `Stage`: a stage of a pipeline run, as the Pipeline REST API reports it.
+
+use async_graphql::{Context, Object, ResultExt, ID};
+
+use super::convert::{stage_error, stage_status};
+use super::ids::GlobalId;
+use super::load::loaders;
+use super::objects::StageObj;
+use super::values::{StageError, StageStatus};
+use crate::jenkins::log::strip_html;
+use crate::planner::DEFAULT_STAGE_LOG_BYTES;
+
+impl StageObj {
+    /// The last lines of each of the stage's steps, joined, at most `max` bytes.
+    async fn log_text(&self, ctx: &Context<'_>, max: usize) -> async_graphql::Result<String> {
+        let Some(id) = self.data.id.as_deref() else {
+            return Ok(String::new());
+        };
+        let l = loaders(ctx);
+        let node = l.node(&self.build, id).await.extend()?;
+        let steps: Vec<&str> = node
+            .stage_flow_nodes
+            .iter()
+            .flatten()
+            .filter(|s| s.links.as_ref().and_then(|l| l.log.as_ref()).is_some())
+            .filter_map(|s| s.id.as_deref())
+            .collect();
+        let logs = futures::future::join_all(
+            steps
+                .into_iter()
+                .map(|step| l.node_log(&self.build, step, self.finished)),
+        )
+        .await;
+        let mut text = String::new();
+        for log in logs {
+            text.push_str(&strip_html(log.extend()?.text.as_deref().unwrap_or("")));
+        }
+        if text.len() > max {
+            let mut cut = text.len() - max;
+            while !text.is_char_boundary(cut) {
+                cut += 1;
+            }
+            text.drain(..cut);
+        }
+        Ok(text)
+    }
+}
+
+/// A stage of a pipeline run, as the Pipeline REST API reports it.
+#[Object(name = "Stage")]
+impl StageObj {
+    /// Global ID.
+    pub(crate) async fn id(&self) -> ID {
+        GlobalId::Stage(
+            self.up.name.to_string(),
+            self.build.job.clone(),
+            self.build.number,
+            self.data.id.clone().unwrap_or_default(),
+        )
+        .encode()
+    }
+
+    /// Flow node id of the stage.
+    async fn node_id(&self) -> Option<&str> {
+        self.data.id.as_deref()
+    }
+
+    /// Stage name.
+    async fn name(&self) -> Option<&str> {
+        self.data.name.as_deref()
+    }
+
+    /// Status.
+    async fn status(&self) -> StageStatus {
+        stage_status(self.data.status.as_deref())
+    }
+
+    /// Start time, epoch ms.
+    async fn start_time(&self) -> Option<f64> {
+        self.data.start_time_millis.map(|t| t as f64)
+    }
+
+    /// Duration, ms.
+    async fn duration(&self) -> Option<f64> {
+        self.data.duration_millis.map(|t| t as f64)
+    }
+
+    /// Time spent paused (waiting for input), ms.
+    async fn pause_duration(&self) -> Option<f64> {
+        self.data.pause_duration_millis.map(|t| t as f64)
+    }
+
+    /// Error of a failed stage.
+    async fn error(&self) -> Option<StageError> {
+        self.data.error.as_ref().map(stage_error)
+    }
+
+    /// Stages that ran at the same time as this one (parallel branches). The Pipeline
+    /// REST API lists parallel stages flat, so this is inferred from overlapping times.
+    async fn concurrent_with(&self) -> &[String] {
+        &self.concurrent
+    }
+
+    /// The tail of this stage's log: the last lines of each of its steps, joined,
+    /// at most `maxBytes` (HTML markup of the Pipeline REST API removed).
+    async fn log_tail(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "DEFAULT_STAGE_LOG_BYTES",
+            desc = "At most this many bytes of text."
+        )]
+        max_bytes: i32,
+    ) -> async_graphql::Result<Option<String>> {
+        self.log_text(ctx, max_bytes.max(0) as usize)
+            .await
+            .map(Some)
+    }
+}
