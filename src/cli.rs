@@ -1,31 +1,211 @@
-//! What the command line prints: connection tables and connection checks.
+//! What the command line does: serve, run the demo, check connections. `main.rs` only
+//! parses arguments and calls these; errors stay typed ([`CliError`]) until it prints them.
 
+use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::config::Config;
+use futures::future::join_all;
+use serde::Serialize;
+
+use crate::config::{Config, ConfigError};
 use crate::gateway::GatewayState;
 use crate::jenkins::JenkinsError;
 
-/// The table `majordomo connections list` prints: id, name, url, user, status.
-pub async fn list_connections(config: Config) -> Result<String, String> {
-    let checks = check(config.clone(), None).await?;
-    let mut rows = vec![[
-        "ID".to_string(),
-        "NAME".into(),
-        "URL".into(),
-        "USER".into(),
-        "STATUS".into(),
-    ]];
-    for (i, (c, r)) in config.connections.iter().zip(&checks).enumerate() {
-        rows.push([
-            (i + 1).to_string(),
-            c.name.clone(),
-            c.url.clone(),
-            c.username.clone().unwrap_or_else(|| "(anonymous)".into()),
-            r.status.clone(),
-        ]);
+/// Why a command could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// No `--config` and no `MAJORDOMO_CONFIG`.
+    #[error("no configuration: pass --config FILE (or set MAJORDOMO_CONFIG)")]
+    NoConfig,
+    /// The configuration is invalid.
+    #[error("{path}: {source}")]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: ConfigError,
+    },
+    /// The configuration is valid but a client could not be built from it.
+    #[error("{0}")]
+    Gateway(#[from] ConfigError),
+    /// Binding or serving failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// `connections test NAME` for a name the config does not have.
+    #[error("no connection is named {0:?}")]
+    UnknownConnection(String),
+}
+
+/// Load the configuration file (the environment is applied once, inside).
+pub fn load(path: Option<&Path>) -> Result<Config, CliError> {
+    let path = path.ok_or(CliError::NoConfig)?;
+    Config::load(path).map_err(|source| CliError::Config {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Serve the gateway until `shutdown` resolves.
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), CliError> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let gateway = GatewayState::new(config)?;
+    tracing::info!(%addr, connections = gateway.connection_count(), "majordomo serving /graphql");
+    println!("Majordomo: GraphiQL at http://{addr}/graphql");
+    crate::server::run(listener, gateway, shutdown).await?;
+    Ok(())
+}
+
+/// Outcome of checking one connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// Connection name.
+    pub name: String,
+    /// Base URL.
+    pub url: String,
+    /// Jenkins user, or `(anonymous)`.
+    pub user: String,
+    /// `ONLINE` or an error code.
+    pub status: String,
+    /// Version and user, or the failure with its hint.
+    pub detail: String,
+}
+
+impl CheckResult {
+    fn online(&self) -> bool {
+        self.status == "ONLINE"
     }
-    Ok(table(&rows))
+}
+
+/// Check every connection (or one) at once: `api/json` and `whoAmI` each. The whole check
+/// takes about as long as the slowest controller.
+pub async fn check(config: Config, only: Option<&str>) -> Result<Vec<CheckResult>, CliError> {
+    if let Some(name) = only {
+        if config.connection(name).is_none() {
+            return Err(CliError::UnknownConnection(name.to_string()));
+        }
+    }
+    let users: Vec<(String, String)> = config
+        .connections
+        .iter()
+        .map(|c| {
+            let user = c.username.clone().unwrap_or_else(|| "(anonymous)".into());
+            (c.name.clone(), user)
+        })
+        .collect();
+    let gateway = GatewayState::new(config)?;
+    let ups: Vec<_> = gateway
+        .upstreams()
+        .iter()
+        .filter(|u| only.is_none_or(|n| n == &*u.name))
+        .collect();
+    let probes = join_all(ups.iter().map(|up| async move {
+        let probe: Result<(String, Option<String>), JenkinsError> = async {
+            up.client.root(&crate::planner::probe_tree()).await?;
+            let who = up.client.whoami().await?;
+            let version = up.client.version().await?;
+            Ok((who.name.clone().unwrap_or_default(), version))
+        }
+        .await;
+        probe
+    }))
+    .await;
+    Ok(ups
+        .iter()
+        .zip(probes)
+        .map(|(up, probe)| {
+            let user = users
+                .iter()
+                .find(|(n, _)| n == &*up.name)
+                .map(|(_, u)| u.clone())
+                .unwrap_or_default();
+            let (status, detail) = match probe {
+                Ok((who, version)) => (
+                    "ONLINE".to_string(),
+                    format!(
+                        "Jenkins {} as {who}",
+                        version.unwrap_or_else(|| "(version hidden)".into())
+                    ),
+                ),
+                Err(e) => (e.code().to_string(), format!("{e}; hint: {}", e.hint())),
+            };
+            CheckResult {
+                name: up.name.to_string(),
+                url: up.url.clone(),
+                user,
+                status,
+                detail,
+            }
+        })
+        .collect())
+}
+
+/// How `connections list` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// An aligned table.
+    Table,
+    /// One JSON array.
+    Json,
+}
+
+/// `majordomo connections list`: id, name, url, user and status of every connection,
+/// checked at once; exits 1 when any is not ONLINE.
+pub async fn list_connections(config: Config, output: Output) -> Result<ExitCode, CliError> {
+    let checks = check(config, None).await?;
+    match output {
+        Output::Json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&checks).unwrap_or_else(|_| "[]".into())
+            );
+        }
+        Output::Table => {
+            let mut rows = vec![[
+                "ID".to_string(),
+                "NAME".into(),
+                "URL".into(),
+                "USER".into(),
+                "STATUS".into(),
+            ]];
+            for (i, r) in checks.iter().enumerate() {
+                rows.push([
+                    (i + 1).to_string(),
+                    r.name.clone(),
+                    r.url.clone(),
+                    r.user.clone(),
+                    r.status.clone(),
+                ]);
+            }
+            print!("{}", table(&rows));
+        }
+    }
+    Ok(exit_code(&checks))
+}
+
+/// `majordomo connections test`: print a table; exits 1 when any fails.
+pub async fn test_connections(config: Config, only: Option<&str>) -> Result<ExitCode, CliError> {
+    let results = check(config, only).await?;
+    let mut rows = vec![["NAME".to_string(), "STATUS".into(), "DETAIL".into()]];
+    rows.extend(
+        results
+            .iter()
+            .map(|r| [r.name.clone(), r.status.clone(), r.detail.clone()]),
+    );
+    print!("{}", table(&rows));
+    Ok(exit_code(&results))
+}
+
+fn exit_code(results: &[CheckResult]) -> ExitCode {
+    if results.iter().all(CheckResult::online) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn table<const N: usize>(rows: &[[String; N]]) -> String {
@@ -48,73 +228,6 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
     out
 }
 
-/// Outcome of checking one connection.
-pub struct CheckResult {
-    /// Connection name.
-    pub name: String,
-    /// `ONLINE` or an error code.
-    pub status: String,
-    /// Version, user, or the hint.
-    pub detail: String,
-}
-
-/// Check connections with `api/json?tree=jobs[name]` and `whoAmI`.
-pub async fn check(config: Config, only: Option<&str>) -> Result<Vec<CheckResult>, String> {
-    if let Some(name) = only {
-        if config.connection(name).is_none() {
-            return Err(format!("no connection is named {name:?}"));
-        }
-    }
-    let gateway = GatewayState::new(config).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    for up in gateway
-        .upstreams()
-        .iter()
-        .filter(|u| only.is_none_or(|n| n == &*u.name))
-    {
-        let probe: Result<(String, Option<String>), JenkinsError> = async {
-            up.client.root(&crate::planner::probe_tree()).await?;
-            let who = up.client.whoami().await?;
-            let version = up.client.version().await?;
-            Ok((who.name.clone().unwrap_or_default(), version))
-        }
-        .await;
-        out.push(match probe {
-            Ok((user, version)) => CheckResult {
-                name: up.name.to_string(),
-                status: "ONLINE".into(),
-                detail: format!(
-                    "Jenkins {} as {user}",
-                    version.unwrap_or_else(|| "(version hidden)".into())
-                ),
-            },
-            Err(e) => CheckResult {
-                name: up.name.to_string(),
-                status: e.code().into(),
-                detail: format!("{e}; hint: {}", e.hint()),
-            },
-        });
-    }
-    Ok(out)
-}
-
-/// `majordomo connections test`: print a table; non-zero exit when any fails.
-pub async fn test_connections(config: Config, only: Option<&str>) -> anyhow::Result<ExitCode> {
-    let results = check(config, only).await.map_err(|e| anyhow::anyhow!(e))?;
-    let mut rows = vec![["NAME".to_string(), "STATUS".into(), "DETAIL".into()]];
-    rows.extend(
-        results
-            .iter()
-            .map(|r| [r.name.clone(), r.status.clone(), r.detail.clone()]),
-    );
-    print!("{}", table(&rows));
-    Ok(if results.iter().all(|r| r.status == "ONLINE") {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
-}
-
 /// Try to open a URL in the user's browser; say so when there is none.
 pub fn open_browser(url: &str) {
     let opener = if cfg!(target_os = "macos") {
@@ -130,5 +243,29 @@ pub fn open_browser(url: &str) {
         .is_ok();
     if !opened {
         println!("open {url} in a browser");
+    }
+}
+
+/// Resolves when the process is asked to stop: SIGINT (Ctrl-C) or SIGTERM (`docker
+/// stop`, Kubernetes). As PID 1 in a container SIGTERM has no default action, so it must
+/// be handled here.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
     }
 }

@@ -8,13 +8,13 @@ use crate::config::{Config, ConfigError};
 use crate::jenkins::JenkinsClient;
 
 /// One configured Jenkins controller and its client.
-pub struct Upstream {
+pub(crate) struct Upstream {
     /// Connection name (unique).
-    pub name: Arc<str>,
+    pub(crate) name: Arc<str>,
     /// Base URL as configured (never carries credentials).
-    pub url: String,
+    pub(crate) url: String,
     /// The client: auth, TLS, timeouts, concurrency limit, cache.
-    pub client: JenkinsClient,
+    pub(crate) client: JenkinsClient,
 }
 
 struct Inner {
@@ -54,17 +54,22 @@ impl GatewayState {
     }
 
     /// Every connection, in configuration order.
-    pub fn upstreams(&self) -> &[Arc<Upstream>] {
+    pub(crate) fn upstreams(&self) -> &[Arc<Upstream>] {
         &self.inner.upstreams
     }
 
+    /// How many connections it serves.
+    pub fn connection_count(&self) -> usize {
+        self.inner.upstreams.len()
+    }
+
     /// The connection with that name.
-    pub fn upstream(&self, name: &str) -> Option<&Arc<Upstream>> {
+    pub(crate) fn upstream(&self, name: &str) -> Option<&Arc<Upstream>> {
         self.inner.upstreams.iter().find(|u| &*u.name == name)
     }
 
     /// The shared upstream cache.
-    pub fn cache(&self) -> &Arc<UpstreamCache> {
+    pub(crate) fn cache(&self) -> &Arc<UpstreamCache> {
         &self.inner.cache
     }
 

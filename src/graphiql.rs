@@ -15,7 +15,7 @@ const LICENSES: &[u8] = include_bytes!("../assets/graphiql/LICENSES.txt");
 const DEFAULT_QUERY: &str = include_str!("../examples/queries/07-dashboard.graphql");
 
 /// The GraphiQL page for an endpoint.
-pub fn page(endpoint: &str) -> Html<String> {
+pub(crate) fn page(endpoint: &str) -> Html<String> {
     let query = serde_json::to_string(DEFAULT_QUERY).unwrap_or_else(|_| "\"\"".into());
     let endpoint = serde_json::to_string(endpoint).unwrap_or_else(|_| "\"/graphql\"".into());
     Html(format!(
@@ -45,7 +45,7 @@ pub fn page(endpoint: &str) -> Html<String> {
 }
 
 /// `/graphiql/{file}`: the compiled-in assets.
-pub async fn asset(Path(file): Path<String>) -> Response {
+pub(crate) async fn asset(Path(file): Path<String>) -> Response {
     let (body, content_type) = match file.as_str() {
         "graphiql.min.js" => (GRAPHIQL_JS, "text/javascript; charset=utf-8"),
         "graphiql.min.css" => (GRAPHIQL_CSS, "text/css; charset=utf-8"),

@@ -14,13 +14,15 @@
 //! - [`graphiql`]: GraphiQL compiled in, for air-gapped networks.
 //! - [`cli`], [`demo`], [`telemetry`]: what the binary needs.
 
-pub mod cache;
+#![warn(unreachable_pub)]
+
+pub(crate) mod cache;
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod gateway;
-pub mod graphiql;
+pub(crate) mod graphiql;
 mod guard;
 pub mod jenkins;
 pub(crate) mod loaders;

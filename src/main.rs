@@ -1,15 +1,13 @@
-//! `majordomo`: the command line. Parses arguments, loads config, starts telemetry and
-//! hands over to the library.
+//! `majordomo`: the command line. Parses arguments, starts telemetry and hands over to
+//! the library; errors stay typed until they are printed here.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use majordomo::config::Config;
-use majordomo::gateway::GatewayState;
-use majordomo::{cli, demo, schema, server, telemetry};
+use majordomo::cli::{self, CliError, Output};
+use majordomo::{demo, schema, telemetry};
 
 /// One GraphQL endpoint over many Jenkins controllers.
 #[derive(Debug, Parser)]
@@ -49,8 +47,12 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum ConnectionsCommand {
-    /// List configured connections.
-    List,
+    /// List configured connections with their status (exit code 1 when any is down).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
     /// Check each connection (or one) and report ONLINE or the failure with a hint.
     Test {
         /// Only this connection.
@@ -58,79 +60,49 @@ enum ConnectionsCommand {
     },
 }
 
-fn load(path: Option<PathBuf>) -> anyhow::Result<Config> {
-    let path = path.context("no configuration: pass --config FILE (or set MAJORDOMO_CONFIG)")?;
-    let mut config = Config::load(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    config.apply_env().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(config)
-}
-
-async fn serve(config: Config) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let addr = listener.local_addr()?;
-    let gateway = GatewayState::new(config).map_err(|e| anyhow::anyhow!("{e}"))?;
-    tracing::info!(%addr, connections = gateway.upstreams().len(), "majordomo serving /graphql");
-    println!("Majordomo: GraphiQL at http://{addr}/graphql");
-    server::run(listener, gateway, shutdown_signal()).await?;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-#[tokio::main]
-async fn main() -> ExitCode {
-    telemetry::init_tracing();
-    let args = Args::parse();
-    let result = match args.command {
+async fn run(args: Args) -> Result<ExitCode, CliError> {
+    let config = args.config.as_deref();
+    match args.command {
         Command::Schema => {
             print!("{}", schema::sdl());
-            Ok(ExitCode::SUCCESS)
         }
-        Command::Serve => match load(args.config) {
-            Ok(config) => serve(config).await.map(|_| ExitCode::SUCCESS),
-            Err(e) => Err(e),
-        },
+        Command::Serve => cli::serve(cli::load(config)?, cli::shutdown_signal()).await?,
         Command::Demo {
             listen,
             seed,
             no_browser,
         } => {
-            async {
-                let demo = demo::start(seed).await?;
-                for (name, sim) in &demo.controllers {
-                    println!("simulated controller {name} at {}", sim.url());
-                }
-                let mut config = demo.config.clone();
-                config.listen = listen;
-                if !no_browser {
-                    cli::open_browser(&format!("http://{listen}/graphql"));
-                }
-                serve(config).await.map(|_| ExitCode::SUCCESS)
+            let demo = demo::start(seed).await?;
+            for (name, sim) in &demo.controllers {
+                println!("simulated controller {name} at {}", sim.url());
             }
-            .await
+            let mut config = demo.config.clone();
+            config.listen = listen;
+            if !no_browser {
+                cli::open_browser(&format!("http://{listen}/graphql"));
+            }
+            cli::serve(config, cli::shutdown_signal()).await?;
         }
-        Command::Connections { command } => match load(args.config) {
-            Ok(config) => match command {
-                ConnectionsCommand::List => match cli::list_connections(config).await {
-                    Ok(table) => {
-                        print!("{table}");
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    Err(e) => Err(anyhow::anyhow!(e)),
-                },
+        Command::Connections { command } => {
+            let config = cli::load(config)?;
+            return match command {
+                ConnectionsCommand::List { output } => cli::list_connections(config, output).await,
                 ConnectionsCommand::Test { name } => {
                     cli::test_connections(config, name.as_deref()).await
                 }
-            },
-            Err(e) => Err(e),
-        },
-    };
-    match result {
+            };
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    telemetry::init_tracing();
+    match run(Args::parse()).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("majordomo: {e:#}");
+            eprintln!("majordomo: {e}");
             ExitCode::from(2)
         }
     }

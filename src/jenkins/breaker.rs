@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 /// The breaker's state, for health reporting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CircuitState {
+pub(crate) enum CircuitState {
     /// Requests flow normally.
     Closed,
     /// Requests fail fast until the cooldown ends.
@@ -28,16 +28,16 @@ struct State {
 
 /// Why requests are failing fast, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Open {
+pub(crate) struct Open {
     /// Code of the failure that opened (or kept open) the circuit.
-    pub cause: &'static str,
+    pub(crate) cause: &'static str,
     /// Until the next attempt is let through.
-    pub retry_in: Duration,
+    pub(crate) retry_in: Duration,
 }
 
 /// See the module docs.
 #[derive(Debug)]
-pub struct CircuitBreaker {
+pub(crate) struct CircuitBreaker {
     threshold: u32,
     cooldown: Duration,
     /// After this long without an outcome, a probe is presumed lost (its
@@ -48,7 +48,7 @@ pub struct CircuitBreaker {
 
 impl CircuitBreaker {
     /// A closed breaker that opens after `threshold` consecutive failures.
-    pub fn new(threshold: u32, cooldown: Duration, probe_timeout: Duration) -> Self {
+    pub(crate) fn new(threshold: u32, cooldown: Duration, probe_timeout: Duration) -> Self {
         CircuitBreaker {
             threshold: threshold.max(1),
             cooldown,
@@ -65,7 +65,7 @@ impl CircuitBreaker {
     }
 
     /// Lets a request through, or says why and how long the circuit stays open.
-    pub fn admit(&self) -> Result<(), Open> {
+    pub(crate) fn admit(&self) -> Result<(), Open> {
         let now = Instant::now();
         let mut state = self.lock();
         let cause = state.cause;
@@ -89,14 +89,14 @@ impl CircuitBreaker {
     }
 
     /// The controller answered (any HTTP status): close the circuit.
-    pub fn record_success(&self) {
+    pub(crate) fn record_success(&self) {
         let mut state = self.lock();
         *state = State::default();
     }
 
     /// A failure of the controller (its code: `TIMEOUT`, `UNREACHABLE`, …). Only failures
     /// of the controller or the path to it belong here, never a request the client refused.
-    pub fn record_failure(&self, cause: &'static str) {
+    pub(crate) fn record_failure(&self, cause: &'static str) {
         let now = Instant::now();
         let mut state = self.lock();
         state.consecutive_failures = state.consecutive_failures.saturating_add(1);
@@ -117,7 +117,7 @@ impl CircuitBreaker {
     }
 
     /// The current state.
-    pub fn state(&self) -> CircuitState {
+    pub(crate) fn state(&self) -> CircuitState {
         let state = self.lock();
         match state.open_until {
             None => CircuitState::Closed,

@@ -26,29 +26,29 @@ use crate::cache::{credential_scope, CacheClass, CacheKey, Loaded, UpstreamCache
 use crate::config::{ConfigError, ConnectionConfig};
 
 /// Largest tail a caller may ask for; bounds memory per request.
-pub const MAX_TAIL_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_TAIL_BYTES: usize = 8 * 1024 * 1024;
 /// Most grep matches a caller may ask for.
-pub const MAX_GREP_MATCHES: usize = 1_000;
+pub(crate) const MAX_GREP_MATCHES: usize = 1_000;
 /// Most context lines (each side) a caller may ask for.
-pub const MAX_GREP_CONTEXT: usize = 50;
+pub(crate) const MAX_GREP_CONTEXT: usize = 50;
 /// Longest URL the client sends. Jenkins' servlet containers refuse far shorter request
 /// lines (8 KiB by default); this bound only keeps absurd arguments off the wire.
-pub const MAX_URL_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_URL_BYTES: usize = 64 * 1024;
 /// `builds` holds the newest 100 builds; past that only `allBuilds` helps.
-pub const BUILDS_WINDOW: u32 = 100;
+pub(crate) const BUILDS_WINDOW: u32 = 100;
 
 /// Knobs that are not in the config file: retry and circuit-breaker timing
 /// and the response size limit. Tests shorten them.
 #[derive(Debug, Clone)]
-pub struct ClientTuning {
+pub(crate) struct ClientTuning {
     /// Wait before the single retry of an idempotent GET.
-    pub retry_backoff: Duration,
+    pub(crate) retry_backoff: Duration,
     /// Consecutive connection failures/timeouts that open the circuit.
-    pub breaker_threshold: u32,
+    pub(crate) breaker_threshold: u32,
     /// How long an open circuit fails fast before a probe.
-    pub breaker_cooldown: Duration,
+    pub(crate) breaker_cooldown: Duration,
     /// Largest JSON body accepted.
-    pub max_body_bytes: usize,
+    pub(crate) max_body_bytes: usize,
 }
 
 impl Default for ClientTuning {
@@ -64,7 +64,7 @@ impl Default for ClientTuning {
 
 /// A client for one Jenkins controller. Cheap to clone (shared inside).
 #[derive(Clone)]
-pub struct JenkinsClient {
+pub(crate) struct JenkinsClient {
     inner: Arc<Inner>,
 }
 
@@ -112,12 +112,15 @@ struct Upstream {
 
 impl JenkinsClient {
     /// A client for `config`, sharing `cache` with the other clients.
-    pub fn new(config: &ConnectionConfig, cache: Arc<UpstreamCache>) -> Result<Self, ConfigError> {
+    pub(crate) fn new(
+        config: &ConnectionConfig,
+        cache: Arc<UpstreamCache>,
+    ) -> Result<Self, ConfigError> {
         Self::with_tuning(config, cache, ClientTuning::default())
     }
 
     /// Like [`JenkinsClient::new`] with explicit retry/breaker timing.
-    pub fn with_tuning(
+    pub(crate) fn with_tuning(
         config: &ConnectionConfig,
         cache: Arc<UpstreamCache>,
         tuning: ClientTuning,
@@ -198,23 +201,13 @@ impl JenkinsClient {
         })
     }
 
-    /// The connection name.
-    pub fn name(&self) -> &str {
-        &self.inner.name
-    }
-
-    /// The base URL (context path kept, ending in `/`).
-    pub fn base_url(&self) -> &reqwest::Url {
-        &self.inner.base
-    }
-
     /// HTTP requests sent to this controller so far (retries and HEADs included).
-    pub fn upstream_requests(&self) -> u64 {
+    pub(crate) fn upstream_requests(&self) -> u64 {
         self.inner.upstream_requests.load(Ordering::Relaxed)
     }
 
     /// Time to response headers of the latest upstream request.
-    pub fn last_latency(&self) -> Option<Duration> {
+    pub(crate) fn last_latency(&self) -> Option<Duration> {
         match self.inner.last_latency_us.load(Ordering::Relaxed) {
             u64::MAX => None,
             us => Some(Duration::from_micros(us)),
@@ -222,12 +215,13 @@ impl JenkinsClient {
     }
 
     /// The circuit breaker's state.
-    pub fn circuit_state(&self) -> CircuitState {
+    pub(crate) fn circuit_state(&self) -> CircuitState {
         self.inner.breaker.state()
     }
 
     /// The shared cache.
-    pub fn cache(&self) -> &Arc<UpstreamCache> {
+    #[cfg(test)]
+    pub(crate) fn cache(&self) -> &Arc<UpstreamCache> {
         &self.inner.cache
     }
 
@@ -236,7 +230,7 @@ impl JenkinsClient {
     /// The controller root (`api/json`) with a tree such as
     /// `jobs[name,url,color],quietingDown`. A listing lives as long as listings do; a
     /// root asked only for its state (no `jobs`) is volatile.
-    pub async fn root(&self, tree: &Tree) -> Result<Arc<wire::Item>, JenkinsError> {
+    pub(crate) async fn root(&self, tree: &Tree) -> Result<Arc<wire::Item>, JenkinsError> {
         let class = if tree.has("jobs") {
             CacheClass::Listing
         } else {
@@ -247,7 +241,7 @@ impl JenkinsClient {
     }
 
     /// A job or folder by full name (`a/b/c`) with a tree. Class: listing.
-    pub async fn item(
+    pub(crate) async fn item(
         &self,
         full_name: &str,
         tree: &Tree,
@@ -259,7 +253,7 @@ impl JenkinsClient {
 
     /// A build. `building` is added to the tree when missing, because the
     /// class depends on it: finished builds are immutable, running ones volatile.
-    pub async fn build(
+    pub(crate) async fn build(
         &self,
         full_name: &str,
         number: u32,
@@ -274,7 +268,7 @@ impl JenkinsClient {
     }
 
     /// The build queue. Class: volatile.
-    pub async fn queue(&self, tree: &Tree) -> Result<Arc<wire::Queue>, JenkinsError> {
+    pub(crate) async fn queue(&self, tree: &Tree) -> Result<Arc<wire::Queue>, JenkinsError> {
         self.fetch_json(api_json("queue/", tree), |_: &wire::Queue| {
             CacheClass::Volatile
         })
@@ -282,7 +276,10 @@ impl JenkinsClient {
     }
 
     /// Computers (agents). Class: listing.
-    pub async fn computers(&self, tree: &Tree) -> Result<Arc<wire::ComputerSet>, JenkinsError> {
+    pub(crate) async fn computers(
+        &self,
+        tree: &Tree,
+    ) -> Result<Arc<wire::ComputerSet>, JenkinsError> {
         self.fetch_json(api_json("computer/", tree), |_: &wire::ComputerSet| {
             CacheClass::Listing
         })
@@ -290,7 +287,7 @@ impl JenkinsClient {
     }
 
     /// Who the credentials authenticate as; the cheapest credential check. Class: volatile.
-    pub async fn whoami(&self) -> Result<Arc<wire::WhoAmI>, JenkinsError> {
+    pub(crate) async fn whoami(&self) -> Result<Arc<wire::WhoAmI>, JenkinsError> {
         self.fetch_json(api_json("whoAmI/", &Tree::new()), |_: &wire::WhoAmI| {
             CacheClass::Volatile
         })
@@ -299,7 +296,7 @@ impl JenkinsClient {
 
     /// The Jenkins version from the `X-Jenkins` header: the last one seen on
     /// any response, or else from a `whoami` request. `None` when a proxy strips it.
-    pub async fn version(&self) -> Result<Option<String>, JenkinsError> {
+    pub(crate) async fn version(&self) -> Result<Option<String>, JenkinsError> {
         if let Some(version) = self.seen_version() {
             return Ok(Some(version));
         }
@@ -309,7 +306,7 @@ impl JenkinsClient {
 
     /// The junit test report of a build. Pass `finished` from the build: a
     /// running pipeline may still add results. 404 when the build has none.
-    pub async fn test_report(
+    pub(crate) async fn test_report(
         &self,
         full_name: &str,
         number: u32,
@@ -325,7 +322,7 @@ impl JenkinsClient {
 
     /// Stages of a pipeline run (`wfapi/describe`). Class from the run status.
     /// A 404 is explained as NOT_FOUND, NOT_A_PIPELINE or PIPELINE_API_MISSING.
-    pub async fn wfapi_describe(
+    pub(crate) async fn wfapi_describe(
         &self,
         full_name: &str,
         number: u32,
@@ -344,7 +341,7 @@ impl JenkinsClient {
     }
 
     /// One flow node (a stage with its `stageFlowNodes`, or a step).
-    pub async fn wfapi_node(
+    pub(crate) async fn wfapi_node(
         &self,
         full_name: &str,
         number: u32,
@@ -370,7 +367,7 @@ impl JenkinsClient {
 
     /// The last 10 KiB of one step's log, as HTML (`wfapi/log`). Pass
     /// `finished` from the run: `nodeStatus` says SUCCESS even while running.
-    pub async fn wfapi_node_log(
+    pub(crate) async fn wfapi_node_log(
         &self,
         full_name: &str,
         number: u32,
@@ -394,7 +391,7 @@ impl JenkinsClient {
     /// whole lines, annotations stripped, LF line endings. Reads only the end:
     /// a HEAD learns the size (`X-Text-Size`), then a GET streams from near
     /// the end. Class: immutable once the log is complete, else volatile.
-    pub async fn log_tail(
+    pub(crate) async fn log_tail(
         &self,
         full_name: &str,
         number: u32,
@@ -422,7 +419,7 @@ impl JenkinsClient {
     /// Searches a build's whole console log for lines containing `pattern`
     /// (plain, case-sensitive), streaming it chunk by chunk with bounded memory.
     /// Returns up to `max_matches` matches with `context` lines each side.
-    pub async fn log_grep(
+    pub(crate) async fn log_grep(
         &self,
         full_name: &str,
         number: u32,

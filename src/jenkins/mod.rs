@@ -4,19 +4,18 @@
 //!
 //! Callers above this layer (loaders, planner) never see reqwest.
 
-pub mod breaker;
-pub mod client;
+pub(crate) mod breaker;
+pub(crate) mod client;
 pub mod error;
 pub mod log;
-pub mod path;
-pub mod tree;
+pub(crate) mod path;
+pub(crate) mod tree;
 pub mod wire;
 
 #[cfg(test)]
 mod tests;
 
-pub use breaker::CircuitState;
-pub use client::{ClientTuning, JenkinsClient};
+pub(crate) use client::JenkinsClient;
 pub use error::JenkinsError;
 pub use log::{GrepMatch, LogGrep, LogTail};
-pub use tree::Tree;
+pub(crate) use tree::Tree;

@@ -12,18 +12,18 @@ use super::tree::Tree;
 /// A job full name that cannot be turned into a URL path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid job full name {full_name:?}: {reason}")]
-pub struct InvalidFullName {
+pub(crate) struct InvalidFullName {
     /// The rejected name.
-    pub full_name: String,
+    pub(crate) full_name: String,
     /// Why it was rejected.
-    pub reason: &'static str,
+    pub(crate) reason: &'static str,
 }
 
 /// Percent-encodes one item name exactly as Jenkins' `hudson.Util.rawEncode`:
 /// keeps `A-Za-z0-9` and ``!$&'()*+,-.=@_``, encodes every other byte of the
 /// UTF-8 form as `%XX` with upper-case hex. `%` itself becomes `%25`, so the
 /// multibranch item `feature%2Ffoo` becomes `feature%252Ffoo`.
-pub fn raw_encode(name: &str) -> String {
+pub(crate) fn raw_encode(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for byte in name.bytes() {
         let keep = byte.is_ascii_alphanumeric()
@@ -59,7 +59,7 @@ pub fn raw_encode(name: &str) -> String {
 /// Empty segments from stray slashes are ignored. `.` and `..` are rejected:
 /// Jenkins forbids them as names, and URL normalisation would turn them into
 /// navigation outside the item tree.
-pub fn job_path(full_name: &str) -> Result<String, InvalidFullName> {
+pub(crate) fn job_path(full_name: &str) -> Result<String, InvalidFullName> {
     let mut out = String::new();
     for segment in full_name.split('/').filter(|s| !s.is_empty()) {
         if segment == "." || segment == ".." {
@@ -76,7 +76,7 @@ pub fn job_path(full_name: &str) -> Result<String, InvalidFullName> {
 }
 
 /// The relative path of a build: `job/a/job/b/42/`.
-pub fn build_path(full_name: &str, number: u32) -> Result<String, InvalidFullName> {
+pub(crate) fn build_path(full_name: &str, number: u32) -> Result<String, InvalidFullName> {
     let job = job_path(full_name)?;
     if job.is_empty() {
         return Err(InvalidFullName {
@@ -89,7 +89,7 @@ pub fn build_path(full_name: &str, number: u32) -> Result<String, InvalidFullNam
 
 /// Percent-encodes a query value. Brackets and braces are encoded because
 /// servlet containers (Tomcat) and proxies reject them raw; Jenkins decodes.
-pub fn encode_query_value(value: &str) -> String {
+pub(crate) fn encode_query_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         let keep =
@@ -104,7 +104,7 @@ pub fn encode_query_value(value: &str) -> String {
 }
 
 /// `<item_path>api/json`, plus `?tree=` when `tree` is not empty. Never `depth=`.
-pub fn api_json(item_path: &str, tree: &Tree) -> String {
+pub(crate) fn api_json(item_path: &str, tree: &Tree) -> String {
     if tree.is_empty() {
         format!("{item_path}api/json")
     } else {

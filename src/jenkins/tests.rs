@@ -18,11 +18,11 @@ use axum::Router;
 use base64::Engine as _;
 use tokio::sync::oneshot;
 
+use super::breaker::CircuitState;
 use super::client::{ClientTuning, JenkinsClient};
 use super::error::JenkinsError;
 use super::log::decode_console;
 use super::tree::Tree;
-use super::CircuitState;
 use crate::cache::UpstreamCache;
 use crate::config::ConnectionConfig;
 

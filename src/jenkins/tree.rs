@@ -11,25 +11,25 @@ use std::fmt;
 /// A `tree=` expression: named children, each with its own children and an optional
 /// `{min,max}` range.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Tree {
+pub(crate) struct Tree {
     children: BTreeMap<String, Tree>,
     range: Option<(u32, Option<u32>)>,
 }
 
 impl Tree {
     /// An empty tree.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Select a leaf field.
-    pub fn leaf(&mut self, name: &str) -> &mut Self {
+    pub(crate) fn leaf(&mut self, name: &str) -> &mut Self {
         self.children.entry(name.to_string()).or_default();
         self
     }
 
     /// Select several leaf fields.
-    pub fn leaves(&mut self, names: &[&str]) -> &mut Self {
+    pub(crate) fn leaves(&mut self, names: &[&str]) -> &mut Self {
         for n in names {
             self.leaf(n);
         }
@@ -37,43 +37,38 @@ impl Tree {
     }
 
     /// Select a field with children; returns the child to fill.
-    pub fn child(&mut self, name: &str) -> &mut Tree {
+    pub(crate) fn child(&mut self, name: &str) -> &mut Tree {
         self.children.entry(name.to_string()).or_default()
     }
 
     /// Select a chain of fields (`a[b[c]]`); returns the innermost.
-    pub fn path(&mut self, names: &[&str]) -> &mut Tree {
+    pub(crate) fn path(&mut self, names: &[&str]) -> &mut Tree {
         names.iter().fold(self, |t, n| t.child(n))
     }
 
     /// Limit a collection node to `[min, max)` (Jenkins' `{M,N}`; `max` open when `None`).
-    pub fn range(&mut self, min: u32, max: Option<u32>) -> &mut Self {
+    pub(crate) fn range(&mut self, min: u32, max: Option<u32>) -> &mut Self {
         self.range = Some((min, max));
         self
     }
 
     /// The end of this node's range, when it has one.
-    pub fn range_end(&self) -> Option<u32> {
+    pub(crate) fn range_end(&self) -> Option<u32> {
         self.range.and_then(|(_, max)| max)
     }
 
     /// Whether nothing is selected.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.children.is_empty()
     }
 
     /// Whether `name` is selected at the top.
-    pub fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.children.contains_key(name)
     }
 
-    /// The child `name`, when selected.
-    pub fn get(&self, name: &str) -> Option<&Tree> {
-        self.children.get(name)
-    }
-
     /// Merge another tree into this one (ranges: the wider wins).
-    pub fn merge(&mut self, other: &Tree) -> &mut Self {
+    pub(crate) fn merge(&mut self, other: &Tree) -> &mut Self {
         for (k, v) in &other.children {
             self.children.entry(k.clone()).or_default().merge(v);
         }
@@ -85,13 +80,13 @@ impl Tree {
     }
 
     /// Render as Jenkins expects: `a,b[c,d]{0,5}`.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         self.to_string()
     }
 
     /// Parse what [`Tree::render`] writes; for tests that state trees as text.
     #[cfg(test)]
-    pub fn parse(text: &str) -> Tree {
+    pub(crate) fn parse(text: &str) -> Tree {
         fn list(chars: &[char], pos: &mut usize, t: &mut Tree) {
             loop {
                 let start = *pos;

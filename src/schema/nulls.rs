@@ -13,7 +13,7 @@ use async_graphql::extensions::{
 use async_graphql::{Response, ServerError, ServerResult, Value};
 
 /// Factory of the per-request extension.
-pub struct NullOnError;
+pub(crate) struct NullOnError;
 
 impl ExtensionFactory for NullOnError {
     fn create(&self) -> Arc<dyn Extension> {
