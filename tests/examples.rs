@@ -1,88 +1,49 @@
 //! Every query in `examples/queries/` runs against the demo world (standing still) and
-//! answers its question; each also stays within its upstream budget, cold and warm.
+//! answers its question; each also stays within its upstream budget, cold and warm. The
+//! budgets are counted from the simulated world, never from the answer being checked.
+
+mod gateway_common;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::time::Duration;
 
-use majordomo::demo;
-use majordomo::gateway::GatewayState;
-use serde_json::{json, Value};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use gateway_common::{DemoFleet, Gateway};
+use jenkins_sim::world::{Build, BuildResult, Item, JobKind, World};
+use serde_json::Value;
 
-struct Harness {
-    demo: demo::Demo,
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    client: reqwest::Client,
+/// The newest completed build of a job.
+fn last_completed(builds: &[Build]) -> Option<&Build> {
+    builds.iter().rev().find(|b| !b.building())
 }
 
-impl Harness {
-    /// Demo controllers (not live) and a fresh gateway (cold cache).
-    async fn start() -> Harness {
-        let demo = demo::start_with(42, false)
-            .await
-            .expect("demo controllers start");
-        let gateway = GatewayState::new(demo.config.clone()).expect("gateway config is valid");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (stop, rx) = oneshot::channel::<()>();
-        tokio::spawn(majordomo::server::run(listener, gateway, async {
-            let _ = rx.await;
-        }));
-        Harness {
-            demo,
-            addr,
-            stop: Some(stop),
-            client: reqwest::Client::new(),
-        }
-    }
-
-    async fn query(&self, query: &str) -> Value {
-        let resp = self
-            .client
-            .post(format!("http://{}/graphql", self.addr))
-            .timeout(Duration::from_secs(60))
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .expect("gateway answers");
-        resp.json().await.expect("JSON response")
-    }
-
-    fn reset_counts(&self) {
-        for (_, sim) in &self.demo.controllers {
-            sim.reset_requests();
-        }
-    }
-
-    /// Upstream requests per controller since the last reset.
-    fn counts(&self) -> HashMap<String, Vec<String>> {
-        self.demo
-            .controllers
-            .iter()
-            .map(|(name, sim)| {
-                let reqs = sim
-                    .requests()
-                    .into_iter()
-                    .map(|r| match r.query {
-                        Some(q) => format!("{} {}?{}", r.method, r.path, q),
-                        None => format!("{} {}", r.method, r.path),
-                    })
-                    .collect();
-                (name.clone(), reqs)
-            })
-            .collect()
-    }
+/// Pipeline jobs whose status is FAILURE (their last completed build failed, and they
+/// are enabled): each costs one `wfapi/describe` of its last failed build.
+fn failing_pipelines(world: &World) -> usize {
+    world
+        .jobs()
+        .iter()
+        .filter(|(_, kind, job)| {
+            *kind == JobKind::Pipeline
+                && !job.disabled
+                && last_completed(&job.builds).and_then(|b| b.result) == Some(BuildResult::Failure)
+        })
+        .count()
 }
 
-impl Drop for Harness {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-    }
+/// Pipeline jobs with a build at the top of a controller or one folder down: what the
+/// dashboard asks stages of, one `wfapi/describe` each.
+fn dashboard_runs(world: &World) -> usize {
+    let built_pipeline = |item: &Item| {
+        item.as_job()
+            .is_some_and(|(kind, job)| kind == JobKind::Pipeline && !job.builds.is_empty())
+    };
+    world
+        .items
+        .iter()
+        .map(|item| match item.as_folder() {
+            Some((_, folder)) => folder.items.iter().filter(|c| built_pipeline(c)).count(),
+            None => usize::from(built_pipeline(item)),
+        })
+        .sum()
 }
 
 fn example(name: &str) -> String {
@@ -134,12 +95,12 @@ fn wfapi_calls(reqs: &[String]) -> usize {
 }
 
 /// Run a query cold, then warm; return (response, cold requests per controller, warm total).
-async fn cold_and_warm(h: &Harness, query: &str) -> (Value, HashMap<String, Vec<String>>, usize) {
+async fn cold_and_warm(h: &DemoFleet, query: &str) -> (Value, HashMap<String, Vec<String>>, usize) {
     h.reset_counts();
-    let resp = h.query(query).await;
+    let resp = h.gateway.query(query).await;
     let cold = h.counts();
     h.reset_counts();
-    let again = h.query(query).await;
+    let again = h.gateway.query(query).await;
     assert_eq!(
         stable(&resp["data"]),
         stable(&again["data"]),
@@ -156,7 +117,7 @@ async fn cold_and_warm(h: &Harness, query: &str) -> (Value, HashMap<String, Vec<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn example_queries_answer_their_questions_within_budget() {
-    let h = Harness::start().await;
+    let h = DemoFleet::start().await;
 
     // 1. Status of the last build of deploy-production.
     let (r, cold, warm) = cold_and_warm(&h, &example("01-deploy-production-status.graphql")).await;
@@ -273,14 +234,12 @@ async fn example_queries_answer_their_questions_within_budget() {
         if conn == "ci-legacy" {
             continue;
         }
-        let runs = pipelines
-            .iter()
-            .filter(|p| p["connection"]["name"] == conn.as_str())
-            .count();
+        let runs = h.world(conn, failing_pipelines);
+        assert!(runs > 0, "{conn}: the demo world has failing pipelines");
         assert_eq!(
             wfapi_calls(reqs),
             runs,
-            "{conn}: one wfapi/describe per pipeline run: {reqs:?}"
+            "{conn}: one wfapi/describe per failing pipeline's last failed build: {reqs:?}"
         );
         assert_eq!(reqs.len() - runs, 1, "{conn}: one listing: {reqs:?}");
     }
@@ -292,7 +251,7 @@ async fn example_queries_answer_their_questions_within_budget() {
 /// warm, nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_costs_one_listing_per_controller_plus_one_describe_per_run() {
-    let h = Harness::start().await;
+    let h = DemoFleet::start().await;
     let (r, cold, warm) = cold_and_warm(&h, &example("07-dashboard.graphql")).await;
     assert_expected_errors(&r);
     let conns = r["data"]["connections"].as_array().expect("connections");
@@ -301,56 +260,32 @@ async fn dashboard_costs_one_listing_per_controller_plus_one_describe_per_run() 
     assert!(conns[2]["error"]["hint"]
         .as_str()
         .is_some_and(|h| h.contains("token")));
-    for (i, conn) in ["ci-prod", "ci-staging"].iter().enumerate() {
-        let reqs = &cold[*conn];
-        let mut pipelines = 0;
-        for item in conns[i]["root"]["items"].as_array().expect("items") {
-            let jobs: Vec<&Value> = match item["items"].as_array() {
-                Some(children) => children.iter().collect(),
-                None => vec![item],
-            };
-            pipelines += jobs
-                .iter()
-                .filter(|j| j["lastBuild"]["stages"].is_array())
-                .count();
-        }
-        assert_eq!(wfapi_calls(reqs), pipelines, "{conn}: {reqs:?}");
+    for conn in ["ci-prod", "ci-staging"] {
+        let reqs = &cold[conn];
+        let runs = h.world(conn, dashboard_runs);
+        assert!(runs > 0, "{conn}: the demo world has pipeline runs");
+        assert_eq!(wfapi_calls(reqs), runs, "{conn}: {reqs:?}");
         // The status probe rides on the root listing: one request for every folder level.
-        assert_eq!(reqs.len() - pipelines, 1, "{conn}: one listing: {reqs:?}");
+        assert_eq!(reqs.len() - runs, 1, "{conn}: one listing: {reqs:?}");
     }
     assert_eq!(warm, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_identical_concurrent_queries_cost_the_upstream_calls_of_one() {
-    let h = Harness::start().await;
+    let h = DemoFleet::start().await;
     let query = example("07-dashboard.graphql");
     // What one dashboard costs, cold, on a second gateway over the same controllers.
     let single = {
-        let gateway = GatewayState::new(h.demo.config.clone()).expect("gateway");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (stop, rx) = oneshot::channel::<()>();
-        tokio::spawn(majordomo::server::run(listener, gateway, async {
-            let _ = rx.await;
-        }));
+        let second = Gateway::start_config(h.demo.config.clone()).await;
         h.reset_counts();
-        let r: Value = h
-            .client
-            .post(format!("http://{addr}/graphql"))
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
+        let r = second.query(&query).await;
         assert!(r["data"]["connections"].is_array());
-        let _ = stop.send(());
+        second.stop().await;
         h.counts()["ci-prod"].len()
     };
     h.reset_counts();
-    let all = futures::future::join_all((0..50).map(|_| h.query(&query))).await;
+    let all = futures::future::join_all((0..50).map(|_| h.gateway.query(&query))).await;
     assert!(all
         .iter()
         .all(|r| stable(&r["data"]) == stable(&all[0]["data"])));

@@ -415,6 +415,17 @@ fn expected_error_code(status: u16) -> &'static str {
     }
 }
 
+/// What the hint for a recorded status must point the reader at.
+fn expected_hint_word(status: u16) -> &'static str {
+    match status {
+        401 => "token",
+        403 => "permission",
+        404 => "name",
+        500 => "log",
+        _ => "request",
+    }
+}
+
 #[test]
 fn every_recording_parses() {
     let mut kinds: BTreeMap<&'static str, usize> = BTreeMap::new();
@@ -429,7 +440,13 @@ fn every_recording_parses() {
                 rec.name
             );
             assert_eq!(error.status(), Some(rec.status), "{}", rec.name);
-            assert!(!error.hint().is_empty());
+            let word = expected_hint_word(rec.status);
+            assert!(
+                error.hint().contains(word),
+                "{}: the hint {:?} should point at {word:?}",
+                rec.name,
+                error.hint()
+            );
             assert_eq!(error.connection(), "recorded");
             "error"
         } else if rec.body.is_empty() {

@@ -254,3 +254,60 @@ impl TwoControllers {
         self.beta.shutdown().await;
     }
 }
+
+/// The demo's simulated controllers, standing still, and a fresh gateway (cold cache)
+/// over them.
+pub struct DemoFleet {
+    /// The controllers and the config pointing at them.
+    pub demo: majordomo::demo::Demo,
+    /// The gateway.
+    pub gateway: Gateway,
+}
+
+impl DemoFleet {
+    /// Start the demo controllers (seed 42, not live) and a gateway.
+    pub async fn start() -> DemoFleet {
+        let demo = majordomo::demo::start_with(42, false)
+            .await
+            .expect("demo controllers start");
+        let gateway = Gateway::start_config(demo.config.clone()).await;
+        DemoFleet { demo, gateway }
+    }
+
+    /// Forget the requests every controller has logged.
+    pub fn reset_counts(&self) {
+        for (_, sim) in &self.demo.controllers {
+            sim.reset_requests();
+        }
+    }
+
+    /// Upstream requests per controller since the last reset (`METHOD path?query`).
+    pub fn counts(&self) -> std::collections::HashMap<String, Vec<String>> {
+        self.demo
+            .controllers
+            .iter()
+            .map(|(name, sim)| {
+                let reqs = sim
+                    .requests()
+                    .into_iter()
+                    .map(|r| match r.query {
+                        Some(q) => format!("{} {}?{}", r.method, r.path, q),
+                        None => format!("{} {}", r.method, r.path),
+                    })
+                    .collect();
+                (name.clone(), reqs)
+            })
+            .collect()
+    }
+
+    /// Read the world a controller serves.
+    pub fn world<T>(&self, connection: &str, f: impl FnOnce(&World) -> T) -> T {
+        let (_, sim) = self
+            .demo
+            .controllers
+            .iter()
+            .find(|(n, _)| n == connection)
+            .unwrap_or_else(|| panic!("no controller {connection}"));
+        sim.with_world(|w| f(w))
+    }
+}
