@@ -431,6 +431,23 @@ impl ConnectionConfig {
             });
         }
         self.base_url()?;
+        self.check_token_sources()?;
+        self.read_token_file()?;
+        self.check_numbers()?;
+        if let Some(path) = &self.ca_file {
+            if let Err(e) = std::fs::metadata(path) {
+                return Err(ConfigError::CaFile {
+                    connection: self.name.clone(),
+                    path: path.clone(),
+                    detail: e.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// At most one of `token`, `token_env`, `token_file`, and a username with it.
+    fn check_token_sources(&self) -> Result<(), ConfigError> {
         let sources = [
             self.token.is_some(),
             self.token_env.is_some(),
@@ -439,66 +456,64 @@ impl ConnectionConfig {
         .iter()
         .filter(|set| **set)
         .count();
-        if sources > 1 {
-            return Err(ConfigError::ConflictingTokenSources {
-                connection: self.name.clone(),
-            });
-        }
-        if sources == 1 && self.username.as_deref().is_none_or(str::is_empty) {
-            return Err(ConfigError::IncompleteCredentials {
-                connection: self.name.clone(),
-                detail: "a token is set but username is missing".into(),
-            });
-        }
-        if sources == 0 && self.username.is_some() {
-            return Err(ConfigError::IncompleteCredentials {
-                connection: self.name.clone(),
-                detail: "username is set but none of token, token_env, token_file".into(),
-            });
-        }
-        if let Some(token) = &self.token {
-            if token.expose_secret().trim().is_empty() {
-                return Err(ConfigError::EmptyToken {
-                    connection: self.name.clone(),
-                    source_kind: "token",
-                });
+        let incomplete = |detail: &str| ConfigError::IncompleteCredentials {
+            connection: self.name.clone(),
+            detail: detail.into(),
+        };
+        match sources {
+            0 if self.username.is_some() => Err(incomplete(
+                "username is set but none of token, token_env, token_file",
+            )),
+            1 if self.username.as_deref().is_none_or(str::is_empty) => {
+                Err(incomplete("a token is set but username is missing"))
             }
-        }
-        if let Some(path) = &self.token_file {
-            let content = std::fs::read_to_string(path).map_err(|source| {
-                ConfigError::TokenFileUnreadable {
-                    connection: self.name.clone(),
-                    path: path.clone(),
-                    source,
+            0 | 1 => match &self.token {
+                Some(token) if token.expose_secret().trim().is_empty() => {
+                    Err(ConfigError::EmptyToken {
+                        connection: self.name.clone(),
+                        source_kind: "token",
+                    })
                 }
+                _ => Ok(()),
+            },
+            _ => Err(ConfigError::ConflictingTokenSources {
+                connection: self.name.clone(),
+            }),
+        }
+    }
+
+    /// Read `token_file` into `token`.
+    fn read_token_file(&mut self) -> Result<(), ConfigError> {
+        let Some(path) = &self.token_file else {
+            return Ok(());
+        };
+        let content =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::TokenFileUnreadable {
+                connection: self.name.clone(),
+                path: path.clone(),
+                source,
             })?;
-            let token = content.trim();
-            if token.is_empty() {
-                return Err(ConfigError::EmptyToken {
-                    connection: self.name.clone(),
-                    source_kind: "token_file",
-                });
-            }
-            self.token = Some(SecretString::from(token.to_string()));
-        }
-        if self.timeout_ms == 0 {
-            return Err(ConfigError::InvalidValue {
-                field: format!("connections[{}].timeout_ms", self.name),
-                reason: "must be greater than 0".into(),
+        let token = content.trim();
+        if token.is_empty() {
+            return Err(ConfigError::EmptyToken {
+                connection: self.name.clone(),
+                source_kind: "token_file",
             });
         }
-        if self.max_concurrency == 0 {
-            return Err(ConfigError::InvalidValue {
-                field: format!("connections[{}].max_concurrency", self.name),
-                reason: "must be greater than 0".into(),
-            });
-        }
-        if let Some(path) = &self.ca_file {
-            if let Err(e) = std::fs::metadata(path) {
-                return Err(ConfigError::CaFile {
-                    connection: self.name.clone(),
-                    path: path.clone(),
-                    detail: e.to_string(),
+        self.token = Some(SecretString::from(token.to_string()));
+        Ok(())
+    }
+
+    /// Timeouts and limits are positive.
+    fn check_numbers(&self) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("timeout_ms", self.timeout_ms),
+            ("max_concurrency", self.max_concurrency as u64),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::InvalidValue {
+                    field: format!("connections[{}].{field}", self.name),
+                    reason: "must be greater than 0".into(),
                 });
             }
         }

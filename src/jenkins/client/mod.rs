@@ -1,25 +1,28 @@
 //! [`JenkinsClient`]: one per connection. Owns the HTTP client (auth, TLS,
 //! timeouts), the per-controller concurrency limit, retry and circuit
 //! breaker, and sends every GET through the shared [`UpstreamCache`].
+//!
+//! [`transport`] sends one request (slots, retry, breaker, error classification);
+//! [`logs`] reads console logs in bounded memory.
+
+mod logs;
+mod transport;
+
+use transport::Deadline;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::header::HeaderValue;
+use reqwest::Method;
 use serde::de::DeserializeOwned;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::breaker::{CircuitBreaker, CircuitState};
 use super::error::JenkinsError;
-use super::log::{
-    drop_partial_first_line, ConsoleDecoder, LogGrep, LogSearcher, LogTail, TailBuffer,
-};
-use super::path::{
-    api_json, build_path, encode_query_value, job_path, raw_encode, InvalidFullName,
-};
+use super::path::{api_json, build_path, job_path, raw_encode, InvalidFullName};
 use super::tree::Tree;
 use super::wire;
 use crate::cache::{credential_scope, CacheClass, CacheKey, Loaded, UpstreamCache};
@@ -94,20 +97,6 @@ impl std::fmt::Debug for JenkinsClient {
             .field("timeout", &self.inner.timeout)
             .finish_non_exhaustive()
     }
-}
-
-/// Whether a request's whole exchange is bounded by the timeout (JSON), or
-/// only each read (streamed logs, which may legitimately take longer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Deadline {
-    Total,
-    PerRead,
-}
-
-/// A response that still holds its concurrency permit while the body is read.
-struct Upstream {
-    response: Response,
-    _permit: OwnedSemaphorePermit,
 }
 
 impl JenkinsClient {
@@ -385,188 +374,6 @@ impl JenkinsClient {
         self.explain_wfapi_node(result, full_name, number).await
     }
 
-    // ----- logs -------------------------------------------------------------
-
-    /// The end of a build's console log: at most `max_bytes` of visible text,
-    /// whole lines, annotations stripped, LF line endings. Reads only the end:
-    /// a HEAD learns the size (`X-Text-Size`), then a GET streams from near
-    /// the end. Class: immutable once the log is complete, else volatile.
-    pub(crate) async fn log_tail(
-        &self,
-        full_name: &str,
-        number: u32,
-        max_bytes: usize,
-    ) -> Result<Arc<LogTail>, JenkinsError> {
-        let max_bytes = max_bytes.clamp(1, MAX_TAIL_BYTES);
-        let base = format!(
-            "{}logText/progressiveText",
-            self.build_path(full_name, number)?
-        );
-        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"));
-        self.inner
-            .cache
-            .get_or_load(key, async {
-                let tail = self.load_log_tail(&base, max_bytes).await?;
-                Ok(Loaded {
-                    weight: tail.text.len(),
-                    class: finished_class(!tail.more_data),
-                    value: tail,
-                })
-            })
-            .await
-    }
-
-    /// Searches a build's whole console log for lines containing `pattern`
-    /// (plain, case-sensitive), streaming it chunk by chunk with bounded memory.
-    /// Returns up to `max_matches` matches with `context` lines each side.
-    pub(crate) async fn log_grep(
-        &self,
-        full_name: &str,
-        number: u32,
-        pattern: &str,
-        context: usize,
-        max_matches: usize,
-    ) -> Result<Arc<LogGrep>, JenkinsError> {
-        if pattern.is_empty() {
-            return Err(self.bad_request("the search pattern is empty"));
-        }
-        let context = context.min(MAX_GREP_CONTEXT);
-        let max_matches = max_matches.clamp(1, MAX_GREP_MATCHES);
-        let base = format!(
-            "{}logText/progressiveText",
-            self.build_path(full_name, number)?
-        );
-        let key = self.key::<LogGrep>(format!(
-            "{base}#grep={}&context={context}&max={max_matches}",
-            encode_query_value(pattern)
-        ));
-        self.inner
-            .cache
-            .get_or_load(key, async {
-                let grep = self
-                    .load_log_grep(&base, pattern, context, max_matches)
-                    .await?;
-                let weight = grep
-                    .matches
-                    .iter()
-                    .map(|m| {
-                        m.line.len()
-                            + m.before
-                                .iter()
-                                .chain(&m.after)
-                                .map(String::len)
-                                .sum::<usize>()
-                    })
-                    .sum::<usize>()
-                    + 64;
-                Ok(Loaded {
-                    weight,
-                    class: finished_class(!grep.more_data),
-                    value: grep,
-                })
-            })
-            .await
-    }
-
-    async fn load_log_tail(&self, base: &str, max_bytes: usize) -> Result<LogTail, JenkinsError> {
-        // Annotations can make up most of a pipeline log's bytes, so read a
-        // raw window twice the size of the visible text we keep.
-        let window = (max_bytes as u64).saturating_mul(2);
-        let size = self.log_size(base).await?;
-        let start = size.map_or(0, |size| size.saturating_sub(window));
-        // Start one byte early: if that byte is '\n', the line at `start` is
-        // whole. `start` never exceeds the size, since Jenkins would answer a
-        // start beyond the end with the whole log.
-        let fetch_from = start.saturating_sub(1);
-        let upstream = self
-            .send(
-                Method::GET,
-                &format!("{base}?start={fetch_from}"),
-                Deadline::PerRead,
-            )
-            .await?;
-        let (total, more_data) = log_headers(upstream.response.headers());
-        let mut decoder = ConsoleDecoder::new();
-        let mut tail = TailBuffer::new(max_bytes + 1);
-        let mut scratch = Vec::new();
-        let mut response = upstream.response;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
-            decoder.push(&chunk, &mut scratch);
-            tail.push(&scratch);
-            scratch.clear();
-        }
-        decoder.finish(&mut scratch);
-        tail.push(&scratch);
-        let (mut bytes, dropped) = tail.into_tail();
-        let mut truncated = fetch_from > 0 || dropped;
-        if truncated {
-            drop_partial_first_line(&mut bytes);
-        }
-        if bytes.len() > max_bytes {
-            bytes.drain(..bytes.len() - max_bytes);
-            drop_partial_first_line(&mut bytes);
-            truncated = true;
-        }
-        Ok(LogTail {
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-            total_bytes: total.or(size).unwrap_or(0),
-            truncated,
-            more_data,
-        })
-    }
-
-    /// `X-Text-Size` of a log, from a HEAD (the body is never transferred).
-    async fn log_size(&self, base: &str) -> Result<Option<u64>, JenkinsError> {
-        let path = format!("{base}?start=0");
-        match self.send(Method::HEAD, &path, Deadline::Total).await {
-            Ok(upstream) => Ok(log_headers(upstream.response.headers()).0),
-            // Some proxies refuse HEAD: read the headers of a GET and drop the body.
-            Err(JenkinsError::BadRequest {
-                status: Some(405 | 501),
-                ..
-            }) => {
-                let upstream = self.send(Method::GET, &path, Deadline::PerRead).await?;
-                Ok(log_headers(upstream.response.headers()).0)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    async fn load_log_grep(
-        &self,
-        base: &str,
-        pattern: &str,
-        context: usize,
-        max_matches: usize,
-    ) -> Result<LogGrep, JenkinsError> {
-        // One request from the start: `X-Text-Size` cannot be used to page a
-        // running build's log (Jenkins may send fewer lines than that size
-        // covers), and a finished build's log comes whole.
-        let upstream = self
-            .send(Method::GET, &format!("{base}?start=0"), Deadline::PerRead)
-            .await?;
-        let (size, more_data) = log_headers(upstream.response.headers());
-        let size = size.unwrap_or(0);
-        let mut decoder = ConsoleDecoder::new();
-        let mut searcher = LogSearcher::new(pattern, context, max_matches);
-        let mut scratch = Vec::new();
-        let mut response = upstream.response;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
-            decoder.push(&chunk, &mut scratch);
-            searcher.push(&scratch);
-            scratch.clear();
-            if searcher.is_done() {
-                // Enough matches: dropping the response closes the stream.
-                return Ok(searcher.finish(size, more_data));
-            }
-        }
-        decoder.finish(&mut scratch);
-        searcher.push(&scratch);
-        Ok(searcher.finish(size, more_data))
-    }
-
-    // ----- plumbing ---------------------------------------------------------
-
     fn key<T: 'static>(&self, request: String) -> CacheKey {
         CacheKey::new::<T>(Arc::clone(&self.inner.name), self.inner.scope, request)
     }
@@ -658,161 +465,6 @@ impl JenkinsClient {
         }
     }
 
-    /// Sends one request with the concurrency limit, one retry of connection
-    /// errors / 502 / 503 after a short backoff, and the circuit breaker.
-    /// Non-2xx statuses become errors.
-    async fn send(
-        &self,
-        method: Method,
-        rel: &str,
-        deadline: Deadline,
-    ) -> Result<Upstream, JenkinsError> {
-        let inner = &self.inner;
-        if let Err(open) = inner.breaker.admit() {
-            return Err(JenkinsError::CircuitOpen {
-                connection: inner.name.to_string(),
-                cause: open.cause,
-                retry_in_ms: u64::try_from(open.retry_in.as_millis()).unwrap_or(u64::MAX),
-            });
-        }
-        let url = inner
-            .base
-            .join(rel)
-            .map_err(|e| self.bad_request(format!("cannot build a URL from the request: {e}")))?;
-        // The credentials go only to this controller, under its context path.
-        if !url.as_str().starts_with(inner.base.as_str()) {
-            return Err(self.bad_request("the request leaves the connection's URL"));
-        }
-        // No controller accepts a request line this long; refusing it here keeps a
-        // client's oversized argument from ever looking like a controller failure.
-        if url.as_str().len() > MAX_URL_BYTES {
-            return Err(self.bad_request(format!(
-                "the URL would be {} bytes, over the {MAX_URL_BYTES} any controller accepts",
-                url.as_str().len()
-            )));
-        }
-        // Waiting for a slot counts against the timeout, so a saturated
-        // controller cannot hold a caller longer than its own timeout.
-        let permit =
-            tokio::time::timeout(inner.timeout, Arc::clone(&inner.permits).acquire_owned())
-                .await
-                .map_err(|_| JenkinsError::Timeout {
-                    connection: inner.name.to_string(),
-                    detail: "no free request slot for this controller within the timeout".into(),
-                })?
-                .map_err(|_| JenkinsError::Unreachable {
-                    connection: inner.name.to_string(),
-                    detail: "client is shutting down".into(),
-                })?;
-
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut request = inner.http.request(method.clone(), url.clone());
-            if let Some(auth) = &inner.auth {
-                request = request.header(AUTHORIZATION, auth.clone());
-            }
-            if deadline == Deadline::Total {
-                request = request.timeout(inner.timeout);
-            }
-            inner.upstream_requests.fetch_add(1, Ordering::Relaxed);
-            let started = Instant::now();
-            let outcome = request.send().await;
-            let elapsed = started.elapsed();
-            match outcome {
-                Ok(response) => {
-                    inner.breaker.record_success();
-                    inner.last_latency_us.store(
-                        u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX - 1),
-                        Ordering::Relaxed,
-                    );
-                    self.remember_version(response.headers());
-                    let status = response.status();
-                    tracing::debug!(
-                        connection = %inner.name, %method, path = strip_query(rel),
-                        status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64,
-                        "jenkins request"
-                    );
-                    if status.is_success() {
-                        return Ok(Upstream {
-                            response,
-                            _permit: permit,
-                        });
-                    }
-                    if attempt == 1 && is_retryable_status(status) {
-                        tokio::time::sleep(inner.tuning.retry_backoff).await;
-                        continue;
-                    }
-                    return Err(JenkinsError::from_status(
-                        status.as_u16(),
-                        response.headers(),
-                        &inner.name,
-                    ));
-                }
-                // reqwest refused to build the request: the client's fault, not the controller's.
-                Err(error) if error.is_builder() => {
-                    return Err(self.bad_request(format!(
-                        "the request could not be built: {}",
-                        error.without_url()
-                    )));
-                }
-                Err(error) => {
-                    let retryable = is_retryable_error(&error);
-                    let classified = self.classify(error);
-                    tracing::debug!(
-                        connection = %inner.name, %method, path = strip_query(rel),
-                        code = classified.code(), attempt, "jenkins request failed"
-                    );
-                    if attempt == 1 && retryable {
-                        tokio::time::sleep(inner.tuning.retry_backoff).await;
-                        continue;
-                    }
-                    if classified.is_connection_failure() {
-                        inner.breaker.record_failure(classified.code());
-                    }
-                    return Err(classified);
-                }
-            }
-        }
-    }
-
-    fn remember_version(&self, headers: &HeaderMap) {
-        if let Some(version) = headers.get("x-jenkins").and_then(|v| v.to_str().ok()) {
-            let mut slot = self
-                .inner
-                .version
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if slot.as_deref() != Some(version) {
-                *slot = Some(version.to_string());
-            }
-        }
-    }
-
-    /// Maps a transport error to TIMEOUT, TLS_ERROR or UNREACHABLE. The URL
-    /// is removed from the message; it never held credentials anyway.
-    fn classify(&self, error: reqwest::Error) -> JenkinsError {
-        let connection = self.inner.name.to_string();
-        if error.is_timeout() {
-            return JenkinsError::Timeout {
-                connection,
-                detail: format!("no answer within {} ms", self.inner.timeout.as_millis()),
-            };
-        }
-        let error = error.without_url();
-        let chain = error_chain(&error);
-        if error.is_connect() && (has_invalid_data_io(&error) || looks_like_tls(&chain)) {
-            return JenkinsError::TlsError {
-                connection,
-                detail: chain,
-            };
-        }
-        JenkinsError::Unreachable {
-            connection,
-            detail: chain,
-        }
-    }
-
     /// Turns a wfapi 404 into NOT_FOUND, NOT_A_PIPELINE or PIPELINE_API_MISSING
     /// by asking the classic API what the job or run is.
     async fn explain_wfapi<T>(
@@ -884,77 +536,4 @@ fn finished_class(finished: bool) -> CacheClass {
 
 fn strip_query(rel: &str) -> &str {
     rel.split_once('?').map_or(rel, |(path, _)| path)
-}
-
-/// `X-Text-Size` and whether `X-More-Data: true` is present.
-fn log_headers(headers: &HeaderMap) -> (Option<u64>, bool) {
-    let size = headers
-        .get("x-text-size")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
-    let more = headers
-        .get("x-more-data")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    (size, more)
-}
-
-fn is_retryable_status(status: StatusCode) -> bool {
-    status == StatusCode::BAD_GATEWAY || status == StatusCode::SERVICE_UNAVAILABLE
-}
-
-/// Connection failures (refused, reset, closed before an answer) are worth
-/// one more try for a GET; timeouts are not (they would double the wait), nor
-/// are TLS failures (they will fail the same way).
-fn is_retryable_error(error: &reqwest::Error) -> bool {
-    !error.is_timeout()
-        && (error.is_connect() || error.is_request())
-        && !looks_like_tls(&error_chain(error))
-}
-
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
-}
-
-/// tokio-rustls reports handshake failures as `io::Error` of kind
-/// `InvalidData` wrapping the rustls error; we do not depend on rustls to
-/// name its type, so this and the wording below identify TLS failures.
-fn has_invalid_data_io(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = error.source();
-    while let Some(e) = source {
-        if e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::InvalidData)
-        {
-            return true;
-        }
-        source = e.source();
-    }
-    false
-}
-
-fn looks_like_tls(chain: &str) -> bool {
-    let lower = chain.to_ascii_lowercase();
-    [
-        "certificate",
-        "tls",
-        "ssl",
-        "handshake",
-        "unknownissuer",
-        "invalid peer",
-        "corrupt message",
-        "fatal alert",
-        "peer is incompatible",
-        "peer misbehaved",
-    ]
-    .iter()
-    .any(|needle| lower.contains(needle))
 }

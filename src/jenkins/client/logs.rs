@@ -1,0 +1,209 @@
+//! Console logs in bounded memory: the tail from near the end, or a search that streams
+//! the whole log once.
+
+use std::sync::Arc;
+
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+
+use super::transport::Deadline;
+use super::{finished_class, JenkinsClient, MAX_GREP_CONTEXT, MAX_GREP_MATCHES, MAX_TAIL_BYTES};
+use crate::cache::Loaded;
+use crate::jenkins::error::JenkinsError;
+use crate::jenkins::log::{
+    drop_partial_first_line, ConsoleDecoder, LogGrep, LogSearcher, LogTail, TailBuffer,
+};
+use crate::jenkins::path::encode_query_value;
+
+impl JenkinsClient {
+    /// The end of a build's console log: at most `max_bytes` of visible text,
+    /// whole lines, annotations stripped, LF line endings. Reads only the end:
+    /// a HEAD learns the size (`X-Text-Size`), then a GET streams from near
+    /// the end. Class: immutable once the log is complete, else volatile.
+    pub(crate) async fn log_tail(
+        &self,
+        full_name: &str,
+        number: u32,
+        max_bytes: usize,
+    ) -> Result<Arc<LogTail>, JenkinsError> {
+        let max_bytes = max_bytes.clamp(1, MAX_TAIL_BYTES);
+        let base = format!(
+            "{}logText/progressiveText",
+            self.build_path(full_name, number)?
+        );
+        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"));
+        self.inner
+            .cache
+            .get_or_load(key, async {
+                let tail = self.load_log_tail(&base, max_bytes).await?;
+                Ok(Loaded {
+                    weight: tail.text.len(),
+                    class: finished_class(!tail.more_data),
+                    value: tail,
+                })
+            })
+            .await
+    }
+
+    /// Searches a build's whole console log for lines containing `pattern`
+    /// (plain, case-sensitive), streaming it chunk by chunk with bounded memory.
+    /// Returns up to `max_matches` matches with `context` lines each side.
+    pub(crate) async fn log_grep(
+        &self,
+        full_name: &str,
+        number: u32,
+        pattern: &str,
+        context: usize,
+        max_matches: usize,
+    ) -> Result<Arc<LogGrep>, JenkinsError> {
+        if pattern.is_empty() {
+            return Err(self.bad_request("the search pattern is empty"));
+        }
+        let context = context.min(MAX_GREP_CONTEXT);
+        let max_matches = max_matches.clamp(1, MAX_GREP_MATCHES);
+        let base = format!(
+            "{}logText/progressiveText",
+            self.build_path(full_name, number)?
+        );
+        let key = self.key::<LogGrep>(format!(
+            "{base}#grep={}&context={context}&max={max_matches}",
+            encode_query_value(pattern)
+        ));
+        self.inner
+            .cache
+            .get_or_load(key, async {
+                let grep = self
+                    .load_log_grep(&base, pattern, context, max_matches)
+                    .await?;
+                let weight = grep
+                    .matches
+                    .iter()
+                    .map(|m| {
+                        m.line.len()
+                            + m.before
+                                .iter()
+                                .chain(&m.after)
+                                .map(String::len)
+                                .sum::<usize>()
+                    })
+                    .sum::<usize>()
+                    + 64;
+                Ok(Loaded {
+                    weight,
+                    class: finished_class(!grep.more_data),
+                    value: grep,
+                })
+            })
+            .await
+    }
+
+    async fn load_log_tail(&self, base: &str, max_bytes: usize) -> Result<LogTail, JenkinsError> {
+        // Annotations can make up most of a pipeline log's bytes, so read a
+        // raw window twice the size of the visible text we keep.
+        let window = (max_bytes as u64).saturating_mul(2);
+        let size = self.log_size(base).await?;
+        let start = size.map_or(0, |size| size.saturating_sub(window));
+        // Start one byte early: if that byte is '\n', the line at `start` is
+        // whole. `start` never exceeds the size, since Jenkins would answer a
+        // start beyond the end with the whole log.
+        let fetch_from = start.saturating_sub(1);
+        let upstream = self
+            .send(
+                Method::GET,
+                &format!("{base}?start={fetch_from}"),
+                Deadline::PerRead,
+            )
+            .await?;
+        let (total, more_data) = log_headers(upstream.response.headers());
+        let mut decoder = ConsoleDecoder::new();
+        let mut tail = TailBuffer::new(max_bytes + 1);
+        let mut scratch = Vec::new();
+        let mut response = upstream.response;
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            decoder.push(&chunk, &mut scratch);
+            tail.push(&scratch);
+            scratch.clear();
+        }
+        decoder.finish(&mut scratch);
+        tail.push(&scratch);
+        let (mut bytes, dropped) = tail.into_tail();
+        let mut truncated = fetch_from > 0 || dropped;
+        if truncated {
+            drop_partial_first_line(&mut bytes);
+        }
+        if bytes.len() > max_bytes {
+            bytes.drain(..bytes.len() - max_bytes);
+            drop_partial_first_line(&mut bytes);
+            truncated = true;
+        }
+        Ok(LogTail {
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+            total_bytes: total.or(size).unwrap_or(0),
+            truncated,
+            more_data,
+        })
+    }
+
+    /// `X-Text-Size` of a log, from a HEAD (the body is never transferred).
+    async fn log_size(&self, base: &str) -> Result<Option<u64>, JenkinsError> {
+        let path = format!("{base}?start=0");
+        match self.send(Method::HEAD, &path, Deadline::Total).await {
+            Ok(upstream) => Ok(log_headers(upstream.response.headers()).0),
+            // Some proxies refuse HEAD: read the headers of a GET and drop the body.
+            Err(JenkinsError::BadRequest {
+                status: Some(405 | 501),
+                ..
+            }) => {
+                let upstream = self.send(Method::GET, &path, Deadline::PerRead).await?;
+                Ok(log_headers(upstream.response.headers()).0)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn load_log_grep(
+        &self,
+        base: &str,
+        pattern: &str,
+        context: usize,
+        max_matches: usize,
+    ) -> Result<LogGrep, JenkinsError> {
+        // One request from the start: `X-Text-Size` cannot be used to page a
+        // running build's log (Jenkins may send fewer lines than that size
+        // covers), and a finished build's log comes whole.
+        let upstream = self
+            .send(Method::GET, &format!("{base}?start=0"), Deadline::PerRead)
+            .await?;
+        let (size, more_data) = log_headers(upstream.response.headers());
+        let size = size.unwrap_or(0);
+        let mut decoder = ConsoleDecoder::new();
+        let mut searcher = LogSearcher::new(pattern, context, max_matches);
+        let mut scratch = Vec::new();
+        let mut response = upstream.response;
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            decoder.push(&chunk, &mut scratch);
+            searcher.push(&scratch);
+            scratch.clear();
+            if searcher.is_done() {
+                // Enough matches: dropping the response closes the stream.
+                return Ok(searcher.finish(size, more_data));
+            }
+        }
+        decoder.finish(&mut scratch);
+        searcher.push(&scratch);
+        Ok(searcher.finish(size, more_data))
+    }
+}
+
+/// `X-Text-Size` and whether `X-More-Data: true` is present.
+fn log_headers(headers: &HeaderMap) -> (Option<u64>, bool) {
+    let size = headers
+        .get("x-text-size")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let more = headers
+        .get("x-more-data")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    (size, more)
+}
