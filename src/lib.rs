@@ -1,18 +1,18 @@
 //! Majordomo: one GraphQL endpoint over many Jenkins controllers.
 //!
-//! Modules, in the order data flows up from Jenkins:
-//! - [`config`]: the TOML configuration and its environment overrides.
-//! - [`jenkins`]: the per-connection Jenkins client, wire types, errors and log processing.
-//! - [`cache`]: the shared upstream cache (TTL by mutability, request coalescing).
-//! - [`error`]: [`error::GatewayError`], and where every error gets its GraphQL extensions.
-//! - `guard`: what a request may cost (document limits), before the schema runs it.
-//! - [`gateway`]: [`gateway::GatewayState`], the connections and cache every request shares.
-//! - [`planner`]: GraphQL selections → the fewest Jenkins `tree=` requests.
-//! - [`loaders`]: per-request DataLoaders that batch and de-duplicate upstream fetches.
-//! - [`schema`]: the GraphQL types and resolvers (the public contract).
+//! The layers, top down (calls only go down; `ARCHITECTURE.md` says who owns what):
 //! - [`server`]: the axum transport (`/graphql`, GraphiQL, `/healthz`, `/readyz`, `/metrics`).
-//! - [`graphiql`]: GraphiQL compiled in, for air-gapped networks.
-//! - [`cli`], [`demo`], [`telemetry`]: what the binary needs.
+//! - `guard`: what a request may cost (document limits), before the schema runs it.
+//! - [`schema`]: the GraphQL types and resolvers (the public contract, `schema.graphql`).
+//! - `loaders`: per-request DataLoaders that batch and de-duplicate upstream fetches.
+//! - `planner`: the only layer that knows Jenkins' shape (selections → `tree=` requests).
+//! - `cache`: the shared upstream cache (TTL by mutability, request coalescing).
+//! - [`jenkins`]: the per-connection client, wire types, errors and log processing.
+//!
+//! Beside them: [`config`] (the TOML tree and the environment), [`error`]
+//! ([`error::GatewayError`] and where every error gets its GraphQL extensions),
+//! [`gateway`] ([`gateway::GatewayState`], what every request shares), `graphiql`
+//! (compiled in), and what the binary needs: [`cli`], [`demo`], [`telemetry`].
 
 #![warn(unreachable_pub)]
 
