@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::config::{Config, ConfigError};
 use crate::gateway::GatewayState;
-use crate::jenkins::JenkinsError;
+use crate::jenkins::{JenkinsError, QueryBudget};
 
 /// Why a command could not run.
 #[derive(Debug, thiserror::Error)]
@@ -104,10 +104,13 @@ pub async fn check(config: Config, only: Option<&str>) -> Result<Vec<CheckResult
         .filter(|u| only.is_none_or(|n| n == &*u.name))
         .collect();
     let probes = join_all(ups.iter().map(|up| async move {
+        let budget = QueryBudget::unlimited();
         let probe: Result<(String, Option<String>), JenkinsError> = async {
-            up.client.root(&crate::planner::probe_tree()).await?;
-            let who = up.client.whoami().await?;
-            let version = up.client.version().await?;
+            up.client
+                .root(&crate::planner::probe_tree(), &budget)
+                .await?;
+            let who = up.client.whoami(&budget).await?;
+            let version = up.client.version(&budget).await?;
             Ok((who.name.clone().unwrap_or_default(), version))
         }
         .await;

@@ -231,6 +231,20 @@ pub struct LimitsConfig {
     pub max_aliases: u64,
     /// Most fields at the top of an operation.
     pub max_root_fields: u64,
+    /// Most upstream requests a query is estimated to cost (over every controller) before
+    /// anything is sent; above it the query is refused with `QUERY_TOO_EXPENSIVE`.
+    pub max_estimated_requests: u64,
+    /// How many items the estimate assumes a list holds when nothing bounds it (a
+    /// folder's children, failing jobs, a queue).
+    pub assumed_list_size: u64,
+    /// Most upstream requests one query may send (a hard cap, in case the estimate was
+    /// low); what is left of the answer is `null` with `UPSTREAM_BUDGET_EXCEEDED`.
+    pub max_upstream_requests: u64,
+    /// Most bytes of console logs one query may stream from Jenkins.
+    pub max_log_bytes: u64,
+    /// Milliseconds a query may take; what has not arrived by then is `null` with
+    /// `TIMEOUT` and the rest is sent. 0: no deadline.
+    pub query_timeout_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -243,6 +257,11 @@ impl Default for LimitsConfig {
             max_fields: 1_500,
             max_aliases: 30,
             max_root_fields: 20,
+            max_estimated_requests: 10_000,
+            assumed_list_size: 50,
+            max_upstream_requests: 5_000,
+            max_log_bytes: 256 * 1024 * 1024,
+            query_timeout_ms: 30_000,
         }
     }
 }

@@ -13,12 +13,13 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use futures::future::join_all;
 
 use crate::gateway::{GatewayState, Upstream};
-use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail, Tree};
+use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail, QueryBudget, Tree};
 use crate::planner::builds::Pager;
 use crate::planner::{computers_tree, probe_tree, queue_tree, tests_tree};
 
@@ -115,6 +116,8 @@ pub(crate) struct Probe {
 /// The batch functions behind the per-request [`DataLoader`].
 struct UpstreamLoader {
     state: GatewayState,
+    /// What the query may still spend on Jenkins.
+    budget: Arc<QueryBudget>,
 }
 
 fn log_failure<T>(answer: &Result<T, JenkinsError>) {
@@ -147,9 +150,9 @@ impl UpstreamLoader {
     async fn item(&self, conn: &str, full_name: &str, tree: &Tree) -> Answer<wire::Item> {
         let up = self.upstream(conn)?;
         let answer = if full_name.is_empty() {
-            up.client.root(tree).await
+            up.client.root(tree, &self.budget).await
         } else {
-            up.client.item(full_name, tree).await
+            up.client.item(full_name, tree, &self.budget).await
         };
         log_failure(&answer);
         answer
@@ -261,6 +264,7 @@ trait Single: Clone + Eq + std::hash::Hash + Send + Sync + 'static {
     fn fetch<'a>(
         &'a self,
         up: &'a Upstream,
+        budget: &'a QueryBudget,
     ) -> impl Future<Output = Answer<Self::Value>> + Send + 'a;
 }
 
@@ -268,7 +272,7 @@ impl UpstreamLoader {
     async fn each<K: Single>(&self, keys: &[K]) -> HashMap<K, Answer<K::Value>> {
         join_all(keys.iter().map(|k| async move {
             let answer = match self.upstream(k.conn()) {
-                Ok(up) => k.fetch(up).await,
+                Ok(up) => k.fetch(up, &self.budget).await,
                 Err(e) => Err(e),
             };
             log_failure(&answer);
@@ -281,7 +285,7 @@ impl UpstreamLoader {
 }
 
 macro_rules! single {
-    ($key:ty => $value:ty, conn: |$c:ident| $conn:expr, fetch: |$k:ident, $up:ident| $fetch:expr) => {
+    ($key:ty => $value:ty, conn: |$c:ident| $conn:expr, fetch: |$k:ident, $up:ident, $b:ident| $fetch:expr) => {
         impl Single for $key {
             type Value = $value;
             fn conn(&self) -> &str {
@@ -291,6 +295,7 @@ macro_rules! single {
             fn fetch<'a>(
                 &'a self,
                 $up: &'a Upstream,
+                $b: &'a QueryBudget,
             ) -> impl Future<Output = Answer<$value>> + Send + 'a {
                 let $k = self;
                 async move { $fetch.await }
@@ -307,55 +312,89 @@ macro_rules! single {
 }
 
 single!(BuildsKey => wire::Item, conn: |k| &k.conn,
-    fetch: |k, up| up.client.item(&k.job, &k.tree));
+    fetch: |k, up, b| up.client.item(&k.job, &k.tree, b));
 single!(BuildKey => wire::Build, conn: |k| &k.build.conn,
-    fetch: |k, up| up.client.build(&k.build.job, k.build.number, &k.tree));
+    fetch: |k, up, b| up.client.build(&k.build.job, k.build.number, &k.tree, b));
 single!(RunKey => wire::RunExt, conn: |k| &k.0.conn,
-    fetch: |k, up| up.client.wfapi_describe(&k.0.job, k.0.number));
+    fetch: |k, up, b| up.client.wfapi_describe(&k.0.job, k.0.number, b));
 single!(NodeKey => wire::StageNodeExt, conn: |k| &k.build.conn,
-    fetch: |k, up| up.client.wfapi_node(&k.build.job, k.build.number, &k.node));
+    fetch: |k, up, b| up.client.wfapi_node(&k.build.job, k.build.number, &k.node, b));
 single!(NodeLogKey => wire::NodeLogExt, conn: |k| &k.build.conn,
-    fetch: |k, up| up.client.wfapi_node_log(&k.build.job, k.build.number, &k.node, k.finished));
+    fetch: |k, up, b| up.client.wfapi_node_log(&k.build.job, k.build.number, &k.node, k.finished, b));
 single!(TestsKey => wire::TestReport, conn: |k| &k.build.conn,
-    fetch: |k, up| up.client.test_report(&k.build.job, k.build.number, &tests_tree(), k.finished));
+    fetch: |k, up, b| up.client.test_report(&k.build.job, k.build.number, &tests_tree(), k.finished, b));
 single!(QueueKey => wire::Queue, conn: |k| &k.0,
-    fetch: |_k, up| up.client.queue(&queue_tree()));
+    fetch: |_k, up, b| up.client.queue(&queue_tree(), b));
 single!(ComputersKey => wire::ComputerSet, conn: |k| &k.0,
-    fetch: |_k, up| up.client.computers(&computers_tree()));
+    fetch: |_k, up, b| up.client.computers(&computers_tree(), b));
 single!(LogTailKey => LogTail, conn: |k| &k.build.conn,
-    fetch: |k, up| up.client.log_tail(&k.build.job, k.build.number, k.max_bytes));
+    fetch: |k, up, b| up.client.log_tail(&k.build.job, k.build.number, k.max_bytes, b));
 single!(LogGrepKey => LogGrep, conn: |k| &k.build.conn,
-    fetch: |k, up| up.client.log_grep(&k.build.job, k.build.number, &k.pattern, k.context, k.max));
+    fetch: |k, up, b| up.client.log_grep(&k.build.job, k.build.number, &k.pattern, k.context, k.max, b));
 
-/// The per-request loaders, put on every GraphQL request.
+/// The per-request loaders, put on every GraphQL request. Dropping them (the query was
+/// answered, or its client went away) stops the query's remaining upstream requests.
 pub(crate) struct Loaders {
     loader: DataLoader<UpstreamLoader>,
+    budget: Arc<QueryBudget>,
+}
+
+impl Drop for Loaders {
+    fn drop(&mut self) {
+        self.budget.cancel();
+    }
 }
 
 impl Loaders {
-    /// Fresh loaders for one GraphQL request.
-    pub(crate) fn new(state: &GatewayState) -> Self {
+    /// Fresh loaders for one GraphQL request spending from `budget`.
+    pub(crate) fn new(state: &GatewayState, budget: Arc<QueryBudget>) -> Self {
         Loaders {
             loader: DataLoader::new(
                 UpstreamLoader {
                     state: state.clone(),
+                    budget: budget.clone(),
                 },
                 tokio::spawn,
             ),
+            budget,
         }
     }
 
-    async fn load<K, V>(&self, key: K) -> Answer<V>
+    /// Loaders for one GraphQL request, with the budget the configuration's limits give
+    /// every query.
+    pub(crate) fn for_query(state: &GatewayState) -> Self {
+        let l = &state.config().limits;
+        let timeout = (l.query_timeout_ms > 0).then(|| Duration::from_millis(l.query_timeout_ms));
+        let budget = QueryBudget::new(timeout, l.max_upstream_requests, l.max_log_bytes);
+        Loaders::new(state, Arc::new(budget))
+    }
+
+    /// What the query has spent.
+    pub(crate) fn budget(&self) -> &QueryBudget {
+        &self.budget
+    }
+
+    /// Load one key of connection `conn`; past the query's deadline the caller gets
+    /// `TIMEOUT` while the rest of the answer goes out.
+    async fn load<K, V>(&self, conn: &str, key: K) -> Answer<V>
     where
         K: Clone + Eq + std::hash::Hash + Send + Sync + 'static,
         V: Send + Sync + 'static,
         UpstreamLoader: Loader<K, Value = Answer<V>, Error = Infallible>,
     {
-        match self.loader.load_one(key).await {
+        let load = self.loader.load_one(key);
+        let answer = match self.budget.deadline() {
+            Some(deadline) => match tokio::time::timeout_at(deadline.into(), load).await {
+                Ok(answer) => answer,
+                Err(_) => return Err(self.budget.deadline_error(conn)),
+            },
+            None => load.await,
+        };
+        match answer {
             Ok(Some(answer)) => answer,
             // Every batch answers every key it was given.
             Ok(None) => Err(JenkinsError::InvalidResponse {
-                connection: String::new(),
+                connection: conn.to_string(),
                 path: String::new(),
                 detail: "no answer for a key".into(),
             }),
@@ -370,20 +409,26 @@ impl Loaders {
         full_name: &str,
         tree: Tree,
     ) -> Answer<wire::Item> {
-        self.load(ItemKey {
-            conn: conn.clone(),
-            full_name: full_name.to_string(),
-            tree,
-        })
+        self.load(
+            conn,
+            ItemKey {
+                conn: conn.clone(),
+                full_name: full_name.to_string(),
+                tree,
+            },
+        )
         .await
     }
 
     /// A build with `tree`.
     pub(crate) async fn build(&self, build: &BuildRef, tree: Tree) -> Answer<wire::Build> {
-        self.load(BuildKey {
-            build: build.clone(),
-            tree,
-        })
+        self.load(
+            &build.conn,
+            BuildKey {
+                build: build.clone(),
+                tree,
+            },
+        )
         .await
     }
 
@@ -395,11 +440,14 @@ impl Loaders {
         job: &str,
         tree: Tree,
     ) -> Answer<wire::Item> {
-        self.load(BuildsKey {
-            conn: conn.clone(),
-            job: job.to_string(),
-            tree,
-        })
+        self.load(
+            conn,
+            BuildsKey {
+                conn: conn.clone(),
+                job: job.to_string(),
+                tree,
+            },
+        )
         .await
     }
 
@@ -419,15 +467,18 @@ impl Loaders {
 
     /// A pipeline run's stages (`wfapi/describe`).
     pub(crate) async fn run(&self, build: &BuildRef) -> Answer<wire::RunExt> {
-        self.load(RunKey(build.clone())).await
+        self.load(&build.conn, RunKey(build.clone())).await
     }
 
     /// One flow node with its children.
     pub(crate) async fn node(&self, build: &BuildRef, node: &str) -> Answer<wire::StageNodeExt> {
-        self.load(NodeKey {
-            build: build.clone(),
-            node: node.to_string(),
-        })
+        self.load(
+            &build.conn,
+            NodeKey {
+                build: build.clone(),
+                node: node.to_string(),
+            },
+        )
         .await
     }
 
@@ -438,39 +489,48 @@ impl Loaders {
         node: &str,
         finished: bool,
     ) -> Answer<wire::NodeLogExt> {
-        self.load(NodeLogKey {
-            build: build.clone(),
-            node: node.to_string(),
-            finished,
-        })
+        self.load(
+            &build.conn,
+            NodeLogKey {
+                build: build.clone(),
+                node: node.to_string(),
+                finished,
+            },
+        )
         .await
     }
 
     /// A build's test report.
     pub(crate) async fn tests(&self, build: &BuildRef, finished: bool) -> Answer<wire::TestReport> {
-        self.load(TestsKey {
-            build: build.clone(),
-            finished,
-        })
+        self.load(
+            &build.conn,
+            TestsKey {
+                build: build.clone(),
+                finished,
+            },
+        )
         .await
     }
 
     /// A controller's queue.
     pub(crate) async fn queue(&self, conn: &Arc<str>) -> Answer<wire::Queue> {
-        self.load(QueueKey(conn.clone())).await
+        self.load(conn, QueueKey(conn.clone())).await
     }
 
     /// A controller's computers.
     pub(crate) async fn computers(&self, conn: &Arc<str>) -> Answer<wire::ComputerSet> {
-        self.load(ComputersKey(conn.clone())).await
+        self.load(conn, ComputersKey(conn.clone())).await
     }
 
     /// The end of a build log.
     pub(crate) async fn log_tail(&self, build: &BuildRef, max_bytes: usize) -> Answer<LogTail> {
-        self.load(LogTailKey {
-            build: build.clone(),
-            max_bytes,
-        })
+        self.load(
+            &build.conn,
+            LogTailKey {
+                build: build.clone(),
+                max_bytes,
+            },
+        )
         .await
     }
 
@@ -482,12 +542,15 @@ impl Loaders {
         context: usize,
         max: usize,
     ) -> Answer<LogGrep> {
-        self.load(LogGrepKey {
-            build: build.clone(),
-            pattern: pattern.to_string(),
-            context,
-            max,
-        })
+        self.load(
+            &build.conn,
+            LogGrepKey {
+                build: build.clone(),
+                pattern: pattern.to_string(),
+                context,
+                max,
+            },
+        )
         .await
     }
 
@@ -497,7 +560,7 @@ impl Loaders {
         let root = self.item(&up.name, "", probe_tree()).await?;
         Ok(Probe {
             // The root answer carried `X-Jenkins`, so this asks nothing more.
-            version: up.client.version().await.unwrap_or(None),
+            version: up.client.version(&self.budget).await.unwrap_or(None),
             quieting_down: root.quieting_down.unwrap_or(false),
             latency_ms: up.client.last_latency().map(|d| d.as_secs_f64() * 1000.0),
         })

@@ -77,7 +77,7 @@ async fn execute(app: &AppState, req: async_graphql::Request) -> GraphQLResponse
         Some(s) => s.clone().acquire_owned().await.ok(),
         None => None,
     };
-    let req = req.data(Loaders::new(&app.gateway));
+    let req = req.data(Loaders::for_query(&app.gateway));
     app.schema.execute(req).await.into()
 }
 

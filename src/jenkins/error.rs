@@ -75,6 +75,30 @@ pub enum JenkinsError {
         /// Milliseconds until a request is let through again.
         retry_in_ms: u64,
     },
+    /// The query's own deadline passed before this answer arrived.
+    #[error("{connection}: the query's deadline passed after {after_ms} ms")]
+    DeadlineExceeded {
+        /// The connection name.
+        connection: String,
+        /// How long the query had run.
+        after_ms: u64,
+    },
+    /// The query spent its upstream budget (requests or log bytes).
+    #[error("{connection}: the query reached its limit of {limit} {what}")]
+    BudgetExceeded {
+        /// The connection name.
+        connection: String,
+        /// What ran out: `upstream requests` or `bytes of logs`.
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+    },
+    /// Nobody waits for the answer any more (the client went away).
+    #[error("{connection}: the query was cancelled")]
+    Cancelled {
+        /// The connection name.
+        connection: String,
+    },
     /// The TLS handshake failed (untrusted or invalid certificate).
     #[error("{connection}: TLS error: {detail}")]
     TlsError {
@@ -175,6 +199,9 @@ impl JenkinsError {
             JenkinsError::Unreachable { .. } => "UNREACHABLE",
             JenkinsError::TlsError { .. } => "TLS_ERROR",
             JenkinsError::CircuitOpen { .. } => "CIRCUIT_OPEN",
+            JenkinsError::DeadlineExceeded { .. } => "TIMEOUT",
+            JenkinsError::BudgetExceeded { .. } => "UPSTREAM_BUDGET_EXCEEDED",
+            JenkinsError::Cancelled { .. } => "CANCELLED",
             JenkinsError::InvalidResponse { .. } => "INVALID_RESPONSE",
             JenkinsError::PipelineApiMissing { .. } => "PIPELINE_API_MISSING",
             JenkinsError::NotAPipeline { .. } => "NOT_A_PIPELINE",
@@ -195,6 +222,9 @@ impl JenkinsError {
             | JenkinsError::Unreachable { .. }
             | JenkinsError::TlsError { .. }
             | JenkinsError::CircuitOpen { .. }
+            | JenkinsError::DeadlineExceeded { .. }
+            | JenkinsError::BudgetExceeded { .. }
+            | JenkinsError::Cancelled { .. }
             | JenkinsError::InvalidResponse { .. }
             | JenkinsError::NotAPipeline { .. } => None,
         }
@@ -228,6 +258,13 @@ impl JenkinsError {
             JenkinsError::CircuitOpen { .. } => {
                 "the controller failed repeatedly (see the cause); Majordomo retries it after the cooldown"
             }
+            JenkinsError::DeadlineExceeded { .. } => {
+                "the query ran past limits.query_timeout_ms; what arrived in time is in the answer"
+            }
+            JenkinsError::BudgetExceeded { .. } => {
+                "the query asked Jenkins for more than its budget (limits.max_upstream_requests, limits.max_log_bytes); narrow it"
+            }
+            JenkinsError::Cancelled { .. } => "the client went away before the answer was ready",
             JenkinsError::InvalidResponse { .. } => {
                 "the URL may not point at Jenkins (a proxy or login page answered)"
             }
@@ -255,6 +292,9 @@ impl JenkinsError {
             | JenkinsError::Unreachable { connection, .. }
             | JenkinsError::TlsError { connection, .. }
             | JenkinsError::CircuitOpen { connection, .. }
+            | JenkinsError::DeadlineExceeded { connection, .. }
+            | JenkinsError::BudgetExceeded { connection, .. }
+            | JenkinsError::Cancelled { connection }
             | JenkinsError::InvalidResponse { connection, .. }
             | JenkinsError::PipelineApiMissing { connection, .. }
             | JenkinsError::NotAPipeline { connection, .. }

@@ -5,6 +5,7 @@
 //! Callers above this layer (loaders, planner) never see reqwest.
 
 pub(crate) mod breaker;
+pub(crate) mod budget;
 pub(crate) mod client;
 pub mod error;
 pub mod log;
@@ -15,6 +16,7 @@ pub mod wire;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use budget::QueryBudget;
 pub(crate) use client::JenkinsClient;
 pub use error::JenkinsError;
 pub use log::{GrepMatch, LogGrep, LogTail};

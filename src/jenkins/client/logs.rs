@@ -6,9 +6,10 @@ use std::sync::Arc;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 
-use super::transport::Deadline;
+use super::transport::Upstream;
 use super::{finished_class, JenkinsClient, MAX_GREP_CONTEXT, MAX_GREP_MATCHES, MAX_TAIL_BYTES};
 use crate::cache::Loaded;
+use crate::jenkins::budget::QueryBudget;
 use crate::jenkins::error::JenkinsError;
 use crate::jenkins::log::{
     drop_partial_first_line, ConsoleDecoder, LogGrep, LogSearcher, LogTail, TailBuffer,
@@ -25,6 +26,7 @@ impl JenkinsClient {
         full_name: &str,
         number: u32,
         max_bytes: usize,
+        budget: &QueryBudget,
     ) -> Result<Arc<LogTail>, JenkinsError> {
         let max_bytes = max_bytes.clamp(1, MAX_TAIL_BYTES);
         let base = format!(
@@ -35,7 +37,7 @@ impl JenkinsClient {
         self.inner
             .cache
             .get_or_load(key, async {
-                let tail = self.load_log_tail(&base, max_bytes).await?;
+                let tail = self.load_log_tail(&base, max_bytes, budget).await?;
                 Ok(Loaded {
                     weight: tail.text.len(),
                     class: finished_class(!tail.more_data),
@@ -55,6 +57,7 @@ impl JenkinsClient {
         pattern: &str,
         context: usize,
         max_matches: usize,
+        budget: &QueryBudget,
     ) -> Result<Arc<LogGrep>, JenkinsError> {
         if pattern.is_empty() {
             return Err(self.bad_request("the search pattern is empty"));
@@ -73,7 +76,7 @@ impl JenkinsClient {
             .cache
             .get_or_load(key, async {
                 let grep = self
-                    .load_log_grep(&base, pattern, context, max_matches)
+                    .load_log_grep(&base, pattern, context, max_matches, budget)
                     .await?;
                 let weight = grep
                     .matches
@@ -97,35 +100,31 @@ impl JenkinsClient {
             .await
     }
 
-    async fn load_log_tail(&self, base: &str, max_bytes: usize) -> Result<LogTail, JenkinsError> {
+    async fn load_log_tail(
+        &self,
+        base: &str,
+        max_bytes: usize,
+        budget: &QueryBudget,
+    ) -> Result<LogTail, JenkinsError> {
         // Annotations can make up most of a pipeline log's bytes, so read a
         // raw window twice the size of the visible text we keep.
         let window = (max_bytes as u64).saturating_mul(2);
-        let size = self.log_size(base).await?;
+        let size = self.log_size(base, budget).await?;
         let start = size.map_or(0, |size| size.saturating_sub(window));
         // Start one byte early: if that byte is '\n', the line at `start` is
         // whole. `start` never exceeds the size, since Jenkins would answer a
         // start beyond the end with the whole log.
         let fetch_from = start.saturating_sub(1);
         let upstream = self
-            .send(
-                Method::GET,
-                &format!("{base}?start={fetch_from}"),
-                Deadline::PerRead,
-            )
+            .send(Method::GET, &format!("{base}?start={fetch_from}"), budget)
             .await?;
         let (total, more_data) = log_headers(upstream.response.headers());
-        let mut decoder = ConsoleDecoder::new();
         let mut tail = TailBuffer::new(max_bytes + 1);
-        let mut scratch = Vec::new();
-        let mut response = upstream.response;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
-            decoder.push(&chunk, &mut scratch);
-            tail.push(&scratch);
-            scratch.clear();
-        }
-        decoder.finish(&mut scratch);
-        tail.push(&scratch);
+        self.stream_log(upstream, budget, |text| {
+            tail.push(text);
+            true
+        })
+        .await?;
         let (mut bytes, dropped) = tail.into_tail();
         let mut truncated = fetch_from > 0 || dropped;
         if truncated {
@@ -145,16 +144,24 @@ impl JenkinsClient {
     }
 
     /// `X-Text-Size` of a log, from a HEAD (the body is never transferred).
-    async fn log_size(&self, base: &str) -> Result<Option<u64>, JenkinsError> {
+    async fn log_size(
+        &self,
+        base: &str,
+        budget: &QueryBudget,
+    ) -> Result<Option<u64>, JenkinsError> {
         let path = format!("{base}?start=0");
-        match self.send(Method::HEAD, &path, Deadline::Total).await {
-            Ok(upstream) => Ok(log_headers(upstream.response.headers()).0),
+        match self.send(Method::HEAD, &path, budget).await {
+            Ok(upstream) => {
+                let size = log_headers(upstream.response.headers()).0;
+                self.body_read(upstream);
+                Ok(size)
+            }
             // Some proxies refuse HEAD: read the headers of a GET and drop the body.
             Err(JenkinsError::BadRequest {
                 status: Some(405 | 501),
                 ..
             }) => {
-                let upstream = self.send(Method::GET, &path, Deadline::PerRead).await?;
+                let upstream = self.send(Method::GET, &path, budget).await?;
                 Ok(log_headers(upstream.response.headers()).0)
             }
             Err(e) => Err(e),
@@ -167,31 +174,55 @@ impl JenkinsClient {
         pattern: &str,
         context: usize,
         max_matches: usize,
+        budget: &QueryBudget,
     ) -> Result<LogGrep, JenkinsError> {
         // One request from the start: `X-Text-Size` cannot be used to page a
         // running build's log (Jenkins may send fewer lines than that size
         // covers), and a finished build's log comes whole.
         let upstream = self
-            .send(Method::GET, &format!("{base}?start=0"), Deadline::PerRead)
+            .send(Method::GET, &format!("{base}?start=0"), budget)
             .await?;
         let (size, more_data) = log_headers(upstream.response.headers());
-        let size = size.unwrap_or(0);
-        let mut decoder = ConsoleDecoder::new();
         let mut searcher = LogSearcher::new(pattern, context, max_matches);
+        self.stream_log(upstream, budget, |text| {
+            searcher.push(text);
+            !searcher.is_done()
+        })
+        .await?;
+        Ok(searcher.finish(size.unwrap_or(0), more_data))
+    }
+
+    /// Stream a log body through the console decoder into `sink` (annotations stripped,
+    /// LF line endings) until it ends or `sink` says it has enough. Every byte read is
+    /// taken from the query's log budget; the exchange stays bounded by the timeout.
+    async fn stream_log(
+        &self,
+        mut upstream: Upstream,
+        budget: &QueryBudget,
+        mut sink: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), JenkinsError> {
+        let mut decoder = ConsoleDecoder::new();
         let mut scratch = Vec::new();
-        let mut response = upstream.response;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+        loop {
+            let chunk = match upstream.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => return Err(self.body_failed(&upstream, e, budget)),
+            };
+            budget.spend_log_bytes(self.name(), chunk.len())?;
             decoder.push(&chunk, &mut scratch);
-            searcher.push(&scratch);
+            let more = sink(&scratch);
             scratch.clear();
-            if searcher.is_done() {
-                // Enough matches: dropping the response closes the stream.
-                return Ok(searcher.finish(size, more_data));
+            if !more {
+                // Enough: dropping the response closes the stream.
+                self.body_read(upstream);
+                return Ok(());
             }
         }
         decoder.finish(&mut scratch);
-        searcher.push(&scratch);
-        Ok(searcher.finish(size, more_data))
+        sink(&scratch);
+        self.body_read(upstream);
+        Ok(())
     }
 }
 

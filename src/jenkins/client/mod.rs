@@ -8,8 +8,6 @@
 mod logs;
 mod transport;
 
-use transport::Deadline;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,6 +19,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
 use super::breaker::{CircuitBreaker, CircuitState};
+use super::budget::QueryBudget;
 use super::error::JenkinsError;
 use super::path::{api_json, build_path, job_path, raw_encode, InvalidFullName};
 use super::tree::Tree;
@@ -190,6 +189,11 @@ impl JenkinsClient {
         })
     }
 
+    /// The connection name.
+    pub(crate) fn name(&self) -> &str {
+        &self.inner.name
+    }
+
     /// HTTP requests sent to this controller so far (retries and HEADs included).
     pub(crate) fn upstream_requests(&self) -> u64 {
         self.inner.upstream_requests.load(Ordering::Relaxed)
@@ -219,13 +223,17 @@ impl JenkinsClient {
     /// The controller root (`api/json`) with a tree such as
     /// `jobs[name,url,color],quietingDown`. A listing lives as long as listings do; a
     /// root asked only for its state (no `jobs`) is volatile.
-    pub(crate) async fn root(&self, tree: &Tree) -> Result<Arc<wire::Item>, JenkinsError> {
+    pub(crate) async fn root(
+        &self,
+        tree: &Tree,
+        budget: &QueryBudget,
+    ) -> Result<Arc<wire::Item>, JenkinsError> {
         let class = if tree.has("jobs") {
             CacheClass::Listing
         } else {
             CacheClass::Volatile
         };
-        self.fetch_json(api_json("", tree), move |_: &wire::Item| class)
+        self.fetch_json(api_json("", tree), budget, move |_: &wire::Item| class)
             .await
     }
 
@@ -234,10 +242,13 @@ impl JenkinsClient {
         &self,
         full_name: &str,
         tree: &Tree,
+        budget: &QueryBudget,
     ) -> Result<Arc<wire::Item>, JenkinsError> {
         let path = self.job_path(full_name)?;
-        self.fetch_json(api_json(&path, tree), |_: &wire::Item| CacheClass::Listing)
-            .await
+        self.fetch_json(api_json(&path, tree), budget, |_: &wire::Item| {
+            CacheClass::Listing
+        })
+        .await
     }
 
     /// A build. `building` is added to the tree when missing, because the
@@ -247,18 +258,24 @@ impl JenkinsClient {
         full_name: &str,
         number: u32,
         tree: &Tree,
+        budget: &QueryBudget,
     ) -> Result<Arc<wire::Build>, JenkinsError> {
         let path = self.build_path(full_name, number)?;
         let mut tree = tree.clone();
         if !tree.is_empty() {
             tree.leaf("building");
         }
-        self.fetch_json(api_json(&path, &tree), build_class).await
+        self.fetch_json(api_json(&path, &tree), budget, build_class)
+            .await
     }
 
     /// The build queue. Class: volatile.
-    pub(crate) async fn queue(&self, tree: &Tree) -> Result<Arc<wire::Queue>, JenkinsError> {
-        self.fetch_json(api_json("queue/", tree), |_: &wire::Queue| {
+    pub(crate) async fn queue(
+        &self,
+        tree: &Tree,
+        budget: &QueryBudget,
+    ) -> Result<Arc<wire::Queue>, JenkinsError> {
+        self.fetch_json(api_json("queue/", tree), budget, |_: &wire::Queue| {
             CacheClass::Volatile
         })
         .await
@@ -268,28 +285,39 @@ impl JenkinsClient {
     pub(crate) async fn computers(
         &self,
         tree: &Tree,
+        budget: &QueryBudget,
     ) -> Result<Arc<wire::ComputerSet>, JenkinsError> {
-        self.fetch_json(api_json("computer/", tree), |_: &wire::ComputerSet| {
-            CacheClass::Listing
-        })
+        self.fetch_json(
+            api_json("computer/", tree),
+            budget,
+            |_: &wire::ComputerSet| CacheClass::Listing,
+        )
         .await
     }
 
     /// Who the credentials authenticate as; the cheapest credential check. Class: volatile.
-    pub(crate) async fn whoami(&self) -> Result<Arc<wire::WhoAmI>, JenkinsError> {
-        self.fetch_json(api_json("whoAmI/", &Tree::new()), |_: &wire::WhoAmI| {
-            CacheClass::Volatile
-        })
+    pub(crate) async fn whoami(
+        &self,
+        budget: &QueryBudget,
+    ) -> Result<Arc<wire::WhoAmI>, JenkinsError> {
+        self.fetch_json(
+            api_json("whoAmI/", &Tree::new()),
+            budget,
+            |_: &wire::WhoAmI| CacheClass::Volatile,
+        )
         .await
     }
 
     /// The Jenkins version from the `X-Jenkins` header: the last one seen on
     /// any response, or else from a `whoami` request. `None` when a proxy strips it.
-    pub(crate) async fn version(&self) -> Result<Option<String>, JenkinsError> {
+    pub(crate) async fn version(
+        &self,
+        budget: &QueryBudget,
+    ) -> Result<Option<String>, JenkinsError> {
         if let Some(version) = self.seen_version() {
             return Ok(Some(version));
         }
-        self.whoami().await?;
+        self.whoami(budget).await?;
         Ok(self.seen_version())
     }
 
@@ -301,11 +329,14 @@ impl JenkinsClient {
         number: u32,
         tree: &Tree,
         finished: bool,
+        budget: &QueryBudget,
     ) -> Result<Arc<wire::TestReport>, JenkinsError> {
         let path = format!("{}testReport/", self.build_path(full_name, number)?);
-        self.fetch_json(api_json(&path, tree), move |_: &wire::TestReport| {
-            finished_class(finished)
-        })
+        self.fetch_json(
+            api_json(&path, tree),
+            budget,
+            move |_: &wire::TestReport| finished_class(finished),
+        )
         .await
     }
 
@@ -315,10 +346,11 @@ impl JenkinsClient {
         &self,
         full_name: &str,
         number: u32,
+        budget: &QueryBudget,
     ) -> Result<Arc<wire::RunExt>, JenkinsError> {
         let path = format!("{}wfapi/describe", self.build_path(full_name, number)?);
         let result = self
-            .fetch_json(path, |run: &wire::RunExt| {
+            .fetch_json(path, budget, |run: &wire::RunExt| {
                 if run.is_running() {
                     CacheClass::Volatile
                 } else {
@@ -326,7 +358,8 @@ impl JenkinsClient {
                 }
             })
             .await;
-        self.explain_wfapi(result, full_name, Some(number)).await
+        self.explain_wfapi(result, full_name, Some(number), budget)
+            .await
     }
 
     /// One flow node (a stage with its `stageFlowNodes`, or a step).
@@ -335,6 +368,7 @@ impl JenkinsClient {
         full_name: &str,
         number: u32,
         node_id: &str,
+        budget: &QueryBudget,
     ) -> Result<Arc<wire::StageNodeExt>, JenkinsError> {
         let path = format!(
             "{}execution/node/{}/wfapi/describe",
@@ -342,7 +376,7 @@ impl JenkinsClient {
             raw_encode(node_id)
         );
         let result = self
-            .fetch_json(path, |node: &wire::StageNodeExt| {
+            .fetch_json(path, budget, |node: &wire::StageNodeExt| {
                 match node.status.as_deref() {
                     Some("IN_PROGRESS") | Some("PAUSED_PENDING_INPUT") | None => {
                         CacheClass::Volatile
@@ -351,7 +385,8 @@ impl JenkinsClient {
                 }
             })
             .await;
-        self.explain_wfapi_node(result, full_name, number).await
+        self.explain_wfapi_node(result, full_name, number, budget)
+            .await
     }
 
     /// The last 10 KiB of one step's log, as HTML (`wfapi/log`). Pass
@@ -362,6 +397,7 @@ impl JenkinsClient {
         number: u32,
         node_id: &str,
         finished: bool,
+        budget: &QueryBudget,
     ) -> Result<Arc<wire::NodeLogExt>, JenkinsError> {
         let path = format!(
             "{}execution/node/{}/wfapi/log",
@@ -369,9 +405,12 @@ impl JenkinsClient {
             raw_encode(node_id)
         );
         let result = self
-            .fetch_json(path, move |_: &wire::NodeLogExt| finished_class(finished))
+            .fetch_json(path, budget, move |_: &wire::NodeLogExt| {
+                finished_class(finished)
+            })
             .await;
-        self.explain_wfapi_node(result, full_name, number).await
+        self.explain_wfapi_node(result, full_name, number, budget)
+            .await
     }
 
     fn key<T: 'static>(&self, request: String) -> CacheKey {
@@ -406,7 +445,12 @@ impl JenkinsClient {
         build_path(full_name, number).map_err(|e| self.invalid_name(e))
     }
 
-    async fn fetch_json<T, C>(&self, rel: String, classify: C) -> Result<Arc<T>, JenkinsError>
+    async fn fetch_json<T, C>(
+        &self,
+        rel: String,
+        budget: &QueryBudget,
+        classify: C,
+    ) -> Result<Arc<T>, JenkinsError>
     where
         T: DeserializeOwned + Send + Sync + 'static,
         C: FnOnce(&T) -> CacheClass,
@@ -415,7 +459,7 @@ impl JenkinsClient {
         self.inner
             .cache
             .get_or_load(key, async {
-                let (value, weight) = self.load_json::<T>(&rel).await?;
+                let (value, weight) = self.load_json::<T>(&rel, budget).await?;
                 let class = classify(&value);
                 Ok(Loaded {
                     value,
@@ -426,8 +470,12 @@ impl JenkinsClient {
             .await
     }
 
-    async fn load_json<T: DeserializeOwned>(&self, rel: &str) -> Result<(T, usize), JenkinsError> {
-        let upstream = self.send(Method::GET, rel, Deadline::Total).await?;
+    async fn load_json<T: DeserializeOwned>(
+        &self,
+        rel: &str,
+        budget: &QueryBudget,
+    ) -> Result<(T, usize), JenkinsError> {
+        let mut upstream = self.send(Method::GET, rel, budget).await?;
         let content_type = upstream
             .response
             .headers()
@@ -435,9 +483,13 @@ impl JenkinsClient {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("none")
             .to_string();
-        let mut response = upstream.response;
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+        loop {
+            let chunk = match upstream.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => return Err(self.body_failed(&upstream, e, budget)),
+            };
             if body.len() + chunk.len() > self.inner.tuning.max_body_bytes {
                 return Err(self.invalid_response(
                     rel,
@@ -449,6 +501,7 @@ impl JenkinsClient {
             }
             body.extend_from_slice(&chunk);
         }
+        self.body_read(upstream);
         match serde_json::from_slice::<T>(&body) {
             Ok(value) => Ok((value, body.len())),
             // The serde message names a line and column, never the body,
@@ -472,6 +525,7 @@ impl JenkinsClient {
         result: Result<T, JenkinsError>,
         full_name: &str,
         number: Option<u32>,
+        budget: &QueryBudget,
     ) -> Result<T, JenkinsError> {
         let Err(JenkinsError::NotFound { .. }) = &result else {
             return result;
@@ -481,7 +535,7 @@ impl JenkinsClient {
                 let mut number_only = Tree::new();
                 number_only.leaf("number");
                 let path = api_json(&self.build_path(full_name, number)?, &number_only);
-                self.fetch_json(path, |_: &wire::Build| CacheClass::Volatile)
+                self.fetch_json(path, budget, |_: &wire::Build| CacheClass::Volatile)
                     .await?
                     .is_pipeline()
             }
@@ -489,7 +543,7 @@ impl JenkinsClient {
                 let mut name_only = Tree::new();
                 name_only.leaf("name");
                 let path = api_json(&self.job_path(full_name)?, &name_only);
-                self.fetch_json(path, |_: &wire::Item| CacheClass::Volatile)
+                self.fetch_json(path, budget, |_: &wire::Item| CacheClass::Volatile)
                     .await?
                     .is_pipeline()
             }
@@ -510,11 +564,12 @@ impl JenkinsClient {
         result: Result<T, JenkinsError>,
         full_name: &str,
         number: u32,
+        budget: &QueryBudget,
     ) -> Result<T, JenkinsError> {
         let Err(JenkinsError::NotFound { .. }) = &result else {
             return result;
         };
-        self.wfapi_describe(full_name, number).await?;
+        self.wfapi_describe(full_name, number, budget).await?;
         result
     }
 }

@@ -10,31 +10,37 @@ use reqwest::{Method, Response, StatusCode};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::{strip_query, JenkinsClient, MAX_URL_BYTES};
+use crate::jenkins::budget::QueryBudget;
 use crate::jenkins::error::JenkinsError;
-
-/// Whether a request's whole exchange is bounded by the timeout (JSON), or
-/// only each read (streamed logs, which may legitimately take longer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Deadline {
-    Total,
-    PerRead,
-}
 
 /// A response that still holds its concurrency permit while the body is read.
 pub(super) struct Upstream {
     pub(super) response: Response,
+    /// Whether the query's deadline, not the connection's timeout, bounds this exchange.
+    by_deadline: bool,
     _permit: OwnedSemaphorePermit,
 }
 
+impl Upstream {
+    /// The next chunk of the body.
+    pub(super) async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, reqwest::Error> {
+        self.response.chunk().await
+    }
+}
+
 impl JenkinsClient {
-    /// Sends one request with the concurrency limit, one retry of connection
-    /// errors / 502 / 503 after a short backoff, and the circuit breaker.
-    /// Non-2xx statuses become errors.
+    /// Sends one request: the circuit breaker, a concurrency slot, then the exchange,
+    /// retried once after a short backoff for connection errors and 502/503. The whole
+    /// exchange, body included, is bounded by the connection's `timeout_ms` and by the
+    /// query's deadline; every attempt is taken from the query's budget. Non-2xx
+    /// statuses become errors. The caller reads the body and then calls
+    /// [`Self::body_read`] or [`Self::body_failed`], so a body that trickles counts
+    /// against the breaker like a controller that hangs.
     pub(super) async fn send(
         &self,
         method: Method,
         rel: &str,
-        deadline: Deadline,
+        budget: &QueryBudget,
     ) -> Result<Upstream, JenkinsError> {
         let inner = &self.inner;
         if let Err(open) = inner.breaker.admit() {
@@ -44,53 +50,29 @@ impl JenkinsClient {
                 retry_in_ms: u64::try_from(open.retry_in.as_millis()).unwrap_or(u64::MAX),
             });
         }
-        let url = inner
-            .base
-            .join(rel)
-            .map_err(|e| self.bad_request(format!("cannot build a URL from the request: {e}")))?;
-        // The credentials go only to this controller, under its context path.
-        if !url.as_str().starts_with(inner.base.as_str()) {
-            return Err(self.bad_request("the request leaves the connection's URL"));
-        }
-        // No controller accepts a request line this long; refusing it here keeps a
-        // client's oversized argument from ever looking like a controller failure.
-        if url.as_str().len() > MAX_URL_BYTES {
-            return Err(self.bad_request(format!(
-                "the URL would be {} bytes, over the {MAX_URL_BYTES} any controller accepts",
-                url.as_str().len()
-            )));
-        }
-        // Waiting for a slot counts against the timeout, so a saturated
-        // controller cannot hold a caller longer than its own timeout.
-        let permit =
-            tokio::time::timeout(inner.timeout, Arc::clone(&inner.permits).acquire_owned())
-                .await
-                .map_err(|_| JenkinsError::Timeout {
-                    connection: inner.name.to_string(),
-                    detail: "no free request slot for this controller within the timeout".into(),
-                })?
-                .map_err(|_| JenkinsError::Unreachable {
-                    connection: inner.name.to_string(),
-                    detail: "client is shutting down".into(),
-                })?;
-
+        let url = self.url_for(rel)?;
+        let permit = self.slot(budget).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut request = inner.http.request(method.clone(), url.clone());
+            budget.spend_request(&inner.name)?;
+            let (timeout, by_deadline) = match budget.remaining() {
+                Some(left) if left < inner.timeout => (left, true),
+                _ => (inner.timeout, false),
+            };
+            let mut request = inner
+                .http
+                .request(method.clone(), url.clone())
+                .timeout(timeout);
             if let Some(auth) = &inner.auth {
                 request = request.header(AUTHORIZATION, auth.clone());
-            }
-            if deadline == Deadline::Total {
-                request = request.timeout(inner.timeout);
             }
             inner.upstream_requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
             let outcome = request.send().await;
             let elapsed = started.elapsed();
-            match outcome {
+            let error = match outcome {
                 Ok(response) => {
-                    inner.breaker.record_success();
                     inner.last_latency_us.store(
                         u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX - 1),
                         Ordering::Relaxed,
@@ -105,9 +87,12 @@ impl JenkinsClient {
                     if status.is_success() {
                         return Ok(Upstream {
                             response,
+                            by_deadline,
                             _permit: permit,
                         });
                     }
+                    // The controller answered: whatever the status, it is up.
+                    inner.breaker.record_success();
                     if attempt == 1 && is_retryable_status(status) {
                         tokio::time::sleep(inner.tuning.retry_backoff).await;
                         continue;
@@ -118,31 +103,105 @@ impl JenkinsClient {
                         &inner.name,
                     ));
                 }
-                // reqwest refused to build the request: the client's fault, not the controller's.
-                Err(error) if error.is_builder() => {
-                    return Err(self.bad_request(format!(
-                        "the request could not be built: {}",
-                        error.without_url()
-                    )));
-                }
-                Err(error) => {
-                    let retryable = is_retryable_error(&error);
-                    let classified = self.classify(error);
-                    tracing::debug!(
-                        connection = %inner.name, %method, path = strip_query(rel),
-                        code = classified.code(), attempt, "jenkins request failed"
-                    );
-                    if attempt == 1 && retryable {
-                        tokio::time::sleep(inner.tuning.retry_backoff).await;
-                        continue;
-                    }
-                    if classified.is_connection_failure() {
-                        inner.breaker.record_failure(classified.code());
-                    }
-                    return Err(classified);
-                }
+                Err(error) => error,
+            };
+            // reqwest refused to build the request: the client's fault, not the controller's.
+            if error.is_builder() {
+                return Err(self.bad_request(format!(
+                    "the request could not be built: {}",
+                    error.without_url()
+                )));
             }
+            let retryable = is_retryable_error(&error);
+            let classified = self.failure(error, by_deadline, budget);
+            tracing::debug!(
+                connection = %inner.name, %method, path = strip_query(rel),
+                code = classified.code(), attempt, "jenkins request failed"
+            );
+            if attempt == 1 && retryable {
+                tokio::time::sleep(inner.tuning.retry_backoff).await;
+                continue;
+            }
+            return Err(classified);
         }
+    }
+
+    /// The URL of `rel` under the connection's base, refused when it would leave it or
+    /// be longer than any controller accepts.
+    fn url_for(&self, rel: &str) -> Result<reqwest::Url, JenkinsError> {
+        let base = &self.inner.base;
+        let url = base
+            .join(rel)
+            .map_err(|e| self.bad_request(format!("cannot build a URL from the request: {e}")))?;
+        // The credentials go only to this controller, under its context path.
+        if !url.as_str().starts_with(base.as_str()) {
+            return Err(self.bad_request("the request leaves the connection's URL"));
+        }
+        // No controller accepts a request line this long; refusing it here keeps a
+        // client's oversized argument from ever looking like a controller failure.
+        if url.as_str().len() > MAX_URL_BYTES {
+            return Err(self.bad_request(format!(
+                "the URL would be {} bytes, over the {MAX_URL_BYTES} any controller accepts",
+                url.as_str().len()
+            )));
+        }
+        Ok(url)
+    }
+
+    /// A concurrency slot. Waiting for it counts against the timeout and the query's
+    /// deadline, so a saturated controller cannot hold a caller longer than either.
+    async fn slot(&self, budget: &QueryBudget) -> Result<OwnedSemaphorePermit, JenkinsError> {
+        let inner = &self.inner;
+        let (wait, by_deadline) = match budget.remaining() {
+            Some(left) if left < inner.timeout => (left, true),
+            _ => (inner.timeout, false),
+        };
+        match tokio::time::timeout(wait, Arc::clone(&inner.permits).acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(JenkinsError::Unreachable {
+                connection: inner.name.to_string(),
+                detail: "client is shutting down".into(),
+            }),
+            Err(_) if by_deadline => Err(budget.deadline_error(&inner.name)),
+            Err(_) => Err(JenkinsError::Timeout {
+                connection: inner.name.to_string(),
+                detail: "no free request slot for this controller within the timeout".into(),
+            }),
+        }
+    }
+
+    /// A transport error of an exchange: the query's deadline when that is what cut it,
+    /// else a failure of the controller, which the breaker counts.
+    fn failure(
+        &self,
+        error: reqwest::Error,
+        by_deadline: bool,
+        budget: &QueryBudget,
+    ) -> JenkinsError {
+        if error.is_timeout() && by_deadline {
+            return budget.deadline_error(&self.inner.name);
+        }
+        let classified = self.classify(error);
+        if classified.is_connection_failure() {
+            self.inner.breaker.record_failure(classified.code());
+        }
+        classified
+    }
+
+    /// The body of `upstream` arrived whole: the controller is healthy.
+    pub(super) fn body_read(&self, _upstream: Upstream) {
+        self.inner.breaker.record_success();
+    }
+
+    /// Reading the body of `upstream` failed (it trickled past the timeout, or the
+    /// connection broke).
+    pub(super) fn body_failed(
+        &self,
+        upstream: &Upstream,
+        error: reqwest::Error,
+        budget: &QueryBudget,
+    ) -> JenkinsError {
+        self.failure(error, upstream.by_deadline, budget)
     }
 
     fn remember_version(&self, headers: &HeaderMap) {

@@ -68,7 +68,7 @@ async fn log_tail_reads_only_the_end() {
     let client = client_for(connection(fake.url("/jenkins")));
 
     let tail = client
-        .log_tail("folder/my job", 7, 1_000)
+        .log_tail("folder/my job", 7, 1_000, &QueryBudget::unlimited())
         .await
         .expect("tail");
     assert!(tail.text.len() <= 1_000);
@@ -101,7 +101,7 @@ async fn log_tail_reads_only_the_end() {
 
     // A finished log is immutable: no new request.
     client
-        .log_tail("folder/my job", 7, 1_000)
+        .log_tail("folder/my job", 7, 1_000, &QueryBudget::unlimited())
         .await
         .expect("tail");
     assert_eq!(fake.seen().len(), 2);
@@ -112,14 +112,20 @@ async fn log_tail_of_a_short_running_log_is_the_whole_log() {
     let log = Arc::new(raw_log(10));
     let fake = FakeJenkins::start(progressive_text(Arc::clone(&log), true)).await;
     let client = client_for(connection(fake.url("")));
-    let tail = client.log_tail("x", 1, 64 * 1024).await.expect("tail");
+    let tail = client
+        .log_tail("x", 1, 64 * 1024, &QueryBudget::unlimited())
+        .await
+        .expect("tail");
     assert_eq!(tail.text, decode_console(&log));
     assert!(!tail.truncated);
     assert!(tail.more_data);
     assert_eq!(fake.seen()[1].query["start"], "0");
     // Running: volatile, so it is fetched again after the volatile TTL.
     tokio::time::sleep(Duration::from_millis(120)).await;
-    client.log_tail("x", 1, 64 * 1024).await.expect("tail");
+    client
+        .log_tail("x", 1, 64 * 1024, &QueryBudget::unlimited())
+        .await
+        .expect("tail");
     assert_eq!(fake.seen().len(), 4);
 }
 
@@ -130,7 +136,7 @@ async fn log_grep_streams_with_context() {
     let client = client_for(connection(fake.url("")));
 
     let grep = client
-        .log_grep("x", 3, "ERROR", 2, 100)
+        .log_grep("x", 3, "ERROR", 2, 100, &QueryBudget::unlimited())
         .await
         .expect("grep");
     let numbers: Vec<u64> = grep.matches.iter().map(|m| m.line_number).collect();
@@ -156,14 +162,17 @@ async fn log_grep_streams_with_context() {
     assert!(grep.matches.iter().all(|m| !m.line.contains('\x1b')));
 
     // Stops reading once enough matches are found.
-    let grep = client.log_grep("x", 3, "step 1", 0, 3).await.expect("grep");
+    let grep = client
+        .log_grep("x", 3, "step 1", 0, 3, &QueryBudget::unlimited())
+        .await
+        .expect("grep");
     let numbers: Vec<u64> = grep.matches.iter().map(|m| m.line_number).collect();
     assert_eq!(numbers, vec![1, 10, 11]);
     assert!(grep.limit_reached);
     assert!(grep.lines_scanned < 1_000, "{}", grep.lines_scanned);
 
     let e = client
-        .log_grep("x", 3, "", 0, 3)
+        .log_grep("x", 3, "", 0, 3, &QueryBudget::unlimited())
         .await
         .expect_err("empty pattern");
     assert_eq!(e.code(), "BAD_REQUEST");

@@ -19,6 +19,7 @@ use base64::Engine as _;
 use tokio::sync::oneshot;
 
 use super::breaker::CircuitState;
+use super::budget::QueryBudget;
 use super::client::{ClientTuning, JenkinsClient};
 use super::error::JenkinsError;
 use super::log::decode_console;

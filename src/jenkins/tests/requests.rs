@@ -21,6 +21,7 @@ async fn json_requests_keep_context_path_auth_and_cache() {
         .item(
             "team-a/feature%2Ffoo",
             &Tree::parse(" name, color ,lastBuild[number, result]"),
+            &QueryBudget::unlimited(),
         )
         .await
         .expect("item");
@@ -57,6 +58,7 @@ async fn json_requests_keep_context_path_auth_and_cache() {
         .item(
             "team-a/feature%2Ffoo",
             &Tree::parse("name,color,lastBuild[number,result]"),
+            &QueryBudget::unlimited(),
         )
         .await
         .expect("item");
@@ -67,7 +69,11 @@ async fn json_requests_keep_context_path_auth_and_cache() {
 
     // The version came with the first answer: no new request.
     assert_eq!(
-        client.version().await.expect("version").as_deref(),
+        client
+            .version(&QueryBudget::unlimited())
+            .await
+            .expect("version")
+            .as_deref(),
         Some("2.516.2")
     );
     assert_eq!(client.upstream_requests(), 1);
@@ -114,7 +120,7 @@ async fn statuses_map_to_errors_and_are_not_cached() {
         let client = client.clone();
         async move {
             client
-                .item(path, &Tree::new())
+                .item(path, &Tree::new(), &QueryBudget::unlimited())
                 .await
                 .expect_err("error status")
         }
@@ -168,7 +174,10 @@ async fn one_retry_after_503_then_success() {
     })
     .await;
     let client = client_for(connection(fake.url("")));
-    let me = client.whoami().await.expect("retried");
+    let me = client
+        .whoami(&QueryBudget::unlimited())
+        .await
+        .expect("retried");
     assert_eq!(me.name.as_deref(), Some("admin"));
     assert_eq!(fake.hits("/whoAmI/api/json"), 2);
     assert_eq!(client.upstream_requests(), 2);
@@ -189,7 +198,7 @@ async fn html_instead_of_json_is_invalid_response() {
     .await;
     let client = client_for(connection(fake.url("")));
     let e = client
-        .root(&Tree::parse("jobs[name]"))
+        .root(&Tree::parse("jobs[name]"), &QueryBudget::unlimited())
         .await
         .expect_err("not JSON");
     assert_eq!(e.code(), "INVALID_RESPONSE");
@@ -212,7 +221,7 @@ async fn slow_controller_times_out_without_retry() {
     let client = client_for(connection(fake.url("")).with_timeout(Duration::from_millis(200)));
     let started = Instant::now();
     let e = client
-        .queue(&Tree::parse("items[id]"))
+        .queue(&Tree::parse("items[id]"), &QueryBudget::unlimited())
         .await
         .expect_err("timeout");
     assert_eq!(e.code(), "TIMEOUT");
@@ -235,7 +244,10 @@ async fn refused_connection_is_unreachable_and_retried_once() {
         listener.local_addr().expect("addr").port()
     };
     let client = client_for(connection(format!("http://127.0.0.1:{port}")));
-    let e = client.whoami().await.expect_err("nobody listens");
+    let e = client
+        .whoami(&QueryBudget::unlimited())
+        .await
+        .expect_err("nobody listens");
     assert_eq!(e.code(), "UNREACHABLE");
     assert_eq!(e.hint(), "check the URL and that the controller is running");
     assert_eq!(client.upstream_requests(), 2, "one retry on connect errors");
@@ -246,7 +258,10 @@ async fn refused_connection_is_unreachable_and_retried_once() {
 async fn https_to_a_plain_http_port_is_a_tls_error() {
     let fake = FakeJenkins::start(|_, _| Reply::now(json("{}"))).await;
     let client = client_for(connection(format!("https://{}", fake.addr)));
-    let e = client.whoami().await.expect_err("no TLS there");
+    let e = client
+        .whoami(&QueryBudget::unlimited())
+        .await
+        .expect_err("no TLS there");
     assert_eq!(e.code(), "TLS_ERROR", "{e}");
     assert_eq!(
         e.hint(),
@@ -270,7 +285,7 @@ async fn circuit_breaker_fails_fast_then_recovers() {
 
     assert_eq!(
         client
-            .queue(&Tree::parse("items[id]"))
+            .queue(&Tree::parse("items[id]"), &QueryBudget::unlimited())
             .await
             .unwrap_err()
             .code(),
@@ -279,7 +294,7 @@ async fn circuit_breaker_fails_fast_then_recovers() {
     assert_eq!(client.circuit_state(), CircuitState::Closed);
     assert_eq!(
         client
-            .queue(&Tree::parse("items[why]"))
+            .queue(&Tree::parse("items[why]"), &QueryBudget::unlimited())
             .await
             .unwrap_err()
             .code(),
@@ -290,7 +305,7 @@ async fn circuit_breaker_fails_fast_then_recovers() {
 
     let started = Instant::now();
     let e = client
-        .queue(&Tree::parse("items[stuck]"))
+        .queue(&Tree::parse("items[stuck]"), &QueryBudget::unlimited())
         .await
         .expect_err("open circuit");
     assert_eq!(e.code(), "CIRCUIT_OPEN");
@@ -307,7 +322,7 @@ async fn circuit_breaker_fails_fast_then_recovers() {
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(client.circuit_state(), CircuitState::HalfOpen);
     let queue = client
-        .queue(&Tree::parse("items[blocked]"))
+        .queue(&Tree::parse("items[blocked]"), &QueryBudget::unlimited())
         .await
         .expect("probe succeeds");
     assert!(queue.items.as_ref().is_some_and(Vec::is_empty));
@@ -323,9 +338,15 @@ async fn concurrency_is_limited_per_controller() {
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let client = client.clone();
-            tokio::spawn(
-                async move { client.item(&format!("job-{i}"), &Tree::parse("name")).await },
-            )
+            tokio::spawn(async move {
+                client
+                    .item(
+                        &format!("job-{i}"),
+                        &Tree::parse("name"),
+                        &QueryBudget::unlimited(),
+                    )
+                    .await
+            })
         })
         .collect();
     for task in tasks {
@@ -345,7 +366,11 @@ async fn identical_concurrent_requests_are_coalesced() {
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.item("x", &Tree::parse("name,color")).await })
+            tokio::spawn(async move {
+                client
+                    .item("x", &Tree::parse("name,color"), &QueryBudget::unlimited())
+                    .await
+            })
         })
         .collect();
     for task in tasks {
@@ -365,7 +390,12 @@ async fn build_class_follows_building() {
     .await;
     let client = client_for(connection(fake.url("")));
     let running = client
-        .build("x", 2, &Tree::parse("number,result"))
+        .build(
+            "x",
+            2,
+            &Tree::parse("number,result"),
+            &QueryBudget::unlimited(),
+        )
         .await
         .expect("build");
     assert_eq!(running.building, Some(true));
@@ -375,16 +405,31 @@ async fn build_class_follows_building() {
         "building is added so the class can be decided"
     );
     client
-        .build("x", 1, &Tree::parse("number,result"))
+        .build(
+            "x",
+            1,
+            &Tree::parse("number,result"),
+            &QueryBudget::unlimited(),
+        )
         .await
         .expect("build");
     tokio::time::sleep(Duration::from_millis(120)).await;
     client
-        .build("x", 2, &Tree::parse("number,result"))
+        .build(
+            "x",
+            2,
+            &Tree::parse("number,result"),
+            &QueryBudget::unlimited(),
+        )
         .await
         .expect("build");
     client
-        .build("x", 1, &Tree::parse("number,result"))
+        .build(
+            "x",
+            1,
+            &Tree::parse("number,result"),
+            &QueryBudget::unlimited(),
+        )
         .await
         .expect("build");
     assert_eq!(
@@ -425,20 +470,49 @@ async fn wfapi_404_is_explained() {
         result.expect_err("error").code()
     }
     assert_eq!(
-        code(client.wfapi_describe("pipe", 1).await),
+        code(
+            client
+                .wfapi_describe("pipe", 1, &QueryBudget::unlimited())
+                .await
+        ),
         "PIPELINE_API_MISSING"
     );
     assert_eq!(
-        code(client.wfapi_describe("free", 1).await),
+        code(
+            client
+                .wfapi_describe("free", 1, &QueryBudget::unlimited())
+                .await
+        ),
         "NOT_A_PIPELINE"
     );
-    assert_eq!(code(client.wfapi_describe("gone", 1).await), "NOT_FOUND");
-    assert_eq!(code(client.wfapi_node("ok", 1, "9999").await), "NOT_FOUND");
     assert_eq!(
-        code(client.wfapi_node_log("pipe", 1, "10", true).await),
+        code(
+            client
+                .wfapi_describe("gone", 1, &QueryBudget::unlimited())
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        code(
+            client
+                .wfapi_node("ok", 1, "9999", &QueryBudget::unlimited())
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        code(
+            client
+                .wfapi_node_log("pipe", 1, "10", true, &QueryBudget::unlimited())
+                .await
+        ),
         "PIPELINE_API_MISSING"
     );
-    let run = client.wfapi_describe("ok", 1).await.expect("describe");
+    let run = client
+        .wfapi_describe("ok", 1, &QueryBudget::unlimited())
+        .await
+        .expect("describe");
     assert_eq!(run.status.as_deref(), Some("SUCCESS"));
 }
 
@@ -447,12 +521,16 @@ async fn refuses_names_that_leave_the_item_tree() {
     let fake = FakeJenkins::start(|_, _| Reply::now(json("{}"))).await;
     let client = client_for(connection(fake.url("/jenkins")));
     let e = client
-        .item("a/../../script", &Tree::parse("name"))
+        .item(
+            "a/../../script",
+            &Tree::parse("name"),
+            &QueryBudget::unlimited(),
+        )
         .await
         .expect_err("dot-dot");
     assert_eq!(e.code(), "BAD_REQUEST");
     client
-        .root(&Tree::parse("jobs[name, url]"))
+        .root(&Tree::parse("jobs[name, url]"), &QueryBudget::unlimited())
         .await
         .expect("root listing");
     let seen = fake.seen();
