@@ -332,10 +332,12 @@ single!(LogTailKey => LogTail, conn: |k| &k.build.conn,
 single!(LogGrepKey => LogGrep, conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.log_grep(&k.build.job, k.build.number, &k.pattern, k.context, k.max, b));
 
-/// The per-request loaders, put on every GraphQL request. Dropping them (the query was
+/// The per-request loaders, put on every GraphQL request: one [`DataLoader`] per
+/// connection, because a batch answers when its slowest key does, and one slow
+/// controller must never hold back another's answers. Dropping them (the query was
 /// answered, or its client went away) stops the query's remaining upstream requests.
 pub(crate) struct Loaders {
-    loader: DataLoader<UpstreamLoader>,
+    loaders: HashMap<Arc<str>, DataLoader<UpstreamLoader>>,
     budget: Arc<QueryBudget>,
 }
 
@@ -348,16 +350,18 @@ impl Drop for Loaders {
 impl Loaders {
     /// Fresh loaders for one GraphQL request spending from `budget`.
     pub(crate) fn new(state: &GatewayState, budget: Arc<QueryBudget>) -> Self {
-        Loaders {
-            loader: DataLoader::new(
-                UpstreamLoader {
+        let loaders = state
+            .upstreams()
+            .iter()
+            .map(|up| {
+                let loader = UpstreamLoader {
                     state: state.clone(),
                     budget: budget.clone(),
-                },
-                tokio::spawn,
-            ),
-            budget,
-        }
+                };
+                (up.name.clone(), DataLoader::new(loader, tokio::spawn))
+            })
+            .collect();
+        Loaders { loaders, budget }
     }
 
     /// Loaders for one GraphQL request, with the budget the configuration's limits give
@@ -369,11 +373,6 @@ impl Loaders {
         Loaders::new(state, Arc::new(budget))
     }
 
-    /// What the query has spent.
-    pub(crate) fn budget(&self) -> &QueryBudget {
-        &self.budget
-    }
-
     /// Load one key of connection `conn`; past the query's deadline the caller gets
     /// `TIMEOUT` while the rest of the answer goes out.
     async fn load<K, V>(&self, conn: &str, key: K) -> Answer<V>
@@ -382,7 +381,12 @@ impl Loaders {
         V: Send + Sync + 'static,
         UpstreamLoader: Loader<K, Value = Answer<V>, Error = Infallible>,
     {
-        let load = self.loader.load_one(key);
+        let Some(loader) = self.loaders.get(conn) else {
+            return Err(JenkinsError::NotFound {
+                connection: conn.to_string(),
+            });
+        };
+        let load = loader.load_one(key);
         let answer = match self.budget.deadline() {
             Some(deadline) => match tokio::time::timeout_at(deadline.into(), load).await {
                 Ok(answer) => answer,

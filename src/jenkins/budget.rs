@@ -98,11 +98,6 @@ impl QueryBudget {
         Ok(())
     }
 
-    /// Upstream requests sent (or refused) so far.
-    pub(crate) fn requests(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed).min(self.max_requests)
-    }
-
     /// Nobody waits for the answer any more: send nothing more.
     pub(crate) fn cancel(&self) {
         self.cancelled.store(true, Ordering::Relaxed);
