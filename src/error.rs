@@ -65,6 +65,14 @@ pub enum GatewayError {
         /// The configured limit.
         limit: u64,
     },
+    /// The query is estimated to cost Jenkins more than the budget allows.
+    #[error("the query is estimated to send {estimate} requests to Jenkins, over the budget of {budget}")]
+    QueryTooExpensive {
+        /// Estimated upstream requests over every controller.
+        estimate: u64,
+        /// `limits.max_estimated_requests`.
+        budget: u64,
+    },
     /// The gateway is at its connection or query limit.
     #[error("the gateway is at capacity ({0}); retry shortly")]
     Overloaded(&'static str),
@@ -84,6 +92,7 @@ impl GatewayError {
             GatewayError::ParseFailed(_) => "GRAPHQL_PARSE_FAILED",
             GatewayError::ValidationFailed(_) => "GRAPHQL_VALIDATION_FAILED",
             GatewayError::DocumentLimit { code, .. } => code,
+            GatewayError::QueryTooExpensive { .. } => "QUERY_TOO_EXPENSIVE",
             GatewayError::Overloaded(_) => "OVERLOADED",
         }
     }
@@ -116,6 +125,9 @@ impl GatewayError {
             GatewayError::DocumentLimit { .. } => {
                 "split the query, or raise the limit in the `[limits]` section of the config"
             }
+            GatewayError::QueryTooExpensive { .. } => {
+                "ask for fewer items (`first`), fewer per-build fields (stages, logs), or raise limits.max_estimated_requests"
+            }
             GatewayError::Overloaded(_) => "retry after a short wait",
         }
     }
@@ -125,16 +137,20 @@ impl ErrorExtensions for GatewayError {
     fn extend(&self) -> async_graphql::Error {
         let code = self.code();
         let hint = self.hint();
-        let limit = match self {
-            GatewayError::DocumentLimit { limit, actual, .. } => Some((*limit, *actual)),
+        let figures = match self {
+            GatewayError::DocumentLimit { limit, actual, .. } => {
+                Some([("limit", *limit), ("actual", *actual)])
+            }
+            GatewayError::QueryTooExpensive { estimate, budget } => {
+                Some([("estimate", *estimate), ("budget", *budget)])
+            }
             _ => None,
         };
         async_graphql::Error::new(self.to_string()).extend_with(move |_, ext| {
             ext.set("code", code);
             ext.set("hint", hint);
-            if let Some((limit, actual)) = limit {
-                ext.set("limit", limit);
-                ext.set("actual", actual);
+            for (name, value) in figures.into_iter().flatten() {
+                ext.set(name, value);
             }
         })
     }

@@ -224,7 +224,10 @@ async fn the_default_limits_let_graphiql_and_the_examples_through() {
         let body = gateway.query(&query).await;
         let limited: Vec<_> = errors(&body)
             .into_iter()
-            .filter(|e| e["extensions"]["limit"].is_number())
+            .filter(|e| {
+                e["extensions"]["limit"].is_number()
+                    || e["extensions"]["code"] == "QUERY_TOO_EXPENSIVE"
+            })
             .collect();
         assert!(limited.is_empty(), "{}: {limited:?}", path.display());
         checked += 1;
@@ -232,4 +235,48 @@ async fn the_default_limits_let_graphiql_and_the_examples_through() {
     assert!(checked >= 7, "{checked} examples");
     gateway.stop().await;
     good.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_amplification_query_is_refused_before_anything_reaches_jenkins() {
+    let (a, b, c) = (
+        recorded_sim().await,
+        recorded_sim().await,
+        recorded_sim().await,
+    );
+    let gateway = Gateway::start(vec![
+        connection("a", &a),
+        connection("b", &b),
+        connection("c", &c),
+    ])
+    .await;
+    // 80 bytes that became 17,429 requests to three controllers.
+    let query =
+        "{ jobs(first: 1000) { nodes { builds(first: 100) { nodes { stages { logTail } } } } } }";
+    let body = gateway.query(query).await;
+    let e = errors_with_code(&body, "QUERY_TOO_EXPENSIVE");
+    assert_eq!(e.len(), 1, "{body}");
+    let ext = &e[0]["extensions"];
+    assert_eq!(ext["budget"], 10_000, "{body}");
+    assert!(
+        ext["estimate"].as_u64().is_some_and(|n| n > 10_000),
+        "{body}"
+    );
+    assert!(body["data"].is_null(), "{body}");
+    // Twenty aliases of a cheap query pass.
+    let cheap: String = (0..20)
+        .map(|i| format!("q{i}: job(connection: \"a\", fullName: \"hello-freestyle\") {{ name }} "))
+        .collect();
+    let body = gateway.query(&format!("{{ {cheap} }}")).await;
+    assert!(errors(&body).is_empty(), "{body}");
+    for sim in [&a, &b, &c] {
+        assert!(
+            sim.request_count() <= 1,
+            "only the cheap query reached Jenkins"
+        );
+    }
+    gateway.stop().await;
+    for sim in [a, b, c] {
+        sim.shutdown().await;
+    }
 }

@@ -2,23 +2,26 @@
 //!
 //! It is an async-graphql extension, so every transport that runs the schema passes
 //! through it: the document is scanned and measured ([`document`]) before it is parsed
-//! and validated, and every error that leaves without a code gets one, so a client can
-//! always branch on `extensions.code`.
+//! and validated, its cost to Jenkins is estimated by the planner and refused above the
+//! budget, and every error that leaves without a code gets one, so a client can always
+//! branch on `extensions.code`.
 
 pub(crate) mod document;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
-    ErrorExtensions, Response, ServerError, ServerResult, ValidationResult, Variables,
+    ErrorExtensions, Request, Response, ServerError, ServerResult, ValidationResult, Variables,
 };
 
 use crate::config::LimitsConfig;
 use crate::error::GatewayError;
+use crate::planner::cost::Estimate;
 
 /// A [`GatewayError`] as a request-level GraphQL error (no path, no location).
 pub(crate) fn server_error(e: &GatewayError) -> ServerError {
@@ -44,13 +47,15 @@ fn with_code(mut e: ServerError, code: &'static str) -> ServerError {
 /// Factory of the per-request guard.
 pub(crate) struct Guard {
     limits: Arc<LimitsConfig>,
+    connections: u64,
 }
 
 impl Guard {
-    /// A guard enforcing `limits`.
-    pub(crate) fn new(limits: LimitsConfig) -> Self {
+    /// A guard enforcing `limits` for a gateway over `connections` controllers.
+    pub(crate) fn new(limits: LimitsConfig, connections: usize) -> Self {
         Guard {
             limits: Arc::new(limits),
+            connections: connections as u64,
         }
     }
 }
@@ -59,12 +64,44 @@ impl ExtensionFactory for Guard {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(GuardExt {
             limits: Arc::clone(&self.limits),
+            connections: self.connections,
+            operation: Mutex::new(None),
         })
     }
 }
 
 struct GuardExt {
     limits: Arc<LimitsConfig>,
+    connections: u64,
+    /// The operation the request names, for the estimate.
+    operation: Mutex<Option<String>>,
+}
+
+impl GuardExt {
+    /// Refuse a document estimated to cost Jenkins more than the budget.
+    fn check_cost(
+        &self,
+        doc: &ExecutableDocument,
+        variables: &Variables,
+    ) -> Result<(), GatewayError> {
+        let operation = self
+            .operation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let estimate = Estimate::new(
+            doc,
+            variables,
+            self.connections,
+            self.limits.assumed_list_size,
+        )
+        .operation(operation.as_deref());
+        let budget = self.limits.max_estimated_requests;
+        if estimate > budget {
+            return Err(GatewayError::QueryTooExpensive { estimate, budget });
+        }
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]
@@ -97,7 +134,19 @@ impl Extension for GuardExt {
             .await
             .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
         document::measure(&doc, &self.limits).map_err(|e| server_error(&e))?;
+        self.check_cost(&doc, variables)
+            .map_err(|e| server_error(&e))?;
         Ok(doc)
+    }
+
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        *self.operation.lock().unwrap_or_else(|p| p.into_inner()) = request.operation_name.clone();
+        next.run(ctx, request).await
     }
 
     async fn validation(

@@ -9,6 +9,7 @@
 //! layer writes a `tree=` fragment; only the client below it builds URLs.
 
 pub(crate) mod builds;
+pub(crate) mod cost;
 pub(crate) mod plans;
 
 use async_graphql::{SelectionField, Value};

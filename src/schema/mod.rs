@@ -53,11 +53,11 @@ pub type MajordomoSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
 /// Build the schema over a gateway.
 pub fn build_schema(state: GatewayState) -> MajordomoSchema {
-    let limits = state.config().limits.clone();
+    let guard = crate::guard::Guard::new(state.config().limits.clone(), state.connection_count());
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .data(state)
         // The guard first: it is the outermost extension and sees every error.
-        .extension(crate::guard::Guard::new(limits))
+        .extension(guard)
         .extension(order::QueryOrder)
         .extension(nulls::NullOnError)
         .finish()
