@@ -786,6 +786,15 @@ pub fn branch_item_name(branch: &str) -> String {
     out
 }
 
+/// The full name of the item `name` in the folder `parent` (`""` for the root).
+pub(crate) fn join_full_name(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
 /// A path through the item tree to one item, e.g. `team-a/services/api-build`.
 pub fn split_full_name(full_name: &str) -> impl Iterator<Item = &str> {
     full_name.split('/').filter(|s| !s.is_empty())
