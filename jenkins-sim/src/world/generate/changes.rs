@@ -61,53 +61,22 @@ impl Gen {
         let pkg = slug.split('-').next().unwrap_or(slug).replace('-', "");
         let comp = self.pick(COMPONENTS);
         let class = format!("{}{}", pascal(&pkg), pascal(comp));
+        let files = &LANG_FILES
+            .iter()
+            .find(|(l, ..)| *l == lang)
+            .unwrap_or(&LANG_FILES[0]);
         if message.starts_with("Bump ") {
-            let file = match lang {
-                Lang::Java => "build.gradle",
-                Lang::Node => "package.json",
-                Lang::Go => "go.mod",
-                Lang::Python => "requirements.txt",
-            };
-            return vec![ChangedPath {
-                edit: "edit".into(),
-                file: file.into(),
-            }];
+            return vec![changed("edit", files.1)];
         }
         if message == "Update README" {
-            return vec![ChangedPath {
-                edit: "edit".into(),
-                file: "README.md".into(),
-            }];
+            return vec![changed("edit", "README.md")];
         }
-        let candidates: Vec<String> = match lang {
-            Lang::Java => vec![
-                format!("src/main/java/com/acme/{pkg}/{class}.java"),
-                format!("src/test/java/com/acme/{pkg}/{class}Test.java"),
-                "src/main/resources/application.yml".into(),
-            ],
-            Lang::Node => vec![
-                format!("src/{comp}/index.ts"),
-                format!("src/{comp}/{comp}.test.ts"),
-                "src/config.ts".into(),
-            ],
-            Lang::Go => vec![
-                format!("internal/{comp}/{comp}.go"),
-                format!("internal/{comp}/{comp}_test.go"),
-                "cmd/server/main.go".into(),
-            ],
-            Lang::Python => vec![
-                format!("{pkg}/{comp}.py"),
-                format!("tests/test_{comp}.py"),
-                "pyproject.toml".into(),
-            ],
-        };
         let n = self.rng.gen_range(1..=3);
-        let mut out: Vec<ChangedPath> = candidates
-            .into_iter()
-            .take(n)
-            .map(|file| ChangedPath {
-                edit: "edit".into(),
-                file,
+        let mut out: Vec<ChangedPath> = files.2[..n]
+            .iter()
+            .map(|t| {
+                let file = t.replace("{pkg}", &pkg).replace("{class}", &class);
+                changed("edit", &file.replace("{comp}", comp))
             })
             .collect();
         if self.chance(0.15) {
@@ -120,10 +89,7 @@ impl Gen {
                 "helm/values.yaml",
                 ".github/CODEOWNERS",
             ]);
-            out.push(ChangedPath {
-                edit: self.pick(&["edit", "edit", "delete"]).into(),
-                file: extra.into(),
-            });
+            out.push(changed(self.pick(&["edit", "edit", "delete"]), extra));
         }
         out
     }
@@ -169,3 +135,48 @@ impl Gen {
             .collect()
     }
 }
+
+fn changed(edit: &str, file: &str) -> ChangedPath {
+    ChangedPath {
+        edit: edit.into(),
+        file: file.into(),
+    }
+}
+
+/// Per language: the dependency manifest a bump edits, and the files a change touches
+/// (source, its test, configuration), with `{pkg}`, `{class}` and `{comp}` to fill in.
+#[allow(clippy::type_complexity)]
+const LANG_FILES: [(Lang, &str, [&str; 3]); 4] = [
+    (
+        Lang::Java,
+        "build.gradle",
+        [
+            "src/main/java/com/acme/{pkg}/{class}.java",
+            "src/test/java/com/acme/{pkg}/{class}Test.java",
+            "src/main/resources/application.yml",
+        ],
+    ),
+    (
+        Lang::Node,
+        "package.json",
+        [
+            "src/{comp}/index.ts",
+            "src/{comp}/{comp}.test.ts",
+            "src/config.ts",
+        ],
+    ),
+    (
+        Lang::Go,
+        "go.mod",
+        [
+            "internal/{comp}/{comp}.go",
+            "internal/{comp}/{comp}_test.go",
+            "cmd/server/main.go",
+        ],
+    ),
+    (
+        Lang::Python,
+        "requirements.txt",
+        ["{pkg}/{comp}.py", "tests/test_{comp}.py", "pyproject.toml"],
+    ),
+];

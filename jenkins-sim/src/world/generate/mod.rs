@@ -68,7 +68,7 @@ impl World {
     /// Times follow the real clock, so the world looks current. The gateway's examples
     /// and `majordomo demo` rely on the names in these worlds.
     pub fn demo(seed: u64, variant: usize) -> World {
-        World::demo_at(seed, variant, crate::server::now_ms())
+        World::demo_at(seed, variant, crate::clock::now_ms())
     }
 
     /// The demo world of controller `variant` as it stands at `now_ms` (epoch ms): the
@@ -96,7 +96,7 @@ impl World {
     pub fn large(seed: u64) -> World {
         World::generate(&GenSpec {
             seed,
-            now_ms: crate::server::now_ms(),
+            now_ms: crate::clock::now_ms(),
             folders: 40,
             depth: 3,
             jobs_per_folder: 500,

@@ -7,6 +7,7 @@ use super::course::Course;
 use super::generator::Gen;
 use super::steps::{RunCtx, StepPlan};
 use super::vocabulary::stage_weight;
+use crate::html::escape_markup;
 use crate::world::{BuildResult, Stage, StageError, Step};
 
 /// One stage as planned (or a freestyle phase).
@@ -175,7 +176,8 @@ impl Gen {
             let log = if s.lines.is_empty() {
                 None
             } else {
-                Some(html_escape(&(s.lines.join("\n") + "\n")))
+                // Step logs are served as HTML by the Pipeline REST API.
+                Some(escape_markup(&(s.lines.join("\n") + "\n")))
             };
             out.push(Step {
                 id: sid.to_string(),
@@ -207,18 +209,4 @@ fn stop_status(
         Some(BuildResult::Unstable) => ("UNSTABLE", None),
         _ => ("SUCCESS", None),
     }
-}
-
-/// Step logs are served as HTML by the Pipeline REST API, so markup characters are escaped.
-pub(super) fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -492,6 +492,6 @@ fn make(_: &mut Gen, c: &StageCall) -> Vec<StepPlan> {
 }
 
 pub(super) fn iso_date(ms: i64) -> String {
-    let (y, mo, d, ..) = crate::model::civil(ms);
+    let (y, mo, d, ..) = crate::clock::civil(ms);
     format!("{y:04}-{mo:02}-{d:02}")
 }

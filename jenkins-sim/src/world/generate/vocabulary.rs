@@ -19,108 +19,28 @@ pub(super) const DEVELOPERS: &[(&str, &str)] = &[
     ("nina", "Nina Patel"),
 ];
 
+/// Teams: the folders at the root of a generic world.
+#[rustfmt::skip]
 pub(super) const TEAMS: &[&str] = &[
-    "payments",
-    "platform",
-    "data",
-    "mobile",
-    "identity",
-    "search",
-    "growth",
-    "billing",
-    "infra",
-    "security",
-    "ml",
-    "analytics",
-    "checkout",
-    "logistics",
-    "messaging",
-    "catalog",
-    "fraud",
-    "notifications",
-    "observability",
-    "storage",
-    "networking",
-    "web",
-    "ads",
-    "pricing",
-    "inventory",
-    "support",
-    "partners",
-    "compliance",
-    "risk",
-    "media",
-    "maps",
-    "recommendations",
-    "reporting",
-    "devex",
-    "sre",
-    "qa",
-    "integrations",
-    "accounts",
-    "shipping",
-    "orders",
-    "reviews",
-    "loyalty",
-    "onboarding",
-    "marketplace",
-    "finance",
-    "edge",
-    "streaming",
-    "warehouse",
+    "payments", "platform", "data", "mobile", "identity", "search", "growth", "billing",
+    "infra", "security", "ml", "analytics", "checkout", "logistics", "messaging", "catalog",
+    "fraud", "notifications", "observability", "storage", "networking", "web", "ads",
+    "pricing", "inventory", "support", "partners", "compliance", "risk", "media", "maps",
+    "recommendations", "reporting", "devex", "sre", "qa", "integrations", "accounts",
+    "shipping", "orders", "reviews", "loyalty", "onboarding", "marketplace", "finance",
+    "edge", "streaming", "warehouse",
 ];
 
+/// Services: the first half of a generated job's name.
+#[rustfmt::skip]
 pub(super) const SERVICES: &[&str] = &[
-    "checkout",
-    "ledger",
-    "billing",
-    "invoice",
-    "payment",
-    "refund",
-    "auth",
-    "session",
-    "profile",
-    "catalog",
-    "search",
-    "cart",
-    "order",
-    "shipping",
-    "inventory",
-    "pricing",
-    "tax",
-    "fraud",
-    "notification",
-    "email",
-    "sms",
-    "push",
-    "report",
-    "analytics",
-    "metrics",
-    "audit",
-    "gateway",
-    "config",
-    "feature-flag",
-    "user",
-    "account",
-    "wallet",
-    "subscription",
-    "coupon",
-    "review",
-    "rating",
-    "recommendation",
-    "media",
-    "image",
-    "thumbnail",
-    "upload",
-    "export",
-    "import",
-    "scheduler",
-    "geo",
-    "currency",
-    "settlement",
-    "payout",
-    "kyc",
-    "consent",
+    "checkout", "ledger", "billing", "invoice", "payment", "refund", "auth", "session",
+    "profile", "catalog", "search", "cart", "order", "shipping", "inventory", "pricing",
+    "tax", "fraud", "notification", "email", "sms", "push", "report", "analytics",
+    "metrics", "audit", "gateway", "config", "feature-flag", "user", "account", "wallet",
+    "subscription", "coupon", "review", "rating", "recommendation", "media", "image",
+    "thumbnail", "upload", "export", "import", "scheduler", "geo", "currency", "settlement",
+    "payout", "kyc", "consent",
 ];
 
 /// Suffixes of job names; none of them is also a multibranch repository suffix.
@@ -134,13 +54,10 @@ pub(super) const TIMER_SUFFIXES: &[&str] = &["cron", "sync", "etl", "exporter", 
 
 pub(super) const REPO_SUFFIXES: &[&str] = &["app", "web", "mobile", "monorepo", "sdk", "frontend"];
 
+/// Subfolders of a team folder.
+#[rustfmt::skip]
 pub(super) const SUBFOLDERS_TOP: &[&str] = &[
-    "services",
-    "libraries",
-    "tools",
-    "deploy",
-    "batch",
-    "internal",
+    "services", "libraries", "tools", "deploy", "batch", "internal",
 ];
 
 pub(super) const SUBFOLDERS_DEEP: &[&str] =
@@ -149,36 +66,19 @@ pub(super) const SUBFOLDERS_DEEP: &[&str] =
 /// Labels no generated agent has: jobs restricted to them sit stuck in the queue.
 pub(super) const STUCK_LABELS: &[&str] = &["gpu", "arm64-large", "windows-2019", "macos-arm64"];
 
+/// Topics of feature branches and pull requests.
+#[rustfmt::skip]
 pub(super) const TOPICS: &[&str] = &[
-    "login-page",
-    "dark-mode",
-    "retry-budget",
-    "new-checkout",
-    "rate-limits",
-    "cache-warmup",
-    "search-facets",
-    "otel-tracing",
-    "java21",
-    "node20",
-    "flaky-tests",
+    "login-page", "dark-mode", "retry-budget", "new-checkout", "rate-limits",
+    "cache-warmup", "search-facets", "otel-tracing", "java21", "node20", "flaky-tests",
     "payment-links",
 ];
 
+/// Components of a service: in commit messages, paths and test classes.
+#[rustfmt::skip]
 pub(super) const COMPONENTS: &[&str] = &[
-    "client",
-    "handler",
-    "repository",
-    "scheduler",
-    "cache",
-    "validator",
-    "router",
-    "config",
-    "metrics",
-    "auth",
-    "serializer",
-    "batch",
-    "retry",
-    "webhook",
+    "client", "handler", "repository", "scheduler", "cache", "validator", "router",
+    "config", "metrics", "auth", "serializer", "batch", "retry", "webhook",
 ];
 
 pub(super) const DEPENDENCIES: &[(&str, &str, &str)] = &[
@@ -213,19 +113,13 @@ pub(super) const COMMIT_TEMPLATES: &[&str] = &[
     "Tidy up logging in {c}",
 ];
 
+/// Test method names.
+#[rustfmt::skip]
 pub(super) const TEST_NAMES: &[&str] = &[
-    "shouldRejectExpiredToken",
-    "returnsNotFoundForUnknownId",
-    "retriesOnTimeout",
-    "handlesConcurrentUpdates",
-    "parsesLegacyFormat",
-    "roundTripsUnicodeNames",
-    "computesTaxForEuOrders",
-    "paginatesPastTheLastPage",
-    "keepsIdempotencyKeys",
-    "closesConnectionsOnShutdown",
-    "appliesCouponOnlyOnce",
-    "emitsMetricsOnFailure",
+    "shouldRejectExpiredToken", "returnsNotFoundForUnknownId", "retriesOnTimeout",
+    "handlesConcurrentUpdates", "parsesLegacyFormat", "roundTripsUnicodeNames",
+    "computesTaxForEuOrders", "paginatesPastTheLastPage", "keepsIdempotencyKeys",
+    "closesConnectionsOnShutdown", "appliesCouponOnlyOnce", "emitsMetricsOnFailure",
 ];
 
 pub(super) const TEST_ERRORS: &[&str] = &[
@@ -269,13 +163,10 @@ pub(super) const DEPLOY_STAGES: &[&str] = &["Checkout", "Verify Artifact", "Depl
 
 pub(super) const TERRAFORM_STAGES: &[&str] = &["Checkout", "Init", "Plan", "Apply"];
 
+/// A release pipeline's stages, from checkout to production.
+#[rustfmt::skip]
 pub(super) const RELEASE_STAGES: &[&str] = &[
-    "Checkout",
-    "Build",
-    "Unit Tests",
-    "Integration Tests",
-    "Package",
-    "Deploy Staging",
+    "Checkout", "Build", "Unit Tests", "Integration Tests", "Package", "Deploy Staging",
     "Deploy Production",
 ];
 

@@ -1,83 +1,42 @@
 //! "ci-legacy": an old controller with a handful of freestyle jobs.
 
-use rand::Rng;
-
-use crate::world::generate::generator::Gen;
-use crate::world::generate::plan::{Fate, Lang, Node, Trigger};
-use crate::world::generate::vocabulary::{param, users};
-use crate::world::{ControllerInfo, JobKind, ParamKind, World};
+use super::{company, finish, team};
+use crate::world::generate::plan::Lang::{Java, Python};
+use crate::world::generate::plan::Trigger::{Manual, Scm, Timer};
+use crate::world::generate::plan::{Fate, Node};
+use crate::world::generate::vocabulary::param;
+use crate::world::JobKind::Freestyle;
+use crate::world::{ParamKind, World};
 
 /// "ci-legacy": an old controller with a handful of freestyle jobs.
 pub(in crate::world::generate) fn world(seed: u64, now: i64) -> World {
-    let mut g = Gen::new(seed ^ 0xC1_0002, now, false, 24 * 1024);
-    g.devs = 4;
-    let mut build = g.plan_in(
-        "build-monolith",
-        "legacy",
-        JobKind::Freestyle,
-        Trigger::Scm,
-        120,
-        Lang::Java,
-    );
-    build.profile.tests = 2_300;
-    build.profile.artifacts = true;
-    let mut deploy = g.plan_in(
-        "deploy-monolith",
-        "legacy",
-        JobKind::Freestyle,
-        Trigger::Manual,
-        40,
-        Lang::Java,
-    );
-    deploy.profile.tests = 0;
-    deploy.job.parameters = vec![param(
-        "ENV",
-        ParamKind::Choice,
-        "Environment",
-        None,
-        &["qa", "uat", "prod"],
-    )];
-    let mut backup = g.plan_in(
-        "nightly-backup",
-        "legacy",
-        JobKind::Freestyle,
-        Trigger::Timer,
-        30,
-        Lang::Python,
-    );
-    backup.profile.cadence_ms = 86_400_000;
-    let cleanup = g.plan_in(
-        "cleanup-workspaces",
-        "legacy",
-        JobKind::Freestyle,
-        Trigger::Timer,
-        14,
-        Lang::Python,
-    );
-    let mut ldap = g.plan_in(
-        "sync-ldap",
-        "legacy",
-        JobKind::Freestyle,
-        Trigger::Timer,
-        25,
-        Lang::Python,
-    );
-    ldap.fates = vec![
+    let mut g = company(seed ^ 0xC1_0002, now, (24, 4, 8));
+    let mut job = team(&mut g, "legacy");
+    let build = job("build-monolith", Freestyle, Scm, 120, Java)
+        .tests(2_300)
+        .artifacts();
+    let environments = &["qa", "uat", "prod"];
+    let deploy = job("deploy-monolith", Freestyle, Manual, 40, Java)
+        .tests(0)
+        .params(vec![param(
+            "ENV",
+            ParamKind::Choice,
+            "Environment",
+            None,
+            environments,
+        )]);
+    let backup = job("nightly-backup", Freestyle, Timer, 30, Python).cadence(86_400_000);
+    let cleanup = job("cleanup-workspaces", Freestyle, Timer, 14, Python);
+    let ldap = job("sync-ldap", Freestyle, Timer, 25, Python).fates(&[
         (23, Fate::Failure),
         (24, Fate::Failure),
         (25, Fate::Failure),
-    ];
+    ]);
+    drop(job);
     let nodes = [build, deploy, backup, cleanup, ldap]
         .into_iter()
         .map(Node::job)
         .collect();
-    let controller = ControllerInfo {
-        version: "2.426.3".into(),
-        session: format!("{:08x}", g.rng.gen::<u32>()),
-        description: Some("ci-legacy: the old monolith's Jenkins. Do not add jobs here.".into()),
-        num_executors: 2,
-        ..ControllerInfo::default()
-    };
-    let users = users(g.devs);
-    g.finish(controller, users, nodes, Vec::new())
+    let description = "ci-legacy: the old monolith's Jenkins. Do not add jobs here.";
+    finish(g, description, Some(("2.426.3", 2)), nodes, Vec::new())
 }

@@ -1,38 +1,45 @@
 //! "ci-prod": the production controller of the demo, one function per team.
 
-use rand::Rng;
-
-use super::{demo_agent, demo_multibranch, offline, strings, with_job};
+use super::{agents, company, finish, queued, team, with_job, AgentRow};
 use crate::world::generate::generator::Gen;
-use crate::world::generate::plan::{Fate, JobPlan, Lang, Node, QueuePlan, Trigger, Waits};
+use crate::world::generate::plan::Lang::{Go, Java, Python};
+use crate::world::generate::plan::Trigger::{Manual, Scm, Timer, Upstream};
+use crate::world::generate::plan::{Fate, JobPlan, Lang, Node, Waits};
 use crate::world::generate::vocabulary::{
-    param, users, DEPLOY_STAGES, ETL_STAGES, NODE_STAGES, RELEASE_STAGES, STAGE_SETS,
-    TERRAFORM_STAGES,
+    param, DEPLOY_STAGES, ETL_STAGES, NODE_STAGES, RELEASE_STAGES, STAGE_SETS, TERRAFORM_STAGES,
 };
-use crate::world::{
-    BuildResult, Cause, Change, ChangedPath, ControllerInfo, JobKind, ParamKind, World,
-};
+use crate::world::JobKind::{Freestyle, Pipeline};
+use crate::world::{BuildResult, Cause, Change, ChangedPath, ParamKind, World};
+
+const DAY: i64 = 86_400_000;
+const HOUR: i64 = 3_600_000;
+
+/// ci-prod's agents: two Linux agents; the Windows agent was taken offline by an admin,
+/// the Mac agent lost its connection.
+const AGENTS: &[AgentRow] = &[
+    ("linux-1", &["linux", "docker"], 2, None),
+    ("linux-2", &["linux", "docker"], 2, None),
+    (
+        "windows-1",
+        &["windows"],
+        1,
+        Some(("Disconnected by admin", true)),
+    ),
+    (
+        "mac-1",
+        &["macos", "xcode"],
+        1,
+        Some((
+            "Connection was broken: java.nio.channels.ClosedChannelException",
+            false,
+        )),
+    ),
+];
 
 /// "ci-prod": the production controller of the demo.
 pub(in crate::world::generate) fn world(seed: u64, now: i64) -> World {
-    let mut g = Gen::new(seed ^ 0xC1_0000, now, false, 48 * 1024);
-    g.devs = 5;
-    g.builds_per_job = 30;
-    g.agents = vec![
-        demo_agent("linux-1", &["linux", "docker"], 2),
-        demo_agent("linux-2", &["linux", "docker"], 2),
-        offline(
-            demo_agent("windows-1", &["windows"], 1),
-            "Disconnected by admin",
-            true,
-        ),
-        offline(
-            demo_agent("mac-1", &["macos", "xcode"], 1),
-            "Connection was broken: java.nio.channels.ClosedChannelException",
-            false,
-        ),
-    ];
-
+    let mut g = company(seed ^ 0xC1_0000, now, (48, 5, 30));
+    g.agents = agents(AGENTS);
     // Teams are planned in this order (each draws from the generator), then listed.
     let platform = platform(&mut g);
     let release = release(&mut g);
@@ -43,27 +50,12 @@ pub(in crate::world::generate) fn world(seed: u64, now: i64) -> World {
     let mut nodes = vec![platform, release, data, infra, web_app];
     nodes.extend(root);
     let queue = vec![
-        QueuePlan {
-            job: "gpu-training".into(),
-            waits: Waits::Stuck,
-        },
-        QueuePlan {
-            job: "data/etl/nightly-etl".into(),
-            waits: Waits::Blocked,
-        },
-        QueuePlan {
-            job: "platform/web-frontend".into(),
-            waits: Waits::Executor,
-        },
+        queued("gpu-training", Waits::Stuck),
+        queued("data/etl/nightly-etl", Waits::Blocked),
+        queued("platform/web-frontend", Waits::Executor),
     ];
-    let controller = ControllerInfo {
-        session: format!("{:08x}", g.rng.gen::<u32>()),
-        description: Some("ci-prod: production CI. Questions go to #ci-help.".into()),
-        num_executors: 0,
-        ..ControllerInfo::default()
-    };
-    let users = users(g.devs);
-    let mut world = g.finish(controller, users, nodes, queue);
+    let description = "ci-prod: production CI. Questions go to #ci-help.";
+    let mut world = finish(g, description, None, nodes, queue);
     pin_build_142(&mut world, seed, now);
     // Deployments say what they deployed.
     with_job(&mut world, "release/deploy-production", |job| {
@@ -84,258 +76,139 @@ pub(in crate::world::generate) fn world(seed: u64, now: i64) -> World {
 /// platform: the failing api-server, backend-service with its build #142, a running
 /// auth-service and the web frontend.
 fn platform(g: &mut Gen) -> Node {
-    let mut api = g.plan_in(
-        "api-server",
-        "platform",
-        JobKind::Freestyle,
-        Trigger::Scm,
-        48,
-        Lang::Java,
-    );
-    api.profile.tests = 1_240;
-    api.profile.artifacts = true;
-    api.profile.flaky = 0.12;
-    api.job.description = Some("The public REST API (Java, Gradle).".into());
-    api.fates = vec![
-        (46, Fate::Success),
-        (47, Fate::FailTests),
-        (48, Fate::FailTests),
-    ];
-    api.log_sizes = vec![(48, 128 * 1024 * 1024)];
-
-    let mut backend = g.plan_in(
-        "backend-service",
-        "platform",
-        JobKind::Pipeline,
-        Trigger::Scm,
-        160,
-        Lang::Java,
-    );
-    backend.job.stage_names = strings(STAGE_SETS[1]);
-    backend.profile.tests = 860;
-    backend.profile.flaky = 0.1;
-    backend.profile.cadence_ms = 3 * 3_600_000;
-    backend.job.description = Some("Order and inventory backend.".into());
-    backend.fates = vec![
-        (141, Fate::Success),
-        (142, Fate::Success),
-        (160, Fate::Success),
-    ];
-    backend.log_sizes = vec![(142, 48 * 1024)];
-
-    let mut auth = g.plan_in(
-        "auth-service",
-        "platform",
-        JobKind::Pipeline,
-        Trigger::Scm,
-        70,
-        Lang::Go,
-    );
-    auth.job.stage_names = strings(STAGE_SETS[2]);
-    auth.profile.tests = 420;
-    auth.running = true;
-
-    let mut web = g.plan_in(
-        "web-frontend",
-        "platform",
-        JobKind::Pipeline,
-        Trigger::Scm,
-        60,
-        Lang::Node,
-    );
-    web.job.stage_names = strings(NODE_STAGES);
-    web.profile.tests = 310;
-
-    Node::folder(
-        "platform",
-        Some("Core services of the platform team"),
-        vec![
-            Node::job(api),
-            Node::job(backend),
-            Node::job(auth),
-            Node::job(web),
-        ],
-    )
+    let mut job = team(g, "platform");
+    let api = job("api-server", Freestyle, Scm, 48, Java)
+        .tests(1_240)
+        .artifacts()
+        .flaky(0.12)
+        .describe("The public REST API (Java, Gradle).")
+        .fates(&[
+            (46, Fate::Success),
+            (47, Fate::FailTests),
+            (48, Fate::FailTests),
+        ])
+        .log_size(48, 128 * 1024 * 1024);
+    let backend = job("backend-service", Pipeline, Scm, 160, Java)
+        .stages(STAGE_SETS[1])
+        .tests(860)
+        .flaky(0.1)
+        .cadence(3 * HOUR)
+        .describe("Order and inventory backend.")
+        .fates(&[
+            (141, Fate::Success),
+            (142, Fate::Success),
+            (160, Fate::Success),
+        ])
+        .log_size(142, 48 * 1024);
+    let auth = job("auth-service", Pipeline, Scm, 70, Go)
+        .stages(STAGE_SETS[2])
+        .tests(420)
+        .running();
+    let web = job("web-frontend", Pipeline, Scm, 60, Lang::Node)
+        .stages(NODE_STAGES)
+        .tests(310);
+    let jobs = [api, backend, auth, web]
+        .into_iter()
+        .map(Node::job)
+        .collect();
+    Node::folder("platform", Some("Core services of the platform team"), jobs)
 }
 
 /// release: the release pipeline and the production deployments it triggers.
 fn release(g: &mut Gen) -> Node {
-    let mut release = g.plan_in(
-        "release-pipeline",
-        "release",
-        JobKind::Pipeline,
-        Trigger::Scm,
-        40,
-        Lang::Java,
-    );
-    release.job.stage_names = strings(RELEASE_STAGES);
-    release.profile.tests = 1_500;
-    release.profile.artifacts = true;
-    release.profile.cadence_ms = 20 * 3_600_000;
-    release.fates = vec![
-        (37, Fate::Success),
-        (38, Fate::FailAt("Integration Tests")),
-        (39, Fate::Success),
-        (40, Fate::Success),
-    ];
-    release.job.description =
-        Some("Builds, tests and ships a release to staging and production.".into());
-
-    let mut deploy = g.plan_in(
-        "deploy-production",
-        "release",
-        JobKind::Pipeline,
-        Trigger::Upstream,
-        30,
-        Lang::Java,
-    );
-    deploy.job.stage_names = strings(DEPLOY_STAGES);
-    deploy.upstream = Some(("release/release-pipeline".into(), 40));
-    deploy.profile.tests = 0;
-    deploy.profile.cadence_ms = 20 * 3_600_000;
-    deploy.fates = vec![(29, Fate::FailAt("Smoke Test")), (30, Fate::Success)];
-    deploy.job.parameters = vec![
-        param(
-            "VERSION",
-            ParamKind::String,
-            "Version to deploy, e.g. 2.14.0",
-            Some(""),
-            &[],
-        ),
-        param(
-            "DRY_RUN",
-            ParamKind::Boolean,
-            "Only print what would change",
-            Some("false"),
-            &[],
-        ),
-    ];
-    deploy.job.description = Some("Deploys a released version to production.".into());
-
-    Node::folder(
-        "release",
-        Some("Release and deployment"),
-        vec![Node::job(release), Node::job(deploy)],
-    )
+    let mut job = team(g, "release");
+    let release = job("release-pipeline", Pipeline, Scm, 40, Java)
+        .stages(RELEASE_STAGES)
+        .tests(1_500)
+        .artifacts()
+        .cadence(20 * HOUR)
+        .fates(&[
+            (37, Fate::Success),
+            (38, Fate::FailAt("Integration Tests")),
+            (39, Fate::Success),
+            (40, Fate::Success),
+        ])
+        .describe("Builds, tests and ships a release to staging and production.");
+    let deploy = job("deploy-production", Pipeline, Upstream, 30, Java)
+        .stages(DEPLOY_STAGES)
+        .upstream("release/release-pipeline", 40)
+        .tests(0)
+        .cadence(20 * HOUR)
+        .fates(&[(29, Fate::FailAt("Smoke Test")), (30, Fate::Success)])
+        .params(vec![
+            param(
+                "VERSION",
+                ParamKind::String,
+                "Version to deploy, e.g. 2.14.0",
+                Some(""),
+                &[],
+            ),
+            param(
+                "DRY_RUN",
+                ParamKind::Boolean,
+                "Only print what would change",
+                Some("false"),
+                &[],
+            ),
+        ])
+        .describe("Deploys a released version to production.");
+    let jobs = vec![Node::job(release), Node::job(deploy)];
+    Node::folder("release", Some("Release and deployment"), jobs)
 }
 
 /// data: a nightly ETL (running now, its next run blocked behind it) and hourly syncs.
 fn data(g: &mut Gen) -> Node {
-    let mut etl = g.plan_in(
-        "nightly-etl",
-        "data",
-        JobKind::Pipeline,
-        Trigger::Timer,
-        45,
-        Lang::Python,
-    );
-    etl.job.stage_names = strings(ETL_STAGES);
-    etl.profile.cadence_ms = 86_400_000;
-    etl.profile.duration_ms = 50 * 60_000;
-    etl.running = true;
-    etl.job.description = Some("Loads yesterday's orders into the warehouse, every night.".into());
-    let mut sync = g.plan_in(
-        "warehouse-sync",
-        "data",
-        JobKind::Freestyle,
-        Trigger::Timer,
-        60,
-        Lang::Python,
-    );
-    sync.profile.cadence_ms = 3_600_000;
-    sync.running = true;
-    let mut reports = g.plan_in(
-        "reports-export",
-        "data",
-        JobKind::Pipeline,
-        Trigger::Timer,
-        20,
-        Lang::Python,
-    );
-    reports.job.stage_names = strings(ETL_STAGES);
-
-    Node::folder(
-        "data",
-        Some("Data engineering"),
-        vec![
-            Node::folder("etl", None, vec![Node::job(etl)]),
-            Node::job(sync),
-            Node::job(reports),
-        ],
-    )
+    let mut job = team(g, "data");
+    let etl = job("nightly-etl", Pipeline, Timer, 45, Python)
+        .stages(ETL_STAGES)
+        .cadence(DAY)
+        .lasting(50 * 60_000)
+        .running()
+        .describe("Loads yesterday's orders into the warehouse, every night.");
+    let sync = job("warehouse-sync", Freestyle, Timer, 60, Python)
+        .cadence(HOUR)
+        .running();
+    let reports = job("reports-export", Pipeline, Timer, 20, Python).stages(ETL_STAGES);
+    let jobs = vec![
+        Node::folder("etl", None, vec![Node::job(etl)]),
+        Node::job(sync),
+        Node::job(reports),
+    ];
+    Node::folder("data", Some("Data engineering"), jobs)
 }
 
 /// infra: Terraform and image baking.
 fn infra(g: &mut Gen) -> Node {
-    let mut tf = g.plan_in(
-        "terraform-apply",
-        "infra",
-        JobKind::Pipeline,
-        Trigger::Manual,
-        25,
-        Lang::Go,
-    );
-    tf.job.stage_names = strings(TERRAFORM_STAGES);
-    tf.profile.tests = 0;
-    let ami = g.plan_in(
-        "ami-bake",
-        "infra",
-        JobKind::Freestyle,
-        Trigger::Timer,
-        10,
-        Lang::Go,
-    );
-
-    Node::folder(
-        "infra",
-        Some("Infrastructure as code"),
-        vec![Node::job(tf), Node::job(ami)],
-    )
+    let mut job = team(g, "infra");
+    let tf = job("terraform-apply", Pipeline, Manual, 25, Go)
+        .stages(TERRAFORM_STAGES)
+        .tests(0);
+    let ami = job("ami-bake", Freestyle, Timer, 10, Go);
+    let jobs = vec![Node::job(tf), Node::job(ami)];
+    Node::folder("infra", Some("Infrastructure as code"), jobs)
 }
 
 /// Jobs at the root: a retired deploy job, one never built, a parameterised migration and
 /// a GPU job no agent can run.
 fn root_jobs(g: &mut Gen) -> Vec<Node> {
-    let mut legacy = g.plan_in(
-        "legacy-deploy",
-        "ops",
-        JobKind::Freestyle,
-        Trigger::Manual,
-        12,
-        Lang::Java,
-    );
-    legacy.job.disabled = true;
-    legacy.idle_ms = Some(140 * 86_400_000);
-    legacy.job.description = Some("Deprecated: use release/deploy-production.".into());
-    let mut fresh = g.plan_in(
-        "new-service",
-        "platform",
-        JobKind::Pipeline,
-        Trigger::Scm,
-        0,
-        Lang::Go,
-    );
-    fresh.job.description = Some("Created from the service template; not built yet.".into());
+    let legacy = team(g, "ops")("legacy-deploy", Freestyle, Manual, 12, Java)
+        .disabled()
+        .idle(140 * DAY)
+        .describe("Deprecated: use release/deploy-production.");
+    let fresh = team(g, "platform")("new-service", Pipeline, Scm, 0, Go)
+        .describe("Created from the service template; not built yet.");
     let migrate = db_migrate(g);
-    let mut gpu = g.plan_in(
-        "gpu-training",
-        "ml",
-        JobKind::Pipeline,
-        Trigger::Manual,
-        6,
-        Lang::Python,
-    );
-    gpu.job.stage_names = strings(&[
-        "Checkout",
-        "Prepare Dataset",
-        "Train",
-        "Evaluate",
-        "Register Model",
-    ]);
-    gpu.job.label = Some("gpu".into());
-    gpu.idle_ms = Some(20 * 86_400_000);
-    gpu.profile.tests = 0;
-
+    let gpu = team(g, "ml")("gpu-training", Pipeline, Manual, 6, Python)
+        .stages(&[
+            "Checkout",
+            "Prepare Dataset",
+            "Train",
+            "Evaluate",
+            "Register Model",
+        ])
+        .label("gpu")
+        .idle(20 * DAY)
+        .tests(0);
     [legacy, fresh, migrate, gpu]
         .into_iter()
         .map(Node::job)
@@ -344,62 +217,50 @@ fn root_jobs(g: &mut Gen) -> Vec<Node> {
 
 /// A migration job with a parameter of every kind, a password among them.
 fn db_migrate(g: &mut Gen) -> JobPlan {
-    let mut migrate = g.plan_in(
-        "db-migrate",
-        "platform",
-        JobKind::Freestyle,
-        Trigger::Manual,
-        15,
-        Lang::Java,
-    );
-    migrate.profile.tests = 0;
-    migrate.job.parameters = vec![
-        param(
-            "MIGRATION_VERSION",
-            ParamKind::String,
-            "Flyway target version",
-            Some("latest"),
-            &[],
-        ),
-        param(
-            "TARGET",
-            ParamKind::Choice,
-            "Database to migrate",
-            None,
-            &["staging", "production"],
-        ),
-        param(
-            "DRY_RUN",
-            ParamKind::Boolean,
-            "Validate only",
-            Some("true"),
-            &[],
-        ),
-        param(
-            "DB_PASSWORD",
-            ParamKind::Password,
-            "Password of the migration user",
-            None,
-            &[],
-        ),
-    ];
-    migrate
+    let mut job = team(g, "platform");
+    job("db-migrate", Freestyle, Manual, 15, Java)
+        .tests(0)
+        .params(vec![
+            param(
+                "MIGRATION_VERSION",
+                ParamKind::String,
+                "Flyway target version",
+                Some("latest"),
+                &[],
+            ),
+            param(
+                "TARGET",
+                ParamKind::Choice,
+                "Database to migrate",
+                None,
+                &["staging", "production"],
+            ),
+            param(
+                "DRY_RUN",
+                ParamKind::Boolean,
+                "Validate only",
+                Some("true"),
+                &[],
+            ),
+            param(
+                "DB_PASSWORD",
+                ParamKind::Password,
+                "Password of the migration user",
+                None,
+                &[],
+            ),
+        ])
 }
 
 /// web: the multibranch web app, its pull request PR-42 building now.
 fn web_app(g: &mut Gen) -> Node {
-    demo_multibranch(
-        g,
-        "web-app",
-        "web",
-        &[
-            ("main", 30),
-            ("develop", 22),
-            ("feature/login-page", 4),
-            ("PR-42", 3),
-        ],
-        "PR-42",
-    )
+    let branches = [
+        ("main", 30),
+        ("develop", 22),
+        ("feature/login-page", 4),
+        ("PR-42", 3),
+    ];
+    super::demo_multibranch(g, "web-app", "web", &branches, "PR-42")
 }
 
 /// Build #142 of backend-service's commits: (author, message, hours before the build,
