@@ -82,7 +82,7 @@ pub fn scaling_world(seed: u64, jobs: usize) -> World {
     let folders = (jobs / 100).clamp(1, 40);
     World::generate(&GenSpec {
         seed,
-        now_ms: jenkins_sim::server::now_ms(),
+        now_ms: jenkins_sim::clock::now_ms(),
         folders,
         depth: 1,
         jobs_per_folder: jobs / folders,

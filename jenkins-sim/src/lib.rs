@@ -11,7 +11,11 @@
 //! - [`log`]: console logs, literal or generated lazily to any size.
 //! - [`world`]: the data of a world, its file format and the seeded generators.
 //! - [`live`]: live mode, where builds are queued, run and finish on their own.
+//! - [`clock`] and `html`: leaves the others share (now and calendar fields; HTML
+//!   escaping).
+pub mod clock;
 pub mod export;
+mod html;
 pub mod live;
 pub mod log;
 pub mod model;

@@ -2,13 +2,13 @@
 //! wait for an executor or a running build, start, advance stage by stage with a growing
 //! log, and finish; the queue moves with them.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::server::{now_ms, SimState};
+use crate::clock::now_ms;
 use crate::world::{
     Build, BuildResult, Cause, Item, Job, LeftItem, Log, QueueItem, QueueState, Stage, StageError,
     Step, World,
@@ -44,13 +44,13 @@ impl Default for LiveConfig {
     }
 }
 
-/// Run live mode until the task is aborted.
-pub async fn run(state: Arc<SimState>, cfg: LiveConfig) {
-    let mut rng = ChaCha8Rng::seed_from_u64(state.seed ^ 0x11fe);
+/// Move `world` on until the task is aborted; `seed` decides what happens.
+pub async fn run(world: Arc<RwLock<World>>, seed: u64, cfg: LiveConfig) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x11fe);
     let mut ticker = tokio::time::interval(cfg.tick);
     loop {
         ticker.tick().await;
-        let mut w = state.world.write().unwrap_or_else(|e| e.into_inner());
+        let mut w = world.write().unwrap_or_else(|e| e.into_inner());
         step(&mut w, &cfg, &mut rng, now_ms());
     }
 }

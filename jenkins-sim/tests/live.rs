@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use jenkins_sim::server::now_ms;
+use jenkins_sim::clock::now_ms;
 use jenkins_sim::world::generate::GenSpec;
 use jenkins_sim::{LiveConfig, SimBuilder, SimHandle, World};
 

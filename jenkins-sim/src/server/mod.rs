@@ -1,135 +1,41 @@
 //! The HTTP side: one simulated controller per listener, its fault injection and request log.
 //!
-//! Jenkins' URL space is served by [`jenkins`]; everything under `/__sim/` is the
-//! simulator's own control surface (request log, reset, faults) and is neither counted
-//! nor faulted.
+//! Jenkins' URL space is served by `jenkins` (GETs, with `request`, `auth`, `console`,
+//! `config_xml` and [`wfapi`]) and `post` (triggers and cancellation), behind `inject`,
+//! which logs every request and injects the [`Faults`] in force. Everything under
+//! `/__sim/` is the simulator's own control surface (request log, reset, faults) and is
+//! neither counted nor faulted.
 
+mod auth;
+mod config_xml;
+mod console;
+mod faults;
+mod inject;
 mod jenkins;
 pub mod pages;
+mod post;
+mod request;
+mod state;
 pub mod wfapi;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, Uri};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures::StreamExt;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+pub use self::faults::Faults;
+pub use self::state::{RequestLog, RequestRecord, SimState};
 use crate::live::LiveConfig;
 use crate::world::World;
-
-/// Faults a simulated controller injects into the Jenkins URL space.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Faults {
-    /// Fixed latency added before every response, ms.
-    pub latency_ms: u64,
-    /// Random extra latency, uniformly 0..=jitter_ms.
-    pub jitter_ms: u64,
-    /// Fraction (0.0..=1.0) of requests answered with an error status.
-    pub error_rate: f64,
-    /// Statuses an injected error picks from.
-    pub error_statuses: Vec<u16>,
-    /// For this long after start, every request gets 503 "Jenkins is getting ready to work".
-    pub startup_ms: u64,
-    /// Never answer (the client must time out).
-    pub hang: bool,
-    /// Drop the connection before a complete response.
-    pub reset: bool,
-    /// Send bodies at this many bytes per second.
-    pub slow_body_bps: Option<u64>,
-    /// Cut JSON bodies in half.
-    pub truncate_json: bool,
-    /// Answer JSON requests with a body that is not JSON (a proxy's login page).
-    pub invalid_json: bool,
-    /// Reject every credential with 401, as after a token was revoked.
-    pub reject_credentials: bool,
-}
-
-impl Default for Faults {
-    fn default() -> Self {
-        Faults {
-            latency_ms: 0,
-            jitter_ms: 0,
-            error_rate: 0.0,
-            error_statuses: vec![500, 502, 503],
-            startup_ms: 0,
-            hang: false,
-            reset: false,
-            slow_body_bps: None,
-            truncate_json: false,
-            invalid_json: false,
-            reject_credentials: false,
-        }
-    }
-}
-
-/// One request the simulator served.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct RequestRecord {
-    /// HTTP method.
-    pub method: String,
-    /// Path, as sent (percent-encoded).
-    pub path: String,
-    /// Query string, if any.
-    pub query: Option<String>,
-    /// Status answered.
-    pub status: u16,
-}
-
-/// What `/__sim/requests` answers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RequestLog {
-    /// Number of requests since start or the last reset.
-    pub count: usize,
-    /// The requests, oldest first.
-    pub requests: Vec<RequestRecord>,
-}
-
-/// Shared state of one simulated controller.
-pub struct SimState {
-    /// The world, moved on by live mode.
-    pub world: RwLock<World>,
-    /// Faults in force.
-    pub faults: RwLock<Faults>,
-    /// Requests served in the Jenkins URL space.
-    pub requests: Mutex<Vec<RequestRecord>>,
-    /// Absolute root URL, ending in `/`.
-    pub root: String,
-    /// Seed for generated logs and fault dice.
-    pub seed: u64,
-    /// When the controller started (for the start-up 503 window).
-    pub started: Instant,
-    rng: Mutex<ChaCha8Rng>,
-}
-
-/// Milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-impl SimState {
-    fn roll(&self) -> f64 {
-        self.rng.lock().map_or(0.0, |mut r| r.gen::<f64>())
-    }
-
-    fn pick(&self, n: usize) -> usize {
-        self.rng.lock().map_or(0, |mut r| r.gen_range(0..n.max(1)))
-    }
-}
 
 /// Builds and starts one simulated controller.
 pub struct SimBuilder {
@@ -203,7 +109,7 @@ impl SimBuilder {
         let listener = TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(SimState {
-            world: RwLock::new(self.world),
+            world: Arc::new(RwLock::new(self.world)),
             faults: RwLock::new(self.faults),
             requests: Mutex::new(Vec::new()),
             root: format!("http://{addr}/"),
@@ -222,7 +128,7 @@ impl SimBuilder {
         });
         let live = self
             .live
-            .map(|cfg| tokio::spawn(crate::live::run(state.clone(), cfg)));
+            .map(|cfg| tokio::spawn(crate::live::run(state.world.clone(), self.seed, cfg)));
         Ok(SimHandle {
             addr,
             state,
@@ -330,7 +236,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .fallback(jenkins::handle)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            count_and_fault,
+            inject::count_and_fault,
         ))
         .with_state(state);
     sim.merge(jenkins)
@@ -360,105 +266,4 @@ async fn sim_put_faults(State(s): State<Arc<SimState>>, Json(f): Json<Faults>) -
         *cur = f;
     }
     StatusCode::NO_CONTENT
-}
-
-fn record(s: &SimState, method: &str, uri: &Uri, status: u16) {
-    if let Ok(mut r) = s.requests.lock() {
-        r.push(RequestRecord {
-            method: method.to_string(),
-            path: uri.path().to_string(),
-            query: uri.query().map(str::to_string),
-            status,
-        });
-    }
-}
-
-async fn count_and_fault(State(s): State<Arc<SimState>>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
-    let uri = req.uri().clone();
-    let faults = s.faults.read().map(|f| f.clone()).unwrap_or_default();
-    let controller = s
-        .world
-        .read()
-        .map(|w| w.controller.clone())
-        .unwrap_or_default();
-
-    let mut delay = faults.latency_ms;
-    if faults.jitter_ms > 0 {
-        delay += (s.roll() * (faults.jitter_ms as f64 + 1.0)) as u64;
-    }
-    if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
-    if faults.hang {
-        record(&s, &method, &uri, 0);
-        futures::future::pending::<()>().await;
-    }
-    if s.started.elapsed() < Duration::from_millis(faults.startup_ms) {
-        record(&s, &method, &uri, 503);
-        return pages::starting(&controller);
-    }
-    if faults.error_rate > 0.0 && s.roll() < faults.error_rate && !faults.error_statuses.is_empty()
-    {
-        let code = faults.error_statuses[s.pick(faults.error_statuses.len())];
-        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        record(&s, &method, &uri, status.as_u16());
-        return pages::injected(&controller, status);
-    }
-    if faults.reject_credentials && req.headers().contains_key("authorization") {
-        record(&s, &method, &uri, 401);
-        return pages::unauthorized();
-    }
-
-    let resp = next.run(req).await;
-    record(&s, &method, &uri, resp.status().as_u16());
-    let is_json = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-
-    if faults.reset {
-        let (parts, _) = resp.into_parts();
-        let broken = futures::stream::once(async {
-            Err::<Bytes, std::io::Error>(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "connection reset by simulated fault",
-            ))
-        });
-        return Response::from_parts(parts, Body::from_stream(broken));
-    }
-    if is_json && (faults.truncate_json || faults.invalid_json) {
-        let (mut parts, body) = resp.into_parts();
-        parts.headers.remove("content-length");
-        let bytes = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .unwrap_or_default();
-        let out = if faults.invalid_json {
-            Bytes::from_static(b"<html><body>Please sign in to continue</body></html>")
-        } else {
-            bytes.slice(..bytes.len() / 2)
-        };
-        return Response::from_parts(parts, Body::from(out));
-    }
-    if let Some(bps) = faults.slow_body_bps.filter(|b| *b > 0) {
-        let (mut parts, body) = resp.into_parts();
-        parts.headers.remove("content-length");
-        let chunk = (bps / 10).max(1) as usize;
-        let stream = body.into_data_stream().flat_map(move |item| {
-            let pieces: Vec<Result<Bytes, axum::Error>> = match item {
-                Ok(b) => (0..b.len())
-                    .step_by(chunk)
-                    .map(|i| Ok(b.slice(i..(i + chunk).min(b.len()))))
-                    .collect(),
-                Err(e) => vec![Err(e)],
-            };
-            futures::stream::iter(pieces).then(|p| async move {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                p
-            })
-        });
-        return Response::from_parts(parts, Body::from_stream(stream));
-    }
-    resp.into_response()
 }

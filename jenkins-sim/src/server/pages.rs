@@ -3,6 +3,7 @@
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 
+use crate::html::escape;
 use crate::world::ControllerInfo;
 
 /// A response under construction.
@@ -29,31 +30,26 @@ pub fn api(c: &ControllerInfo, content_type: &str, body: impl Into<Body>) -> Res
 
 /// A Pipeline REST API (Jackson) response: no X-Jenkins headers.
 pub fn wfapi(body: String) -> Resp {
-    let mut r = Response::new(Body::from(body));
-    let h = r.headers_mut();
-    set(h, "Cache-Control", "private");
-    set(h, "X-Content-Type-Options", "nosniff");
-    set(h, "Content-Type", "application/json;charset=UTF-8");
-    r
+    private(body, "application/json;charset=UTF-8")
 }
 
 /// A job's `config.xml`: no `X-Jenkins` headers and no charset, as recorded.
 pub fn config_xml(body: String) -> Resp {
-    let mut r = Response::new(Body::from(body));
-    let h = r.headers_mut();
-    set(h, "Cache-Control", "private");
-    set(h, "X-Content-Type-Options", "nosniff");
-    set(h, "Content-Type", "application/xml");
-    r
+    private(body, "application/xml")
 }
 
 /// A plain-text console response (no X-Jenkins headers, as recorded).
 pub fn text(body: impl Into<Body>) -> Resp {
+    private(body, "text/plain;charset=UTF-8")
+}
+
+/// A response with only the headers every non-API answer carries.
+fn private(body: impl Into<Body>, content_type: &str) -> Resp {
     let mut r = Response::new(body.into());
     let h = r.headers_mut();
     set(h, "Cache-Control", "private");
     set(h, "X-Content-Type-Options", "nosniff");
-    set(h, "Content-Type", "text/plain;charset=UTF-8");
+    set(h, "Content-Type", content_type);
     r
 }
 
@@ -105,22 +101,6 @@ fn discovery_headers(h: &mut HeaderMap, c: &ControllerInfo) {
     set(h, "X-Hudson", "1.395");
     set(h, "X-Jenkins", &c.version);
     set(h, "X-Jenkins-Session", &c.session);
-}
-
-/// Escape text for HTML.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Jenkins' 404 page.
