@@ -341,6 +341,12 @@ pub struct ConnectionConfig {
     /// Maximum number of concurrent requests to this controller.
     #[serde(default = "default_max_concurrency")]
     pub max_concurrency: usize,
+    /// Largest request head (request line and headers, in bytes) this controller and the
+    /// proxies in front of it accept. Jetty (in Jenkins' own launcher) and Tomcat refuse
+    /// more than 8 KiB, as does nginx by default; a `tree=` that would not fit is split
+    /// into several requests. Raise it only when the controller's limit was raised.
+    #[serde(default = "default_max_request_bytes")]
+    pub max_request_bytes: usize,
 }
 
 impl ConnectionConfig {
@@ -357,6 +363,7 @@ impl ConnectionConfig {
             ca_file: None,
             tls_verify: true,
             max_concurrency: default_max_concurrency(),
+            max_request_bytes: default_max_request_bytes(),
         }
     }
 
@@ -380,6 +387,12 @@ impl ConnectionConfig {
     }
 
     /// Sets the per-controller concurrency limit.
+    pub fn with_max_request_bytes(mut self, max_request_bytes: usize) -> Self {
+        self.max_request_bytes = max_request_bytes;
+        self
+    }
+
+    /// The same connection with another concurrency limit.
     pub fn with_max_concurrency(mut self, max_concurrency: usize) -> Self {
         self.max_concurrency = max_concurrency;
         self
@@ -528,6 +541,7 @@ impl ConnectionConfig {
         for (field, value) in [
             ("timeout_ms", self.timeout_ms),
             ("max_concurrency", self.max_concurrency as u64),
+            ("max_request_bytes", self.max_request_bytes as u64),
         ] {
             if value == 0 {
                 return Err(ConfigError::InvalidValue {
@@ -709,6 +723,10 @@ fn default_volatile_ttl_ms() -> u64 {
 
 fn default_timeout_ms() -> u64 {
     10_000
+}
+
+fn default_max_request_bytes() -> usize {
+    8 * 1024
 }
 
 fn default_max_concurrency() -> usize {

@@ -21,6 +21,7 @@ use futures::future::join_all;
 use crate::gateway::{GatewayState, Upstream};
 use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail, QueryBudget, Tree};
 use crate::planner::builds::Pager;
+use crate::planner::split;
 use crate::planner::{computers_tree, probe_tree, queue_tree, tests_tree};
 
 /// What an upstream fetch answers.
@@ -149,11 +150,7 @@ impl UpstreamLoader {
 
     async fn item(&self, conn: &str, full_name: &str, tree: &Tree) -> Answer<wire::Item> {
         let up = self.upstream(conn)?;
-        let answer = if full_name.is_empty() {
-            up.client.root(tree, &self.budget).await
-        } else {
-            up.client.item(full_name, tree, &self.budget).await
-        };
+        let answer = fetch_item(up, full_name, tree, &self.budget).await;
         log_failure(&answer);
         answer
     }
@@ -257,6 +254,70 @@ impl Loader<ItemKey> for UpstreamLoader {
     }
 }
 
+/// An item (`""`: the root) with `tree`, in one request when it fits the controller's
+/// request limit, else in the parts the planner splits it into, merged.
+async fn fetch_item(
+    up: &Upstream,
+    full_name: &str,
+    tree: &Tree,
+    budget: &QueryBudget,
+) -> Answer<wire::Item> {
+    let parts = split::fit(tree, up.client.item_room(full_name));
+    if let [one] = parts.as_slice() {
+        return if full_name.is_empty() {
+            up.client.root(one, budget).await
+        } else {
+            up.client.item(full_name, one, budget).await
+        };
+    }
+    let answers = join_all(
+        parts
+            .iter()
+            .map(|p| up.client.item_json(full_name, p, budget)),
+    )
+    .await;
+    merged(up, answers, tree)
+}
+
+/// A build with `tree`, split like [`fetch_item`] when it does not fit.
+async fn fetch_build(
+    up: &Upstream,
+    at: &BuildRef,
+    tree: &Tree,
+    budget: &QueryBudget,
+) -> Answer<wire::Build> {
+    let parts = split::fit(tree, up.client.build_room(&at.job, at.number));
+    if let [one] = parts.as_slice() {
+        return up.client.build(&at.job, at.number, one, budget).await;
+    }
+    let answers = join_all(
+        parts
+            .iter()
+            .map(|p| up.client.build_json(&at.job, at.number, p, budget)),
+    )
+    .await;
+    merged(up, answers, tree)
+}
+
+/// The answers to the parts of a split request, merged and parsed.
+fn merged<T: serde::de::DeserializeOwned>(
+    up: &Upstream,
+    answers: Vec<Answer<serde_json::Value>>,
+    tree: &Tree,
+) -> Answer<T> {
+    let mut whole = serde_json::Value::Null;
+    for answer in answers {
+        split::merge(&mut whole, (*answer?).clone(), tree);
+    }
+    serde_json::from_value(whole)
+        .map(Arc::new)
+        .map_err(|e| JenkinsError::InvalidResponse {
+            connection: up.name.to_string(),
+            path: "(a request split to fit the controller's limit)".into(),
+            detail: e.to_string(),
+        })
+}
+
 /// A key fetched on its own (no merging), concurrently with the others of its batch.
 trait Single: Clone + Eq + std::hash::Hash + Send + Sync + 'static {
     type Value: Send + Sync + 'static;
@@ -312,9 +373,9 @@ macro_rules! single {
 }
 
 single!(BuildsKey => wire::Item, conn: |k| &k.conn,
-    fetch: |k, up, b| up.client.item(&k.job, &k.tree, b));
+    fetch: |k, up, b| fetch_item(up, &k.job, &k.tree, b));
 single!(BuildKey => wire::Build, conn: |k| &k.build.conn,
-    fetch: |k, up, b| up.client.build(&k.build.job, k.build.number, &k.tree, b));
+    fetch: |k, up, b| fetch_build(up, &k.build, &k.tree, b));
 single!(RunKey => wire::RunExt, conn: |k| &k.0.conn,
     fetch: |k, up, b| up.client.wfapi_describe(&k.0.job, k.0.number, b));
 single!(NodeKey => wire::StageNodeExt, conn: |k| &k.build.conn,

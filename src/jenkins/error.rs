@@ -99,6 +99,15 @@ pub enum JenkinsError {
         /// The connection name.
         connection: String,
     },
+    /// The request was too long for the controller (or a proxy in front of it): it
+    /// answered 414, 431, or 400 to a long request, or it would have.
+    #[error("{connection}: the request is too long for the controller{}", status.map(|s| format!(" (HTTP {s})")).unwrap_or_default())]
+    RequestTooLarge {
+        /// The connection name.
+        connection: String,
+        /// The status Jenkins answered; `None` when the client did not send it.
+        status: Option<u16>,
+    },
     /// The TLS handshake failed (untrusted or invalid certificate).
     #[error("{connection}: TLS error: {detail}")]
     TlsError {
@@ -173,6 +182,10 @@ impl JenkinsError {
                 authenticated_as: header("x-you-are-authenticated-as"),
             },
             404 => JenkinsError::NotFound { connection },
+            414 | 431 => JenkinsError::RequestTooLarge {
+                connection,
+                status: Some(status),
+            },
             502 | 503 => JenkinsError::Unavailable { connection, status },
             500..=599 => JenkinsError::UpstreamError { connection, status },
             _ => JenkinsError::BadRequest {
@@ -199,6 +212,7 @@ impl JenkinsError {
             JenkinsError::Unreachable { .. } => "UNREACHABLE",
             JenkinsError::TlsError { .. } => "TLS_ERROR",
             JenkinsError::CircuitOpen { .. } => "CIRCUIT_OPEN",
+            JenkinsError::RequestTooLarge { .. } => "REQUEST_TOO_LARGE",
             JenkinsError::DeadlineExceeded { .. } => "TIMEOUT",
             JenkinsError::BudgetExceeded { .. } => "UPSTREAM_BUDGET_EXCEEDED",
             JenkinsError::Cancelled { .. } => "CANCELLED",
@@ -217,7 +231,8 @@ impl JenkinsError {
             JenkinsError::NotFound { .. } | JenkinsError::PipelineApiMissing { .. } => Some(404),
             JenkinsError::Unavailable { status, .. }
             | JenkinsError::UpstreamError { status, .. } => Some(*status),
-            JenkinsError::BadRequest { status, .. } => *status,
+            JenkinsError::BadRequest { status, .. }
+            | JenkinsError::RequestTooLarge { status, .. } => *status,
             JenkinsError::Timeout { .. }
             | JenkinsError::Unreachable { .. }
             | JenkinsError::TlsError { .. }
@@ -258,6 +273,9 @@ impl JenkinsError {
             JenkinsError::CircuitOpen { .. } => {
                 "the controller failed repeatedly (see the cause); Majordomo retries it after the cooldown"
             }
+            JenkinsError::RequestTooLarge { .. } => {
+                "lower the connection's max_request_bytes so Majordomo splits requests sooner, or raise the limit on the controller's side (Jetty --requestHeaderSize, Tomcat maxHttpHeaderSize, nginx large_client_header_buffers)"
+            }
             JenkinsError::DeadlineExceeded { .. } => {
                 "the query ran past limits.query_timeout_ms; what arrived in time is in the answer"
             }
@@ -292,6 +310,7 @@ impl JenkinsError {
             | JenkinsError::Unreachable { connection, .. }
             | JenkinsError::TlsError { connection, .. }
             | JenkinsError::CircuitOpen { connection, .. }
+            | JenkinsError::RequestTooLarge { connection, .. }
             | JenkinsError::DeadlineExceeded { connection, .. }
             | JenkinsError::BudgetExceeded { connection, .. }
             | JenkinsError::Cancelled { connection }

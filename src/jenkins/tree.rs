@@ -16,6 +16,12 @@ pub(crate) struct Tree {
     range: Option<(u32, Option<u32>)>,
 }
 
+/// What an absent child is.
+static EMPTY: Tree = Tree {
+    children: BTreeMap::new(),
+    range: None,
+};
+
 impl Tree {
     /// An empty tree.
     pub(crate) fn new() -> Self {
@@ -65,6 +71,43 @@ impl Tree {
     /// Whether `name` is selected at the top.
     pub(crate) fn has(&self, name: &str) -> bool {
         self.children.contains_key(name)
+    }
+
+    /// The selected children, in canonical order.
+    pub(crate) fn children(&self) -> impl Iterator<Item = (&str, &Tree)> {
+        self.children.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The child `name`, or an empty tree when it is not selected.
+    pub(crate) fn child_tree(&self, name: &str) -> &Tree {
+        self.children.get(name).unwrap_or(&EMPTY)
+    }
+
+    /// Select `name` with exactly `child` below it.
+    pub(crate) fn set_child(&mut self, name: &str, child: Tree) {
+        self.children.insert(name.to_string(), child);
+    }
+
+    /// This tree without its range.
+    pub(crate) fn without_range(&self) -> Tree {
+        Tree {
+            children: self.children.clone(),
+            range: None,
+        }
+    }
+
+    /// This tree with the range of `other`.
+    pub(crate) fn with_range_of(mut self, other: &Tree) -> Tree {
+        self.range = other.range;
+        self
+    }
+
+    /// An empty tree with this one's range.
+    pub(crate) fn with_only_range(&self) -> Tree {
+        Tree {
+            children: BTreeMap::new(),
+            range: self.range,
+        }
     }
 
     /// Merge another tree into this one (ranges: the wider wins).

@@ -85,6 +85,9 @@ struct Inner {
     last_latency_us: AtomicU64,
     version: Mutex<Option<String>>,
     tuning: ClientTuning,
+    /// Bytes a request target (path and query) may take: `max_request_bytes` less the
+    /// request line's method and version and the headers the client sends.
+    target_room: usize,
 }
 
 impl std::fmt::Debug for JenkinsClient {
@@ -165,6 +168,19 @@ impl JenkinsClient {
             None => None,
         };
         let scope = credential_scope(config.username.as_deref(), config.token.as_ref());
+        // What a request head holds besides its target: `GET ` and ` HTTP/1.1`, and the
+        // headers sent with it (host, authorization, user agent, accept, accept-encoding),
+        // plus room for a trace header.
+        let head_overhead = "GET  HTTP/1.1\r\n".len()
+            + "host: \r\n".len()
+            + base.host_str().map_or(0, str::len)
+            + 6
+            + auth
+                .as_ref()
+                .map_or(0, |a| "authorization: \r\n".len() + a.len())
+            + concat!("user-agent: majordomo/", env!("CARGO_PKG_VERSION"), "\r\n").len()
+            + "accept: */*\r\naccept-encoding: gzip\r\n\r\n".len()
+            + 128;
         let probe_timeout = timeout.saturating_mul(2) + tuning.retry_backoff;
         Ok(JenkinsClient {
             inner: Arc::new(Inner {
@@ -185,8 +201,27 @@ impl JenkinsClient {
                 last_latency_us: AtomicU64::new(u64::MAX),
                 version: Mutex::new(None),
                 tuning,
+                target_room: config.max_request_bytes.saturating_sub(head_overhead),
             }),
         })
+    }
+
+    /// Bytes a tree may take, encoded, in a request for the item `full_name` (`""`: the
+    /// root), so that the whole request fits the controller's limit.
+    pub(crate) fn item_room(&self, full_name: &str) -> usize {
+        let path = self.job_path(full_name).unwrap_or_default();
+        self.room_after(&path)
+    }
+
+    /// Bytes a tree may take in a request for build `number` of `full_name`.
+    pub(crate) fn build_room(&self, full_name: &str, number: u32) -> usize {
+        let path = self.build_path(full_name, number).unwrap_or_default();
+        self.room_after(&path)
+    }
+
+    fn room_after(&self, path: &str) -> usize {
+        let fixed = self.inner.base.path().len() + path.len() + "api/json?tree=".len();
+        self.inner.target_room.saturating_sub(fixed)
     }
 
     /// The connection name.
@@ -291,6 +326,42 @@ impl JenkinsClient {
             api_json("computer/", tree),
             budget,
             |_: &wire::ComputerSet| CacheClass::Listing,
+        )
+        .await
+    }
+
+    /// An item (`""`: the root) as raw JSON: one part of a request the planner split,
+    /// merged with the others before it is parsed. Class: listing.
+    pub(crate) async fn item_json(
+        &self,
+        full_name: &str,
+        tree: &Tree,
+        budget: &QueryBudget,
+    ) -> Result<Arc<serde_json::Value>, JenkinsError> {
+        let path = self.job_path(full_name)?;
+        self.fetch_json(api_json(&path, tree), budget, |_: &serde_json::Value| {
+            CacheClass::Listing
+        })
+        .await
+    }
+
+    /// A build as raw JSON: one part of a split request. The class follows `building`
+    /// when the part asked for it; else the part is volatile.
+    pub(crate) async fn build_json(
+        &self,
+        full_name: &str,
+        number: u32,
+        tree: &Tree,
+        budget: &QueryBudget,
+    ) -> Result<Arc<serde_json::Value>, JenkinsError> {
+        let path = self.build_path(full_name, number)?;
+        self.fetch_json(
+            api_json(&path, tree),
+            budget,
+            |v: &serde_json::Value| match v.get("building") {
+                Some(serde_json::Value::Bool(false)) => CacheClass::Immutable,
+                _ => CacheClass::Volatile,
+            },
         )
         .await
     }

@@ -13,6 +13,9 @@ use super::{strip_query, JenkinsClient, MAX_URL_BYTES};
 use crate::jenkins::budget::QueryBudget;
 use crate::jenkins::error::JenkinsError;
 
+/// A request this long that gets a 400 was most likely refused for its length.
+const LONG_REQUEST: usize = 4 * 1024;
+
 /// A response that still holds its concurrency permit while the body is read.
 pub(super) struct Upstream {
     pub(super) response: Response,
@@ -97,6 +100,13 @@ impl JenkinsClient {
                         tokio::time::sleep(inner.tuning.retry_backoff).await;
                         continue;
                     }
+                    // Tomcat answers a request head over its limit with a plain 400.
+                    if status == StatusCode::BAD_REQUEST && url.as_str().len() > LONG_REQUEST {
+                        return Err(JenkinsError::RequestTooLarge {
+                            connection: inner.name.to_string(),
+                            status: Some(400),
+                        });
+                    }
                     return Err(JenkinsError::from_status(
                         status.as_u16(),
                         response.headers(),
@@ -144,6 +154,14 @@ impl JenkinsClient {
                 "the URL would be {} bytes, over the {MAX_URL_BYTES} any controller accepts",
                 url.as_str().len()
             )));
+        }
+        // The planner splits trees to fit; what still does not fit is not sent.
+        let target = url.path().len() + url.query().map_or(0, |q| q.len() + 1);
+        if target > self.inner.target_room {
+            return Err(JenkinsError::RequestTooLarge {
+                connection: self.inner.name.to_string(),
+                status: None,
+            });
         }
         Ok(url)
     }
