@@ -1,5 +1,11 @@
 //! The HTTP transport: `/graphql` (POST, GET, GraphiQL), `/graphiql/*` (its assets),
-//! `/healthz`, `/readyz`, `/metrics`.
+//! `/healthz`, `/readyz`, `/metrics`; and [`run`], which serves them with bounded
+//! connections (`accept`, `connection`, `overload`, `limits`) and stops cleanly.
+
+mod accept;
+mod connection;
+mod limits;
+mod overload;
 
 use std::future::Future;
 
@@ -60,15 +66,24 @@ pub fn app(gateway: GatewayState) -> Router {
         })
 }
 
-/// Serve on `listener` until `shutdown` resolves.
+/// Serve on `listener` until `shutdown` resolves, within the `[server]` limits (with
+/// `max_connections` capped by the descriptor budget); then stop accepting, let requests in
+/// flight finish within `shutdown_grace_ms`, and cut the connections still open.
 pub async fn run(
     listener: TcpListener,
     gateway: GatewayState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(gateway))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = limits::ConnectionLimits::from_config(gateway.config());
+    tracing::info!(
+        max_connections = limits.max_connections,
+        header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
+        idle_timeout_ms = limits.idle_timeout.as_millis() as u64,
+        shutdown_grace_ms = limits.shutdown_grace.as_millis() as u64,
+        "connection limits"
+    );
+    accept::serve(listener, app(gateway), limits, shutdown).await;
+    Ok(())
 }
 
 async fn execute(app: &AppState, req: async_graphql::Request) -> GraphQLResponse {
