@@ -243,3 +243,30 @@ async fn beyond_max_connections_a_new_connection_gets_503_overloaded() {
     }
     gateway.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_request_body_is_answered_408_after_the_idle_timeout() {
+    let (gateway, addr) = start(server(|s| {
+        s.idle_timeout_ms = 500;
+        s.header_read_timeout_ms = 30_000;
+    }))
+    .await;
+    let mut stalled = TcpStream::connect(addr).await.expect("connect");
+    let sent = Instant::now();
+    stalled
+        .write_all(
+            b"POST /graphql HTTP/1.1\r\nHost: majordomo\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"query\":",
+        )
+        .await
+        .expect("send");
+    let (answer, closed) = read_until_closed(&mut stalled, sent).await;
+    let closed = closed.expect("the stalled request ends");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
+    assert!(
+        closed >= Duration::from_millis(400),
+        "answered early: {closed:?}"
+    );
+    gateway.stop().await;
+}
