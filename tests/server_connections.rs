@@ -150,8 +150,8 @@ async fn a_half_sent_request_is_closed_after_the_header_read_timeout() {
     .await;
 
     // Headers that stop half-way.
-    let mut half = TcpStream::connect(addr).await.expect("connect");
     let sent = Instant::now();
+    let mut half = TcpStream::connect(addr).await.expect("connect");
     half.write_all(b"POST /graphql HTTP/1.1\r\nHost: majordomo\r\nContent-")
         .await
         .expect("send");
@@ -251,8 +251,8 @@ async fn a_stalled_request_body_is_answered_408_after_the_idle_timeout() {
         s.header_read_timeout_ms = 30_000;
     }))
     .await;
-    let mut stalled = TcpStream::connect(addr).await.expect("connect");
     let sent = Instant::now();
+    let mut stalled = TcpStream::connect(addr).await.expect("connect");
     stalled
         .write_all(
             b"POST /graphql HTTP/1.1\r\nHost: majordomo\r\nContent-Type: application/json\r\n\
@@ -267,6 +267,46 @@ async fn a_stalled_request_body_is_answered_408_after_the_idle_timeout() {
     assert!(
         closed >= Duration::from_millis(400),
         "answered early: {closed:?}"
+    );
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_is_served_and_an_idle_http2_connection_is_closed() {
+    use http_body_util::BodyExt;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+
+    let (gateway, addr) = start(server(|s| {
+        s.idle_timeout_ms = 500;
+        s.header_read_timeout_ms = 30_000;
+    }))
+    .await;
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut send, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .expect("HTTP/2 handshake");
+    let connection = tokio::spawn(conn);
+    let request = hyper::Request::get(format!("http://{addr}/healthz"))
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .expect("request");
+    // The server's clock for idleness starts at its last write, after this.
+    let sent = Instant::now();
+    let response = send.send_request(request).await.expect("response");
+    assert_eq!(response.version(), hyper::Version::HTTP_2);
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.expect("body");
+    assert_eq!(&body.to_bytes()[..], b"ok");
+
+    tokio::time::timeout(NEVER, connection)
+        .await
+        .expect("an idle HTTP/2 connection is closed")
+        .expect("join")
+        .ok();
+    assert!(
+        sent.elapsed() >= Duration::from_millis(500),
+        "closed early: {:?}",
+        sent.elapsed()
     );
     gateway.stop().await;
 }
