@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use tokio::net::TcpListener;
+use hyper_util::rt::TokioExecutor;
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -26,63 +28,100 @@ pub(crate) async fn serve(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let builder = Arc::new(connection::builder(&limits));
-    let refuser = Refuser::new(&limits);
     let (stop, stopped) = watch::channel(());
-    let mut connections = JoinSet::new();
-    let mut refusals = JoinSet::new();
+    let mut admission = Admission::new(router, limits, stopped);
     let mut failures = Burst::default();
-    let mut overload = Burst::default();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             biased;
             () = &mut shutdown => break,
-            Some(ended) = connections.join_next() => log_panic(ended),
-            Some(ended) = refusals.join_next() => log_panic(ended),
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) if is_about_one_connection(&e) => continue,
-                    Err(e) => {
-                        if failures.start() {
-                            tracing::warn!(error = %e, backoff_ms = ACCEPT_BACKOFF.as_millis() as u64,
-                                "cannot accept connections; backing off until it recovers");
-                        }
-                        tokio::select! {
-                            biased;
-                            () = &mut shutdown => break,
-                            () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
-                        }
+            Some(ended) = admission.connections.join_next() => log_panic(ended),
+            Some(ended) = admission.refusals.join_next() => log_panic(ended),
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    if let Some(failed) = failures.end() {
+                        tracing::info!(failed, "accepting connections again");
                     }
-                };
-                if let Some(failed) = failures.end() {
-                    tracing::info!(failed, "accepting connections again");
+                    admission.admit(stream);
                 }
-                let _ = stream.set_nodelay(true);
-                if connections.len() < limits.max_connections {
-                    if let Some(refused) = overload.end() {
-                        tracing::info!(refused, "below max_connections again");
+                Err(e) if is_about_one_connection(&e) => {}
+                Err(e) => {
+                    if failures.start() {
+                        tracing::warn!(
+                            error = %e,
+                            backoff_ms = ACCEPT_BACKOFF.as_millis() as u64,
+                            "cannot accept connections; backing off until it recovers"
+                        );
                     }
-                    let serve = connection::serve(stream, builder.clone(), router.clone(), limits, stopped.clone());
-                    connections.spawn(serve);
-                    continue;
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => break,
+                        () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                    }
                 }
-                if overload.start() {
-                    tracing::warn!(max_connections = limits.max_connections,
-                        "at max_connections: new connections get 503 OVERLOADED");
-                }
-                // Beyond the refusal slots the stream is dropped: closed without an answer.
-                if refusals.len() < REJECT_SLOTS {
-                    refusals.spawn(refuser.clone().refuse(stream));
-                }
-            }
+            },
         }
     }
     // Closing the listener refuses new connections from here on.
     drop(listener);
-    refusals.abort_all();
-    drain(connections, stop, limits.shutdown_grace).await;
+    admission.refusals.abort_all();
+    drain(admission.connections, stop, limits.shutdown_grace).await;
+}
+
+/// Who gets served: the connections being served and those being refused.
+struct Admission {
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    refuser: Arc<Refuser>,
+    router: Router,
+    limits: ConnectionLimits,
+    stopped: watch::Receiver<()>,
+    connections: JoinSet<()>,
+    refusals: JoinSet<()>,
+    overload: Burst,
+}
+
+impl Admission {
+    fn new(router: Router, limits: ConnectionLimits, stopped: watch::Receiver<()>) -> Self {
+        Admission {
+            builder: Arc::new(connection::builder(&limits)),
+            refuser: Refuser::new(&limits),
+            router,
+            limits,
+            stopped,
+            connections: JoinSet::new(),
+            refusals: JoinSet::new(),
+            overload: Burst::default(),
+        }
+    }
+
+    /// Serve `stream` when under `max_connections`, else refuse it with a 503 (or, beyond
+    /// the refusal slots, close it without an answer).
+    fn admit(&mut self, stream: TcpStream) {
+        let _ = stream.set_nodelay(true);
+        if self.connections.len() < self.limits.max_connections {
+            if let Some(refused) = self.overload.end() {
+                tracing::info!(refused, "below max_connections again");
+            }
+            self.connections.spawn(connection::serve(
+                stream,
+                self.builder.clone(),
+                self.router.clone(),
+                self.limits,
+                self.stopped.clone(),
+            ));
+            return;
+        }
+        if self.overload.start() {
+            tracing::warn!(
+                max_connections = self.limits.max_connections,
+                "at max_connections: new connections get 503 OVERLOADED"
+            );
+        }
+        if self.refusals.len() < REJECT_SLOTS {
+            self.refusals.spawn(self.refuser.clone().refuse(stream));
+        }
+    }
 }
 
 /// Ask every connection to finish, wait up to `grace`, then cut what is left.
