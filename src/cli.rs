@@ -368,3 +368,42 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
         tracing::info!("Ctrl-C: shutting down");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_urls_point_at_healthz_on_a_reachable_address() {
+        let url = |given: &str| health_url(Some(given), None).map(|u| u.to_string());
+        assert_eq!(
+            url("http://127.0.0.1:8080").ok().as_deref(),
+            Some("http://127.0.0.1:8080/healthz")
+        );
+        assert_eq!(
+            url("http://gw:9000/prefix").ok().as_deref(),
+            Some("http://gw:9000/prefix/healthz")
+        );
+        assert_eq!(
+            url("http://gw:9000/healthz").ok().as_deref(),
+            Some("http://gw:9000/healthz")
+        );
+        assert!(matches!(url("ftp://gw/"), Err(CliError::BadUrl { .. })));
+        assert_eq!(
+            loopback(
+                "0.0.0.0:8080"
+                    .parse()
+                    .unwrap_or(SocketAddr::from(([1, 1, 1, 1], 1)))
+            ),
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        );
+        assert_eq!(
+            loopback(
+                "[::]:8080"
+                    .parse()
+                    .unwrap_or(SocketAddr::from(([1, 1, 1, 1], 1)))
+            ),
+            SocketAddr::from((Ipv6Addr::LOCALHOST, 8080))
+        );
+    }
+}
