@@ -1,9 +1,12 @@
-//! What the command line does: serve, run the demo, check connections. `main.rs` only
-//! parses arguments and calls these; errors stay typed ([`CliError`]) until it prints them.
+//! What the command line does: serve, run the demo, check connections, check a running
+//! gateway's health. `main.rs` only parses arguments and calls these; errors stay typed
+//! ([`CliError`]) until it prints them.
 
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use futures::future::join_all;
 use serde::Serialize;
@@ -35,6 +38,14 @@ pub enum CliError {
     /// `connections test NAME` for a name the config does not have.
     #[error("no connection is named {0:?}")]
     UnknownConnection(String),
+    /// `health --url` is not an http(s) URL.
+    #[error("--url {url:?}: {reason}")]
+    BadUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Load the configuration file (the environment is applied once, inside).
@@ -249,26 +260,153 @@ pub fn open_browser(url: &str) {
     }
 }
 
-/// Resolves when the process is asked to stop: SIGINT (Ctrl-C) or SIGTERM (`docker
-/// stop`, Kubernetes). As PID 1 in a container SIGTERM has no default action, so it must
-/// be handled here.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// The address of a gateway's `/healthz`: `--url` when given (a base URL, or the
+/// `/healthz` URL itself), else the configured `listen` (loopback when it listens on every
+/// address), else `http://127.0.0.1:8080`. The environment (`MAJORDOMO_LISTEN`) applies as
+/// it does for `serve`.
+pub fn health_url(url: Option<&str>, config: Option<&Path>) -> Result<reqwest::Url, CliError> {
+    let given = match url {
+        Some(url) => url.to_string(),
+        None => {
+            let config = match config {
+                Some(path) => load(Some(path))?,
+                None => {
+                    let mut config = Config::default();
+                    config.apply_env()?;
+                    config
+                }
+            };
+            format!("http://{}/", loopback(config.listen))
         }
     };
+    let bad = |reason: &str| CliError::BadUrl {
+        url: given.clone(),
+        reason: reason.to_string(),
+    };
+    let mut base = reqwest::Url::parse(&given).map_err(|e| bad(&e.to_string()))?;
+    if base.scheme() != "http" && base.scheme() != "https" {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if base.path().ends_with("/healthz") {
+        return Ok(base);
+    }
+    if !base.path().ends_with('/') {
+        let path = format!("{}/", base.path());
+        base.set_path(&path);
+    }
+    base.join("healthz").map_err(|e| bad(&e.to_string()))
+}
+
+/// Where to reach a server listening on `addr` from the same host.
+fn loopback(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
+/// `majordomo health`: GET `url` within `timeout`; exit 0 only on `200` with the body `ok`,
+/// 1 otherwise (the container's `HEALTHCHECK`; the image has no curl).
+pub async fn health(url: &reqwest::Url, timeout: Duration) -> ExitCode {
+    let checked = async {
+        let client = reqwest::Client::builder()
+            // A proxy from the environment must not stand between a container and itself.
+            .no_proxy()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let response = client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| e.to_string())?;
+        if status == reqwest::StatusCode::OK && body.trim() == "ok" {
+            Ok(())
+        } else {
+            let body: String = body.chars().take(80).collect();
+            Err(format!("answered {status}: {body:?}"))
+        }
+    };
+    match checked.await {
+        Ok(()) => {
+            println!("healthy: {url} answered 200 ok");
+            ExitCode::SUCCESS
+        }
+        Err(reason) => {
+            eprintln!("unhealthy: {url}: {reason}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves when the process is asked to stop: SIGINT (Ctrl-C) or SIGTERM (`docker
+/// stop`, Kubernetes). As PID 1 in a container SIGTERM has no default action, so it must
+/// be handled here. The handlers are installed when this is called, not when the future
+/// is first polled, so a signal that arrives while the server starts is not lost (nor
+/// does it kill the process). Call it inside the Tokio runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            let (Ok(mut interrupt), Ok(mut terminate)) = (interrupt, terminate) else {
+                tracing::warn!("cannot listen for SIGINT and SIGTERM: serving until killed");
+                return std::future::pending::<()>().await;
+            };
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("SIGINT: shutting down"),
+                _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+            }
+        }
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT: shutting down"),
-        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("Ctrl-C: shutting down");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_urls_point_at_healthz_on_a_reachable_address() {
+        let url = |given: &str| health_url(Some(given), None).map(|u| u.to_string());
+        assert_eq!(
+            url("http://127.0.0.1:8080").ok().as_deref(),
+            Some("http://127.0.0.1:8080/healthz")
+        );
+        assert_eq!(
+            url("http://gw:9000/prefix").ok().as_deref(),
+            Some("http://gw:9000/prefix/healthz")
+        );
+        assert_eq!(
+            url("http://gw:9000/healthz").ok().as_deref(),
+            Some("http://gw:9000/healthz")
+        );
+        assert!(matches!(url("ftp://gw/"), Err(CliError::BadUrl { .. })));
+        assert_eq!(
+            loopback(
+                "0.0.0.0:8080"
+                    .parse()
+                    .unwrap_or(SocketAddr::from(([1, 1, 1, 1], 1)))
+            ),
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        );
+        assert_eq!(
+            loopback(
+                "[::]:8080"
+                    .parse()
+                    .unwrap_or(SocketAddr::from(([1, 1, 1, 1], 1)))
+            ),
+            SocketAddr::from((Ipv6Addr::LOCALHOST, 8080))
+        );
     }
 }

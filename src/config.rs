@@ -194,6 +194,9 @@ pub struct Config {
     /// What one request may cost: body size, document shape.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// How the HTTP server bounds its connections: timeouts, how many, shutdown.
+    #[serde(default)]
+    pub server: ServerConfig,
     /// The Jenkins controllers behind the gateway, in display order.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
@@ -206,6 +209,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             max_concurrent_queries: 0,
             limits: LimitsConfig::default(),
+            server: ServerConfig::default(),
             connections: Vec::new(),
         }
     }
@@ -263,6 +267,73 @@ impl Default for LimitsConfig {
             max_log_bytes: 256 * 1024 * 1024,
             query_timeout_ms: 30_000,
         }
+    }
+}
+
+/// How the HTTP server bounds client connections, so that no client can hold the gateway's
+/// descriptors or keep it from stopping. The defaults suit a gateway behind a load balancer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// A client has this long, in milliseconds, to send a request's headers once the server
+    /// waits for them; then the connection is closed. It also bounds how long a new
+    /// connection may stay silent, and (as hyper times the wait for every request head) how
+    /// long an HTTP/1.1 keep-alive connection may wait for its next request.
+    pub header_read_timeout_ms: u64,
+    /// A connection with no request in flight and no bytes moving for this long, in
+    /// milliseconds, is closed. A request in flight is never cut, however slow its query.
+    pub idle_timeout_ms: u64,
+    /// Most client connections open at once; a connection beyond them is answered 503
+    /// (`OVERLOADED`, with `Retry-After`) and closed. Lowered at start when the process's
+    /// descriptor limit (RLIMIT_NOFILE) would not leave room for the upstream connections.
+    pub max_connections: usize,
+    /// On SIGTERM or SIGINT, requests in flight get this long, in milliseconds, to finish;
+    /// connections still open then are cut. 0 cuts them at once.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 1024,
+            shutdown_grace_ms: 30_000,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// [`Self::header_read_timeout_ms`] as a duration.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_read_timeout_ms)
+    }
+
+    /// [`Self::idle_timeout_ms`] as a duration.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    /// [`Self::shutdown_grace_ms`] as a duration.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+
+    /// Timeouts and the connection limit are positive.
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("header_read_timeout_ms", self.header_read_timeout_ms),
+            ("idle_timeout_ms", self.idle_timeout_ms),
+            ("max_connections", self.max_connections as u64),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::InvalidValue {
+                    field: format!("server.{field}"),
+                    reason: "must be greater than 0".into(),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -600,6 +671,7 @@ impl Config {
                 reason: "must be greater than 0".into(),
             });
         }
+        self.server.validate()?;
         Ok(())
     }
 

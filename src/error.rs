@@ -73,6 +73,12 @@ pub enum GatewayError {
         /// `limits.max_estimated_requests`.
         budget: u64,
     },
+    /// The request body stopped arriving: no bytes for `server.idle_timeout_ms`.
+    #[error("the request body stalled: no bytes for {idle_ms} ms")]
+    RequestTimeout {
+        /// `server.idle_timeout_ms`.
+        idle_ms: u64,
+    },
     /// The gateway is at its connection or query limit.
     #[error("the gateway is at capacity ({0}); retry shortly")]
     Overloaded(&'static str),
@@ -89,6 +95,7 @@ impl GatewayError {
             GatewayError::InvalidRequest(_) => "INVALID_REQUEST",
             GatewayError::BatchNotSupported => "BATCH_NOT_SUPPORTED",
             GatewayError::RequestTooLarge { .. } => "REQUEST_TOO_LARGE",
+            GatewayError::RequestTimeout { .. } => "REQUEST_TIMEOUT",
             GatewayError::ParseFailed(_) => "GRAPHQL_PARSE_FAILED",
             GatewayError::ValidationFailed(_) => "GRAPHQL_VALIDATION_FAILED",
             GatewayError::DocumentLimit { code, .. } => code,
@@ -101,6 +108,7 @@ impl GatewayError {
     pub fn http_status(&self) -> u16 {
         match self {
             GatewayError::RequestTooLarge { .. } => 413,
+            GatewayError::RequestTimeout { .. } => 408,
             GatewayError::Overloaded(_) => 503,
             _ => 400,
         }
@@ -119,6 +127,9 @@ impl GatewayError {
             GatewayError::BatchNotSupported => "send each operation in its own request",
             GatewayError::RequestTooLarge { .. } => {
                 "send a smaller document or variables; the limit is `limits.max_request_bytes`"
+            }
+            GatewayError::RequestTimeout { .. } => {
+                "send the whole body without pausing; the limit is `server.idle_timeout_ms`"
             }
             GatewayError::ParseFailed(_) => "the document is not valid GraphQL syntax",
             GatewayError::ValidationFailed(_) => "compare the document with the schema",

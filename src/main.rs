@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use majordomo::cli::{self, CliError, Output};
@@ -43,6 +44,16 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Check a running gateway: GET /healthz; exit 0 only on `200 ok`, 1 otherwise.
+    Health {
+        /// The gateway's base URL (default: the configured `listen`, on loopback when it
+        /// listens on every address; without a config, http://127.0.0.1:8080).
+        #[arg(long)]
+        url: Option<String>,
+        /// Give up after this many milliseconds.
+        #[arg(long, default_value_t = 2000)]
+        timeout_ms: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,6 +93,10 @@ async fn run(args: Args) -> Result<ExitCode, CliError> {
                 cli::open_browser(&format!("http://{listen}/graphql"));
             }
             cli::serve(config, cli::shutdown_signal()).await?;
+        }
+        Command::Health { url, timeout_ms } => {
+            let url = cli::health_url(url.as_deref(), config)?;
+            return Ok(cli::health(&url, Duration::from_millis(timeout_ms)).await);
         }
         Command::Connections { command } => {
             let config = cli::load(config)?;

@@ -4,12 +4,15 @@ use std::fmt::Write;
 
 use crate::gateway::GatewayState;
 
-/// Initialise `tracing` from `RUST_LOG` (default `info`).
+/// Initialise `tracing` from `RUST_LOG` (default `info`). Colours only on a terminal: a
+/// container's or a service manager's log collector would store the escape codes.
 pub fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

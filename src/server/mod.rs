@@ -1,7 +1,14 @@
 //! The HTTP transport: `/graphql` (POST, GET, GraphiQL), `/graphiql/*` (its assets),
-//! `/healthz`, `/readyz`, `/metrics`.
+//! `/healthz`, `/readyz`, `/metrics`; and [`run`], which serves them with bounded
+//! connections (`accept`, `connection`, `overload`, `limits`) and stops cleanly.
+
+mod accept;
+mod connection;
+mod limits;
+mod overload;
 
 use std::future::Future;
+use std::time::Duration;
 
 use async_graphql_axum::GraphQLResponse;
 use axum::body::{Body, Bytes};
@@ -10,6 +17,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use bytes::BytesMut;
+use http_body_util::BodyExt;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -60,15 +69,24 @@ pub fn app(gateway: GatewayState) -> Router {
         })
 }
 
-/// Serve on `listener` until `shutdown` resolves.
+/// Serve on `listener` until `shutdown` resolves, within the `[server]` limits (with
+/// `max_connections` capped by the descriptor budget); then stop accepting, let requests in
+/// flight finish within `shutdown_grace_ms`, and cut the connections still open.
 pub async fn run(
     listener: TcpListener,
     gateway: GatewayState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(gateway))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = limits::ConnectionLimits::from_config(gateway.config());
+    tracing::info!(
+        max_connections = limits.max_connections,
+        header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
+        idle_timeout_ms = limits.idle_timeout.as_millis() as u64,
+        shutdown_grace_ms = limits.shutdown_grace.as_millis() as u64,
+        "connection limits"
+    );
+    accept::serve(listener, app(gateway), limits, shutdown).await;
+    Ok(())
 }
 
 async fn execute(app: &AppState, req: async_graphql::Request) -> GraphQLResponse {
@@ -89,17 +107,33 @@ fn reject(e: &GatewayError) -> Response {
 }
 
 /// The body of a POST, read up to the limit: beyond it the client gets 413 and the rest
-/// of the body is never read.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if too_large {
-            GatewayError::RequestTooLarge { limit }
-        } else {
-            GatewayError::InvalidRequest(format!("the request body could not be read: {e}"))
+/// of the body is never read. A body that stops arriving for `stall` gets 408: a request in
+/// flight is never closed as idle, so without this a client could hold a connection (and
+/// one of `max_connections`) by sending headers and never the body.
+async fn read_body(body: Body, limit: usize, stall: Duration) -> Result<Bytes, GatewayError> {
+    let mut body = http_body_util::Limited::new(body, limit);
+    let mut read = BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(stall, body.frame()).await {
+            Err(_) => {
+                let idle_ms = u64::try_from(stall.as_millis()).unwrap_or(u64::MAX);
+                return Err(GatewayError::RequestTimeout { idle_ms });
+            }
+            Ok(None) => return Ok(read.freeze()),
+            Ok(Some(Err(e))) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(GatewayError::RequestTooLarge { limit })
+            }
+            Ok(Some(Err(e))) => {
+                return Err(GatewayError::InvalidRequest(format!(
+                    "the request body could not be read: {e}"
+                )))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            read.extend_from_slice(&data);
         }
-    })
+    }
 }
 
 /// A POST body as one GraphQL request.
@@ -113,8 +147,15 @@ fn parse_post(body: &[u8]) -> Result<async_graphql::Request, GatewayError> {
 }
 
 async fn graphql_post(State(app): State<AppState>, body: Body) -> Response {
-    let limit = app.gateway.config().limits.max_request_bytes;
-    let request = match read_body(body, limit).await.and_then(|b| parse_post(&b)) {
+    let config = app.gateway.config();
+    let (limit, stall) = (
+        config.limits.max_request_bytes,
+        config.server.idle_timeout(),
+    );
+    let request = match read_body(body, limit, stall)
+        .await
+        .and_then(|b| parse_post(&b))
+    {
         Ok(request) => request,
         Err(e) => return reject(&e),
     };
