@@ -108,6 +108,18 @@ pub enum JenkinsError {
         /// The status Jenkins answered; `None` when the client did not send it.
         status: Option<u16>,
     },
+    /// An `https://` URL points at a port that speaks plain HTTP.
+    #[error("{connection}: the port does not speak TLS")]
+    NotTls {
+        /// The connection name.
+        connection: String,
+    },
+    /// The controller's root answered 404: the URL or its context path is wrong.
+    #[error("{connection}: the controller's root answered 404 (HTTP 404)")]
+    RootNotFound {
+        /// The connection name.
+        connection: String,
+    },
     /// The TLS handshake failed (untrusted or invalid certificate).
     #[error("{connection}: TLS error: {detail}")]
     TlsError {
@@ -212,6 +224,8 @@ impl JenkinsError {
             JenkinsError::Unreachable { .. } => "UNREACHABLE",
             JenkinsError::TlsError { .. } => "TLS_ERROR",
             JenkinsError::CircuitOpen { .. } => "CIRCUIT_OPEN",
+            JenkinsError::NotTls { .. } => "TLS_ERROR",
+            JenkinsError::RootNotFound { .. } => "NOT_FOUND",
             JenkinsError::RequestTooLarge { .. } => "REQUEST_TOO_LARGE",
             JenkinsError::DeadlineExceeded { .. } => "TIMEOUT",
             JenkinsError::BudgetExceeded { .. } => "UPSTREAM_BUDGET_EXCEEDED",
@@ -228,7 +242,9 @@ impl JenkinsError {
         match self {
             JenkinsError::Unauthorized { .. } => Some(401),
             JenkinsError::Forbidden { .. } => Some(403),
-            JenkinsError::NotFound { .. } | JenkinsError::PipelineApiMissing { .. } => Some(404),
+            JenkinsError::NotFound { .. }
+            | JenkinsError::RootNotFound { .. }
+            | JenkinsError::PipelineApiMissing { .. } => Some(404),
             JenkinsError::Unavailable { status, .. }
             | JenkinsError::UpstreamError { status, .. } => Some(*status),
             JenkinsError::BadRequest { status, .. }
@@ -237,6 +253,7 @@ impl JenkinsError {
             | JenkinsError::Unreachable { .. }
             | JenkinsError::TlsError { .. }
             | JenkinsError::CircuitOpen { .. }
+            | JenkinsError::NotTls { .. }
             | JenkinsError::DeadlineExceeded { .. }
             | JenkinsError::BudgetExceeded { .. }
             | JenkinsError::Cancelled { .. }
@@ -272,6 +289,10 @@ impl JenkinsError {
             }
             JenkinsError::CircuitOpen { .. } => {
                 "the controller failed repeatedly (see the cause); Majordomo retries it after the cooldown"
+            }
+            JenkinsError::NotTls { .. } => "this port does not speak TLS: use http:// in the URL",
+            JenkinsError::RootNotFound { .. } => {
+                "the URL or its context path is wrong (e.g. …/jenkins on a controller served at /, or the reverse)"
             }
             JenkinsError::RequestTooLarge { .. } => {
                 "lower the connection's max_request_bytes so Majordomo splits requests sooner, or raise the limit on the controller's side (Jetty --requestHeaderSize, Tomcat maxHttpHeaderSize, nginx large_client_header_buffers)"
@@ -310,6 +331,8 @@ impl JenkinsError {
             | JenkinsError::Unreachable { connection, .. }
             | JenkinsError::TlsError { connection, .. }
             | JenkinsError::CircuitOpen { connection, .. }
+            | JenkinsError::NotTls { connection }
+            | JenkinsError::RootNotFound { connection }
             | JenkinsError::RequestTooLarge { connection, .. }
             | JenkinsError::DeadlineExceeded { connection, .. }
             | JenkinsError::BudgetExceeded { connection, .. }

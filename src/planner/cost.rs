@@ -280,7 +280,7 @@ impl<'a> Estimate<'a> {
     /// A page of builds: free in the listing inside the window, else the pager's reads.
     fn builds(&self, field: &Field) -> Step {
         let first = self.int(field, "first", DEFAULT_BUILDS_PAGE);
-        let before = self.arg(field, "before").is_some();
+        let before = self.arg(field, "after").is_some();
         let filtered = self.arg(field, "result").is_some();
         let own = if rides_along(first, before, filtered) {
             0

@@ -10,8 +10,8 @@ use super::ids::GlobalId;
 use super::load::{load_job, loaders, now_ms, stages_of};
 use super::objects::{BuildObj, ConnectionObj, JobObj, StageObj};
 use super::values::{
-    Artifact, BuildResultEnum, BuildStatus, Cause, Change, FailedTest, Log, Parameter, TestSummary,
-    UserRef,
+    Artifact, BuildResultEnum, BuildStatus, Cause, Change, DateTime, FailedTest, Log, Long,
+    Parameter, TestSummary, UserRef,
 };
 use crate::error::GatewayError;
 use crate::jenkins::client::{MAX_GREP_CONTEXT, MAX_GREP_MATCHES};
@@ -60,26 +60,23 @@ impl BuildObj {
         build_status(self.finished(), self.result_enum())
     }
 
-    /// Start time, epoch ms.
-    async fn timestamp(&self) -> Option<f64> {
-        self.data.timestamp.map(|t| t as f64)
+    /// When it started.
+    async fn timestamp(&self) -> Option<DateTime> {
+        self.data.timestamp.map(DateTime)
     }
 
     /// Duration in ms; for a running build, the time it has run so far.
-    async fn duration(&self) -> Option<f64> {
+    async fn duration(&self) -> Option<Long> {
         if self.finished() {
-            self.data.duration.map(|d| d as f64)
+            self.data.duration.map(Long)
         } else {
-            self.data.timestamp.map(|t| (now_ms() - t).max(0) as f64)
+            self.data.timestamp.map(|t| Long((now_ms() - t).max(0)))
         }
     }
 
     /// Jenkins' estimate of the duration, ms (null when unknown).
-    async fn estimated_duration(&self) -> Option<f64> {
-        self.data
-            .estimated_duration
-            .filter(|d| *d >= 0)
-            .map(|d| d as f64)
+    async fn estimated_duration(&self) -> Option<Long> {
+        self.data.estimated_duration.filter(|d| *d >= 0).map(Long)
     }
 
     /// Absolute URL in Jenkins.
@@ -93,8 +90,8 @@ impl BuildObj {
     }
 
     /// Queue item id the build came from.
-    async fn queue_id(&self) -> Option<f64> {
-        self.data.queue_id.map(|q| q as f64)
+    async fn queue_id(&self) -> Option<Long> {
+        self.data.queue_id.map(Long)
     }
 
     /// Why it started.
@@ -200,27 +197,29 @@ impl BuildObj {
         if max_bytes <= 0 {
             return Err(GatewayError::BadArgument("maxBytes must be positive".into()).extend());
         }
-        let t = loaders(ctx)
-            .log_tail(&self.at(), max_bytes as usize)
-            .await
-            .extend()?;
+        // A build that never wrote a log has none: absent, not an error.
+        let t = match loaders(ctx).log_tail(&self.at(), max_bytes as usize).await {
+            Ok(t) => t,
+            Err(JenkinsError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.extend()),
+        };
         let tail_lines = tail_lines.filter(|n| *n >= 0).map(|n| n as usize);
         Ok(Some(log_tail(&t, tail_lines)))
     }
 
-    /// Pipeline stages (Pipeline REST API). Null with error code NOT_A_PIPELINE for other
-    /// job types, or PIPELINE_API_MISSING when the controller lacks the plugin.
+    /// Pipeline stages (Pipeline REST API). Null, without an error, for other job types
+    /// (a freestyle build has no stages); an error (PIPELINE_API_MISSING) only when the
+    /// controller lacks the plugin.
     async fn stages(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<StageObj>>> {
         if self.data.class.is_some() && !self.data.is_pipeline() {
-            let e = JenkinsError::NotAPipeline {
-                connection: self.up.name.to_string(),
-                job: self.job.clone(),
-            };
-            return Err(e.extend());
+            return Ok(None);
         }
         let at = self.at();
-        let run = loaders(ctx).run(&at).await.extend()?;
-        Ok(Some(stages_of(&self.up, &at, &run)))
+        match loaders(ctx).run(&at).await {
+            Ok(run) => Ok(Some(stages_of(&self.up, &at, &run))),
+            Err(JenkinsError::NotAPipeline { .. }) => Ok(None),
+            Err(e) => Err(e.extend()),
+        }
     }
 
     /// The job this build belongs to.

@@ -48,6 +48,14 @@ use load::{
 use objects::{AgentObj, BuildObj, ConnectionObj, JobObj, JobPage, Node, QueueItemObj};
 use search::{search_jobs, JobFilter};
 
+/// What the schema is, for `schema.graphql` and `__schema { description }`.
+pub(crate) const DESCRIPTION: &str =
+    "Majordomo: one GraphQL endpoint over many Jenkins controllers. \
+Connections (controllers) hold folders and jobs; jobs hold builds; pipeline builds hold \
+stages. `jobs`, `queue`, `agents` and `health` look across every controller; `node(id)` \
+fetches any object again by its global ID. A controller that fails adds an error (with \
+`extensions.code`, `connection` and `hint`) and its fields are null; the others still answer.";
+
 /// The schema type.
 pub type MajordomoSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
@@ -68,9 +76,18 @@ pub fn bare_schema() -> MajordomoSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription).finish()
 }
 
-/// The SDL of the schema (what `majordomo schema` prints and `schema.graphql` holds).
+/// The SDL of the schema (what `majordomo schema` prints and `schema.graphql` holds),
+/// with the schema's own description.
 pub fn sdl() -> String {
-    bare_schema().sdl()
+    let sdl = bare_schema().sdl();
+    match sdl.find("schema {") {
+        Some(at) => format!(
+            "{}\"\"\"\n{DESCRIPTION}\n\"\"\"\n{}",
+            &sdl[..at],
+            &sdl[at..]
+        ),
+        None => sdl,
+    }
 }
 
 /// The connections a fleet-wide field covers: one by name, or all.

@@ -6,7 +6,7 @@ use super::convert::{stage_error, stage_status};
 use super::ids::GlobalId;
 use super::load::loaders;
 use super::objects::StageObj;
-use super::values::{StageError, StageStatus};
+use super::values::{DateTime, Long, StageError, StageStatus};
 use crate::jenkins::log::strip_html;
 use crate::planner::DEFAULT_STAGE_LOG_BYTES;
 
@@ -66,8 +66,8 @@ impl StageObj {
     }
 
     /// Stage name.
-    async fn name(&self) -> Option<&str> {
-        self.data.name.as_deref()
+    async fn name(&self) -> &str {
+        self.data.name.as_deref().unwrap_or_default()
     }
 
     /// Status.
@@ -75,19 +75,19 @@ impl StageObj {
         stage_status(self.data.status.as_deref())
     }
 
-    /// Start time, epoch ms.
-    async fn start_time(&self) -> Option<f64> {
-        self.data.start_time_millis.map(|t| t as f64)
+    /// When it started.
+    async fn start_time(&self) -> Option<DateTime> {
+        self.data.start_time_millis.map(DateTime)
     }
 
     /// Duration, ms.
-    async fn duration(&self) -> Option<f64> {
-        self.data.duration_millis.map(|t| t as f64)
+    async fn duration(&self) -> Option<Long> {
+        self.data.duration_millis.map(Long)
     }
 
     /// Time spent paused (waiting for input), ms.
-    async fn pause_duration(&self) -> Option<f64> {
-        self.data.pause_duration_millis.map(|t| t as f64)
+    async fn pause_duration(&self) -> Option<Long> {
+        self.data.pause_duration_millis.map(Long)
     }
 
     /// Error of a failed stage.

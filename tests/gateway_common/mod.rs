@@ -267,10 +267,17 @@ pub struct DemoFleet {
 impl DemoFleet {
     /// Start the demo controllers (seed 42, not live) and a gateway.
     pub async fn start() -> DemoFleet {
+        DemoFleet::start_with(|_| {}).await
+    }
+
+    /// Start them with a gateway whose configuration `tweak` adjusts.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> DemoFleet {
         let demo = majordomo::demo::start_with(42, false)
             .await
             .expect("demo controllers start");
-        let gateway = Gateway::start_config(demo.config.clone()).await;
+        let mut config = demo.config.clone();
+        tweak(&mut config);
+        let gateway = Gateway::start_config(config).await;
         DemoFleet { demo, gateway }
     }
 

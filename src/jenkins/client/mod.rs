@@ -270,6 +270,7 @@ impl JenkinsClient {
         };
         self.fetch_json(api_json("", tree), budget, move |_: &wire::Item| class)
             .await
+            .map_err(|e| self.root_error(e))
     }
 
     /// A job or folder by full name (`a/b/c`) with a tree. Class: listing.
@@ -330,6 +331,14 @@ impl JenkinsClient {
         .await
     }
 
+    /// A 404 on the root means the URL is wrong, not that something is missing.
+    fn root_error(&self, e: JenkinsError) -> JenkinsError {
+        match e {
+            JenkinsError::NotFound { connection } => JenkinsError::RootNotFound { connection },
+            other => other,
+        }
+    }
+
     /// An item (`""`: the root) as raw JSON: one part of a request the planner split,
     /// merged with the others before it is parsed. Class: listing.
     pub(crate) async fn item_json(
@@ -339,10 +348,16 @@ impl JenkinsClient {
         budget: &QueryBudget,
     ) -> Result<Arc<serde_json::Value>, JenkinsError> {
         let path = self.job_path(full_name)?;
-        self.fetch_json(api_json(&path, tree), budget, |_: &serde_json::Value| {
-            CacheClass::Listing
-        })
-        .await
+        let answer = self
+            .fetch_json(api_json(&path, tree), budget, |_: &serde_json::Value| {
+                CacheClass::Listing
+            })
+            .await;
+        if path.is_empty() {
+            answer.map_err(|e| self.root_error(e))
+        } else {
+            answer
+        }
     }
 
     /// A build as raw JSON: one part of a split request. The class follows `building`

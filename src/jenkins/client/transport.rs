@@ -248,6 +248,11 @@ impl JenkinsClient {
         let error = error.without_url();
         let chain = error_chain(&error);
         if error.is_connect() && (has_invalid_data_io(&error) || looks_like_tls(&chain)) {
+            // A plain-HTTP server answers a TLS hello with text, which TLS reads as a
+            // record of no known content type.
+            if self.inner.base.scheme() == "https" && speaks_plain_http(&chain) {
+                return JenkinsError::NotTls { connection };
+            }
             return JenkinsError::TlsError {
                 connection,
                 detail: chain,
@@ -300,6 +305,11 @@ fn has_invalid_data_io(error: &(dyn std::error::Error + 'static)) -> bool {
         source = e.source();
     }
     false
+}
+
+fn speaks_plain_http(chain: &str) -> bool {
+    chain.contains("InvalidContentType")
+        || chain.to_ascii_lowercase().contains("wrong version number")
 }
 
 fn looks_like_tls(chain: &str) -> bool {
