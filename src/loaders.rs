@@ -65,6 +65,9 @@ struct BuildKey {
 struct RunKey(BuildRef);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct InputsKey(BuildRef);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct NodeKey {
     build: BuildRef,
     node: String,
@@ -101,6 +104,7 @@ struct LogGrepKey {
     pattern: String,
     context: usize,
     max: usize,
+    from_end: bool,
 }
 
 /// What the probe learned about a controller.
@@ -378,6 +382,8 @@ single!(BuildKey => wire::Build, conn: |k| &k.build.conn,
     fetch: |k, up, b| fetch_build(up, &k.build, &k.tree, b));
 single!(RunKey => wire::RunExt, conn: |k| &k.0.conn,
     fetch: |k, up, b| up.client.wfapi_describe(&k.0.job, k.0.number, b));
+single!(InputsKey => Vec<wire::PendingInputActionExt>, conn: |k| &k.0.conn,
+    fetch: |k, up, b| up.client.wfapi_pending_inputs(&k.0.job, k.0.number, b));
 single!(NodeKey => wire::StageNodeExt, conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.wfapi_node(&k.build.job, k.build.number, &k.node, b));
 single!(NodeLogKey => wire::NodeLogExt, conn: |k| &k.build.conn,
@@ -391,7 +397,7 @@ single!(ComputersKey => wire::ComputerSet, conn: |k| &k.0,
 single!(LogTailKey => LogTail, conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.log_tail(&k.build.job, k.build.number, k.max_bytes, b));
 single!(LogGrepKey => LogGrep, conn: |k| &k.build.conn,
-    fetch: |k, up, b| up.client.log_grep(&k.build.job, k.build.number, &k.pattern, k.context, k.max, b));
+    fetch: |k, up, b| up.client.log_grep(&k.build.job, k.build.number, &k.pattern, k.context, k.max, k.from_end, b));
 
 /// The per-request loaders, put on every GraphQL request: one [`DataLoader`] per
 /// connection, because a batch answers when its slowest key does, and one slow
@@ -535,6 +541,14 @@ impl Loaders {
         self.load(&build.conn, RunKey(build.clone())).await
     }
 
+    /// The inputs a run is waiting for.
+    pub(crate) async fn pending_inputs(
+        &self,
+        build: &BuildRef,
+    ) -> Answer<Vec<wire::PendingInputActionExt>> {
+        self.load(&build.conn, InputsKey(build.clone())).await
+    }
+
     /// One flow node with its children.
     pub(crate) async fn node(&self, build: &BuildRef, node: &str) -> Answer<wire::StageNodeExt> {
         self.load(
@@ -606,6 +620,7 @@ impl Loaders {
         pattern: &str,
         context: usize,
         max: usize,
+        from_end: bool,
     ) -> Answer<LogGrep> {
         self.load(
             &build.conn,
@@ -614,6 +629,7 @@ impl Loaders {
                 pattern: pattern.to_string(),
                 context,
                 max,
+                from_end,
             },
         )
         .await

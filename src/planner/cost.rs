@@ -255,7 +255,9 @@ impl<'a> Estimate<'a> {
                     depth: left,
                 }
             }
-            (_, "parent") => step(1, None, Some(("Folder", 1))),
+            ("Folder" | "Job" | "Item", "parent") => step(1, None, Some(("Folder", 1))),
+            ("Build", "waitingForInput") => step(1, None, None),
+            ("Build", "pendingInputs") => step(1, None, None),
             ("Job" | "Item", "builds") => self.builds(field),
             ("Job" | "Item", "trend") => step(1, None, None),
             ("JobPage", "nodes") => step(0, None, Some(("Job", 1))),

@@ -4,14 +4,14 @@ use async_graphql::{Context, ErrorExtensions, Object, ResultExt, ID};
 
 use super::convert::{
     artifact, build_result, build_status, cause, change, failed_test, log_grep, log_tail,
-    parameter, test_summary, user_ref,
+    parameter, pending_input, test_summary, user_ref,
 };
 use super::ids::GlobalId;
 use super::load::{load_job, loaders, now_ms, stages_of};
 use super::objects::{BuildObj, ConnectionObj, JobObj, StageObj};
 use super::values::{
     Artifact, BuildResultEnum, BuildStatus, Cause, Change, DateTime, FailedTest, Log, Long,
-    Parameter, TestSummary, UserRef,
+    Parameter, PendingInput, TestSummary, UserRef,
 };
 use crate::error::GatewayError;
 use crate::jenkins::client::{MAX_GREP_CONTEXT, MAX_GREP_MATCHES};
@@ -183,13 +183,18 @@ impl BuildObj {
         #[graphql(desc = "Search the whole log for lines containing this text (case-sensitive).")]
         grep: Option<String>,
         #[graphql(default = 2, desc = "Lines of context around each match (at most 50).")] context: i32,
-        #[graphql(default = 100, desc = "Stop after this many matches.")] max_matches: i32,
+        #[graphql(default = 100, desc = "Return at most this many matches.")] max_matches: i32,
+        #[graphql(
+            default = false,
+            desc = "Return the last matches instead of the first (the whole log is still read once, in bounded memory)."
+        )]
+        from_end: bool,
     ) -> async_graphql::Result<Option<Log>> {
         if let Some(pattern) = grep {
             let context = context.clamp(0, MAX_GREP_CONTEXT as i32) as usize;
             let max = max_matches.clamp(1, MAX_GREP_MATCHES as i32) as usize;
             let g = loaders(ctx)
-                .log_grep(&self.at(), &pattern, context, max)
+                .log_grep(&self.at(), &pattern, context, max, from_end)
                 .await
                 .extend()?;
             return Ok(Some(log_grep(&g)));
@@ -218,6 +223,41 @@ impl BuildObj {
         match loaders(ctx).run(&at).await {
             Ok(run) => Ok(Some(stages_of(&self.up, &at, &run))),
             Err(JenkinsError::NotAPipeline { .. }) => Ok(None),
+            Err(e) => Err(e.extend()),
+        }
+    }
+
+    /// Whether the build is paused at an `input` step, waiting for someone to answer.
+    /// Costs the run's `wfapi/describe` (shared with `stages`) for a running pipeline;
+    /// nothing for other builds.
+    async fn waiting_for_input(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
+        if self.finished() || (self.data.class.is_some() && !self.data.is_pipeline()) {
+            return Ok(Some(false));
+        }
+        match loaders(ctx).run(&self.at()).await {
+            Ok(run) => Ok(Some(run.status.as_deref() == Some("PAUSED_PENDING_INPUT"))),
+            Err(JenkinsError::NotAPipeline { .. }) => Ok(Some(false)),
+            Err(e) => Err(e.extend()),
+        }
+    }
+
+    /// The questions the build waits on at `input` steps (`wfapi/pendingInputActions`,
+    /// one request for a running pipeline; empty for other builds).
+    async fn pending_inputs(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<PendingInput>>> {
+        if self.finished() || (self.data.class.is_some() && !self.data.is_pipeline()) {
+            return Ok(Some(Vec::new()));
+        }
+        match loaders(ctx).pending_inputs(&self.at()).await {
+            Ok(inputs) => Ok(Some(
+                inputs
+                    .iter()
+                    .map(|p| pending_input(&self.up.url, p))
+                    .collect(),
+            )),
+            Err(JenkinsError::NotAPipeline { .. }) => Ok(Some(Vec::new())),
             Err(e) => Err(e.extend()),
         }
     }

@@ -7,9 +7,9 @@ use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail};
 
 use super::values::{
     Artifact, BuildResultEnum, BuildStatus, Cause, CauseKind, Change, ChangedPath,
-    ConnectionStatus, DateTime, FailedTest, FolderKind, Health, JobKind, JobStatus, Log, LogMatch,
-    Long, Parameter, ParameterDefinition, ParameterKind, QueueState, StageError, StageStatus,
-    TestSummary, Trend, UpstreamProblem, UserRef,
+    ConnectionStatus, DateTime, FailedTest, FolderKind, Health, InputParameter, JobKind, JobStatus,
+    Log, LogMatch, Long, Parameter, ParameterDefinition, ParameterKind, PendingInput, QueueState,
+    StageError, StageStatus, TestSummary, Trend, UpstreamProblem, UserRef,
 };
 
 /// What a password's value is shown as.
@@ -356,6 +356,29 @@ pub(crate) fn stage_status(s: Option<&str>) -> StageStatus {
         "IN_PROGRESS" => StageStatus::InProgress,
         "PAUSED_PENDING_INPUT" => StageStatus::PausedPendingInput,
         _ => StageStatus::NotExecuted,
+    }
+}
+
+/// A pending input of a run; `base` is the controller's URL (Jenkins gives paths).
+pub(crate) fn pending_input(base: &str, p: &wire::PendingInputActionExt) -> PendingInput {
+    PendingInput {
+        id: p.id.clone().unwrap_or_default(),
+        message: p.message.clone(),
+        proceed_text: p.proceed_text.clone(),
+        parameters: p
+            .inputs
+            .iter()
+            .flatten()
+            .map(|i| InputParameter {
+                name: i.name.clone().unwrap_or_default(),
+                kind: parameter_kind(i.kind.as_deref().unwrap_or("")),
+                description: i.description.clone().filter(|d| !d.is_empty()),
+            })
+            .collect(),
+        url: p
+            .redirect_approval_url
+            .as_deref()
+            .map(|path| format!("{}{}", base.trim_end_matches('/'), path)),
     }
 }
 

@@ -8,6 +8,7 @@ use async_graphql::{Context, ErrorExtensions, ResultExt};
 use futures::future::join_all;
 
 use super::convert::folder_kind;
+use super::layout::RunLayout;
 use super::objects::{AgentObj, BuildObj, FolderObj, ItemObj, JobObj, QueueItemObj, StageObj};
 use crate::error::GatewayError;
 use crate::gateway::{GatewayState, Upstream};
@@ -193,35 +194,16 @@ pub(crate) async fn load_build(
     }
 }
 
-/// The stages of a run, each knowing which others ran at the same time. The Pipeline
-/// REST API lists parallel stages flat, so overlap in time is what tells.
+/// The stages of a run, laid out (parallel branches under their holder, skipped stages
+/// told apart).
 pub(crate) fn stages_of(up: &Arc<Upstream>, build: &BuildRef, run: &wire::RunExt) -> Vec<StageObj> {
-    let stages: Vec<&wire::StageNodeExt> = run.stages.iter().flatten().collect();
-    let span = |s: &wire::StageNodeExt| {
-        let start = s.start_time_millis.unwrap_or(0);
-        (start, start + s.duration_millis.unwrap_or(0))
-    };
-    let finished = !run.is_running();
-    stages
-        .iter()
-        .map(|s| {
-            let (start, end) = span(s);
-            let concurrent = stages
-                .iter()
-                .filter(|o| o.id != s.id)
-                .filter(|o| {
-                    let (os, oe) = span(o);
-                    os < end && start < oe
-                })
-                .filter_map(|o| o.name.clone())
-                .collect();
-            StageObj {
-                up: up.clone(),
-                build: build.clone(),
-                finished,
-                data: Arc::new((*s).clone()),
-                concurrent,
-            }
+    let run = Arc::new(RunLayout::of(run));
+    (0..run.stages.len())
+        .map(|index| StageObj {
+            up: up.clone(),
+            build: build.clone(),
+            run: Arc::clone(&run),
+            index,
         })
         .collect()
 }
@@ -240,7 +222,7 @@ pub(crate) async fn load_stage(
     };
     Ok(stages_of(up, build, &run)
         .into_iter()
-        .find(|s| s.data.id.as_deref() == Some(id)))
+        .find(|s| s.data().id.as_deref() == Some(id)))
 }
 
 /// The queue of one connection.

@@ -20,6 +20,7 @@ mod convert;
 mod health;
 mod ids;
 mod item;
+mod layout;
 mod load;
 mod nulls;
 mod objects;

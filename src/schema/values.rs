@@ -379,8 +379,37 @@ pub(crate) enum StageStatus {
     InProgress,
     /// Waiting for input.
     PausedPendingInput,
-    /// Skipped or not reached.
+    /// Skipped because an earlier stage failed (Jenkins reports it FAILED with the
+    /// earlier stage's error).
+    Skipped,
+    /// Not reached.
     NotExecuted,
+}
+
+/// A question a pipeline waits on at an `input` step.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct PendingInput {
+    /// The input's id.
+    pub(crate) id: String,
+    /// The question, e.g. `Deploy to production?`.
+    pub(crate) message: Option<String>,
+    /// The proceed button's text.
+    pub(crate) proceed_text: Option<String>,
+    /// What the approver is asked to fill in.
+    pub(crate) parameters: Vec<InputParameter>,
+    /// The page where it is answered.
+    pub(crate) url: Option<String>,
+}
+
+/// A parameter of a pending input.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct InputParameter {
+    /// Name.
+    pub(crate) name: String,
+    /// Kind of value.
+    pub(crate) kind: ParameterKind,
+    /// Description.
+    pub(crate) description: Option<String>,
 }
 
 /// Error of a failed stage.

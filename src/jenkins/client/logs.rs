@@ -49,7 +49,8 @@ impl JenkinsClient {
 
     /// Searches a build's whole console log for lines containing `pattern`
     /// (plain, case-sensitive), streaming it chunk by chunk with bounded memory.
-    /// Returns up to `max_matches` matches with `context` lines each side.
+    /// Returns up to `max_matches` matches with `context` lines each side: the first
+    /// ones, or the last ones when `from_end`.
     pub(crate) async fn log_grep(
         &self,
         full_name: &str,
@@ -57,6 +58,7 @@ impl JenkinsClient {
         pattern: &str,
         context: usize,
         max_matches: usize,
+        from_end: bool,
         budget: &QueryBudget,
     ) -> Result<Arc<LogGrep>, JenkinsError> {
         if pattern.is_empty() {
@@ -69,14 +71,14 @@ impl JenkinsClient {
             self.build_path(full_name, number)?
         );
         let key = self.key::<LogGrep>(format!(
-            "{base}#grep={}&context={context}&max={max_matches}",
+            "{base}#grep={}&context={context}&max={max_matches}&from_end={from_end}",
             encode_query_value(pattern)
         ));
         self.inner
             .cache
             .get_or_load(key, async {
                 let grep = self
-                    .load_log_grep(&base, pattern, context, max_matches, budget)
+                    .load_log_grep(&base, pattern, context, max_matches, from_end, budget)
                     .await?;
                 let weight = grep
                     .matches
@@ -174,6 +176,7 @@ impl JenkinsClient {
         pattern: &str,
         context: usize,
         max_matches: usize,
+        from_end: bool,
         budget: &QueryBudget,
     ) -> Result<LogGrep, JenkinsError> {
         // One request from the start: `X-Text-Size` cannot be used to page a
@@ -183,7 +186,7 @@ impl JenkinsClient {
             .send(Method::GET, &format!("{base}?start=0"), budget)
             .await?;
         let (size, more_data) = log_headers(upstream.response.headers());
-        let mut searcher = LogSearcher::new(pattern, context, max_matches);
+        let mut searcher = LogSearcher::new(pattern, context, max_matches, from_end);
         self.stream_log(upstream, budget, |text| {
             searcher.push(text);
             !searcher.is_done()

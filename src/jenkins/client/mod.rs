@@ -475,6 +475,26 @@ impl JenkinsClient {
             .await
     }
 
+    /// Inputs a run is waiting for (`wfapi/pendingInputActions`). Class: volatile.
+    pub(crate) async fn wfapi_pending_inputs(
+        &self,
+        full_name: &str,
+        number: u32,
+        budget: &QueryBudget,
+    ) -> Result<Arc<Vec<wire::PendingInputActionExt>>, JenkinsError> {
+        let path = format!(
+            "{}wfapi/pendingInputActions",
+            self.build_path(full_name, number)?
+        );
+        let result = self
+            .fetch_json(path, budget, |_: &Vec<wire::PendingInputActionExt>| {
+                CacheClass::Volatile
+            })
+            .await;
+        self.explain_wfapi(result, full_name, Some(number), budget)
+            .await
+    }
+
     /// The last 10 KiB of one step's log, as HTML (`wfapi/log`). Pass
     /// `finished` from the run: `nodeStatus` says SUCCESS even while running.
     pub(crate) async fn wfapi_node_log(

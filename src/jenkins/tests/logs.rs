@@ -136,7 +136,7 @@ async fn log_grep_streams_with_context() {
     let client = client_for(connection(fake.url("")));
 
     let grep = client
-        .log_grep("x", 3, "ERROR", 2, 100, &QueryBudget::unlimited())
+        .log_grep("x", 3, "ERROR", 2, 100, false, &QueryBudget::unlimited())
         .await
         .expect("grep");
     let numbers: Vec<u64> = grep.matches.iter().map(|m| m.line_number).collect();
@@ -163,7 +163,7 @@ async fn log_grep_streams_with_context() {
 
     // Stops reading once enough matches are found.
     let grep = client
-        .log_grep("x", 3, "step 1", 0, 3, &QueryBudget::unlimited())
+        .log_grep("x", 3, "step 1", 0, 3, false, &QueryBudget::unlimited())
         .await
         .expect("grep");
     let numbers: Vec<u64> = grep.matches.iter().map(|m| m.line_number).collect();
@@ -172,7 +172,7 @@ async fn log_grep_streams_with_context() {
     assert!(grep.lines_scanned < 1_000, "{}", grep.lines_scanned);
 
     let e = client
-        .log_grep("x", 3, "", 0, 3, &QueryBudget::unlimited())
+        .log_grep("x", 3, "", 0, 3, false, &QueryBudget::unlimited())
         .await
         .expect_err("empty pattern");
     assert_eq!(e.code(), "BAD_REQUEST");
