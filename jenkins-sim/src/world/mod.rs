@@ -213,6 +213,30 @@ pub struct Job {
     /// and its runs.
     #[serde(default)]
     pub scripted: bool,
+    /// What live mode may do with the job.
+    #[serde(default, skip_serializing_if = "LiveRule::is_free")]
+    pub live: LiveRule,
+}
+
+/// What live mode may do with a job: the incidents a demo shows are jobs it leaves as they
+/// are, or whose builds keep failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveRule {
+    /// Builds are triggered now and then, run, and end as they may.
+    #[default]
+    Free,
+    /// Never triggered: the job stays as it is (its failing last build, say).
+    Still,
+    /// Triggered like any other, and every build fails.
+    Failing,
+}
+
+impl LiveRule {
+    /// Whether this is the default, free rule.
+    pub fn is_free(&self) -> bool {
+        *self == LiveRule::Free
+    }
 }
 
 /// Git SCM configuration of a job.

@@ -11,7 +11,7 @@ use rand::Rng;
 use super::generator::Gen;
 use super::plan::{Fate, JobPlan, Lang, Node, QueuePlan, Trigger, Waits};
 use super::vocabulary::users;
-use crate::world::{Agent, ControllerInfo, Item, Job, JobKind, ParamDef, World};
+use crate::world::{Agent, ControllerInfo, Item, Job, JobKind, LiveRule, ParamDef, World};
 
 /// The generator of a demo company: its own seed, log size (KiB), how many developers
 /// work there and how many builds its typical job has.
@@ -191,6 +191,12 @@ impl JobPlan {
     /// Builds are triggered by the `builds` builds of job `full`.
     pub(super) fn upstream(mut self, full: &str, builds: u64) -> Self {
         self.upstream = Some((full.into(), builds));
+        self
+    }
+
+    /// What live mode may do with the job.
+    pub(super) fn live(mut self, rule: LiveRule) -> Self {
+        self.job.live = rule;
         self
     }
 
