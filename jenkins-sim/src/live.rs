@@ -202,6 +202,11 @@ fn start_build(w: &mut World, q: &QueueItem, cfg: &LiveConfig, now: i64) -> Opti
             name: name.clone(),
             status: "NOT_EXECUTED".into(),
             start: now,
+            parallel: job
+                .parallel
+                .iter()
+                .find(|p| p.branches.contains(name))
+                .map(|p| p.stage.clone()),
             ..Stage::default()
         })
         .collect();

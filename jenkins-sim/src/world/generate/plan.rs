@@ -6,11 +6,13 @@ use rand::Rng;
 
 use super::generator::Gen;
 use super::vocabulary::{
-    dry_run_param, environment_param, param, DEPLOY_STAGES, ETL_STAGES, NODE_STAGES, SERVICES,
-    STAGE_SETS, TERRAFORM_STAGES, TIMER_SUFFIXES,
+    dry_run_param, environment_param, is_test_stage, param, DEPLOY_STAGES, ETL_STAGES, NODE_STAGES,
+    PARALLEL_STAGES, PARALLEL_TESTS, PROMOTION_STAGES, SERVICES, STAGE_SETS, TERRAFORM_STAGES,
+    TIMER_SUFFIXES,
 };
 use crate::world::{
-    join_full_name, BuildResult, Folder, FolderKind, GitScm, Job, JobKind, ParamDef, ParamKind,
+    join_full_name, BuildResult, Folder, FolderKind, GitScm, Job, JobKind, Parallel, ParamDef,
+    ParamKind,
 };
 
 /// Knobs of a generated world.
@@ -153,6 +155,63 @@ pub(super) struct JobPlan {
     /// Upstream job (full name) and its number of builds, for upstream-triggered jobs.
     pub(super) upstream: Option<(String, u64)>,
     pub(super) profile: Profile,
+    /// The `input` step of the job's "Approve" stage.
+    pub(super) approval: Option<Approval>,
+    /// The last build is running, paused at the approval.
+    pub(super) paused: bool,
+    /// Build number → environment it deploys to (its `ENVIRONMENT` parameter; its
+    /// "Deploy" stage is named after it).
+    pub(super) environments: Vec<(u64, &'static str)>,
+    /// From this build on nothing changes: the job keeps building the same revision.
+    pub(super) same_revision_from: Option<u64>,
+}
+
+/// The `input` step of an "Approve" stage: `input message: …, ok: …, submitter: …`.
+#[derive(Debug, Clone)]
+pub(super) struct Approval {
+    pub(super) message: String,
+    pub(super) ok: String,
+    /// Who may approve; Jenkins shows it on the input page only.
+    pub(super) submitter: Option<String>,
+}
+
+impl JobPlan {
+    /// Run the tests in parallel: [`PARALLEL_STAGES`].
+    pub(super) fn test_in_parallel(&mut self) {
+        let (stage, branches) = PARALLEL_TESTS;
+        self.job.stage_names = PARALLEL_STAGES.iter().map(|s| s.to_string()).collect();
+        self.job.parallel = vec![Parallel {
+            stage: stage.into(),
+            branches: branches.iter().map(|s| s.to_string()).collect(),
+        }];
+    }
+
+    /// Promote through staging to production, waiting for an approval between them.
+    pub(super) fn promote(&mut self, approval: Approval) {
+        self.job.stage_names = PROMOTION_STAGES.iter().map(|s| s.to_string()).collect();
+        self.approval = Some(approval);
+    }
+
+    /// The stages build `number` runs through: the job's, with the "Deploy" stage named
+    /// after the environment the build deploys to, and an approval before production.
+    pub(super) fn phases(&self, number: u64) -> Vec<String> {
+        let Some(&(_, env)) = self.environments.iter().find(|(n, _)| *n == number) else {
+            return self.job.stage_names.clone();
+        };
+        let deploy = format!("Deploy {}{}", env[..1].to_uppercase(), &env[1..]);
+        let mut out = Vec::with_capacity(self.job.stage_names.len() + 1);
+        for s in &self.job.stage_names {
+            if s == "Deploy" {
+                if env == "production" && self.approval.is_some() {
+                    out.push("Approve".to_string());
+                }
+                out.push(deploy.clone());
+            } else {
+                out.push(s.clone());
+            }
+        }
+        out
+    }
 }
 
 /// A node of the planned item tree.
@@ -309,6 +368,10 @@ impl Gen {
             log_sizes: Vec::new(),
             upstream: None,
             profile,
+            approval: None,
+            paused: false,
+            environments: Vec::new(),
+            same_revision_from: None,
         }
     }
 
@@ -372,6 +435,11 @@ impl Gen {
         }
         if self.chance(0.08) {
             plan.job.parameters = self.some_params();
+        }
+        // Some of the pipelines that test run their tests in parallel.
+        let tests = plan.job.stage_names.iter().any(|s| is_test_stage(s));
+        if plan.kind == JobKind::Pipeline && tests && self.chance(0.2) {
+            plan.test_in_parallel();
         }
         plan
     }

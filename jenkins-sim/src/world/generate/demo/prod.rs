@@ -1,6 +1,6 @@
 //! "ci-prod": the production controller of the demo, one function per team.
 
-use super::{agents, company, finish, queued, team, with_job, AgentRow};
+use super::{add_teams, agents, company, finish, folder, queued, team, with_job, AgentRow};
 use crate::world::generate::generator::Gen;
 use crate::world::generate::plan::Lang::{Go, Java, Python};
 use crate::world::generate::plan::Trigger::{Manual, Scm, Timer, Upstream};
@@ -57,6 +57,12 @@ pub(in crate::world::generate) fn world(seed: u64, now: i64) -> World {
     let description = "ci-prod: production CI. Questions go to #ci-help.";
     let mut world = finish(g, description, None, nodes, queue);
     pin_build_142(&mut world, seed, now);
+    add_teams(
+        &mut world,
+        (seed ^ 0xC1_1000, now),
+        (48, 5, 30),
+        &[commerce, delivery],
+    );
     // Deployments say what they deployed.
     with_job(&mut world, "release/deploy-production", |job| {
         for b in &mut job.builds {
@@ -110,11 +116,11 @@ fn platform(g: &mut Gen) -> Node {
     let web = job("web-frontend", Pipeline, Scm, 60, Lang::Node)
         .stages(NODE_STAGES)
         .tests(310);
-    let jobs = [api, backend, auth, web]
-        .into_iter()
-        .map(Node::job)
-        .collect();
-    Node::folder("platform", Some("Core services of the platform team"), jobs)
+    folder(
+        "platform",
+        "Core services of the platform team",
+        [api, backend, auth, web],
+    )
 }
 
 /// release: the release pipeline and the production deployments it triggers.
@@ -155,8 +161,7 @@ fn release(g: &mut Gen) -> Node {
             ),
         ])
         .describe("Deploys a released version to production.");
-    let jobs = vec![Node::job(release), Node::job(deploy)];
-    Node::folder("release", Some("Release and deployment"), jobs)
+    folder("release", "Release and deployment", [release, deploy])
 }
 
 /// data: a nightly ETL (running now, its next run blocked behind it) and hourly syncs.
@@ -187,8 +192,7 @@ fn infra(g: &mut Gen) -> Node {
         .stages(TERRAFORM_STAGES)
         .tests(0);
     let ami = job("ami-bake", Freestyle, Timer, 10, Go);
-    let jobs = vec![Node::job(tf), Node::job(ami)];
-    Node::folder("infra", Some("Infrastructure as code"), jobs)
+    folder("infra", "Infrastructure as code", [tf, ami])
 }
 
 /// Jobs at the root: a retired deploy job, one never built, a parameterised migration and
@@ -264,6 +268,43 @@ fn web_app(g: &mut Gen) -> Node {
         ("PR-42", 3),
     ];
     super::demo_multibranch(g, "web-app", "web", &branches, "PR-42")
+}
+
+/// commerce: a search service whose tests run in parallel branches.
+fn commerce(g: &mut Gen) -> Node {
+    let mut job = team(g, "commerce");
+    let search = job("search-service", Pipeline, Scm, 36, Lang::Node)
+        .tests_in_parallel()
+        .tests(540)
+        .cadence(4 * HOUR)
+        .fates(&[
+            (34, Fate::Success),
+            (35, Fate::FailAt("Integration Tests")),
+            (36, Fate::Success),
+        ])
+        .describe("Product search (Node.js); unit, integration and lint run in parallel.");
+    folder("commerce", "Orders, search and checkout", [search])
+}
+
+/// delivery: a promotion pipeline whose last run waits for approval to go to
+/// production.
+fn delivery(g: &mut Gen) -> Node {
+    let mut job = team(g, "delivery");
+    let backend = job("deploy-backend", Pipeline, Manual, 24, Java)
+        .of("backend-service")
+        .promoting("Deploy to production?", "Ship it", "release-managers")
+        .tests(0)
+        .cadence(8 * HOUR)
+        .paused(2 * HOUR)
+        .live(LiveRule::Still)
+        .describe(
+            "Promotes platform/backend-service to staging, then, once approved, to production.",
+        );
+    folder(
+        "delivery",
+        "Deployments to dev, staging and production",
+        [backend],
+    )
 }
 
 /// Build #142 of backend-service's commits: (author, message, hours before the build,

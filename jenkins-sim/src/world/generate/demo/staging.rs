@@ -1,13 +1,16 @@
 //! "ci-staging": the staging controller of the demo, one function per team.
 
-use super::{agents, company, demo_multibranch, finish, queued, team, AgentRow};
+use super::{
+    add_teams, agents, approval, company, demo_multibranch, deploy_cycle, finish, folder, queued,
+    team, AgentRow,
+};
 use crate::world::generate::generator::Gen;
 use crate::world::generate::plan::Lang::{Go, Java, Python};
 use crate::world::generate::plan::Trigger::{Manual, Scm};
 use crate::world::generate::plan::{Fate, Lang, Node, Waits};
-use crate::world::generate::vocabulary::STAGE_SETS;
+use crate::world::generate::vocabulary::{DEPLOY_STAGES, STAGE_SETS};
 use crate::world::JobKind::{Freestyle, Pipeline};
-use crate::world::World;
+use crate::world::{LiveRule, World};
 
 /// ci-staging's agents: two Linux agents and an Android emulator being upgraded.
 const AGENTS: &[AgentRow] = &[
@@ -28,7 +31,39 @@ pub(in crate::world::generate) fn world(seed: u64, now: i64) -> World {
     let nodes = vec![mobile(&mut g), payments(&mut g)];
     let queue = vec![queued("mobile/ios-release", Waits::Stuck)];
     let description = "ci-staging: staging CI for mobile and payments.";
-    finish(g, description, None, nodes, queue)
+    let mut world = finish(g, description, None, nodes, queue);
+    add_teams(
+        &mut world,
+        (seed ^ 0xC1_1001, now),
+        (32, 8, 20),
+        &[delivery],
+    );
+    world
+}
+
+/// delivery: deployments of the ledger worker to dev, staging and production, the last
+/// waiting for approval to go to production.
+fn delivery(g: &mut Gen) -> Node {
+    let mut job = team(g, "delivery");
+    let approve = approval(
+        "Deploy ledger-worker to production?",
+        "Deploy",
+        "alice,payments-leads",
+    );
+    let ledger = job("deploy-ledger-worker", Pipeline, Manual, 20, Java)
+        .of("ledger-worker")
+        .stages(DEPLOY_STAGES)
+        .deploying(&deploy_cycle(20), approve)
+        .tests(0)
+        .cadence(6 * 3_600_000)
+        .paused(40 * 60_000)
+        .live(LiveRule::Still)
+        .describe("Deploys payments/ledger-worker to the environment ENVIRONMENT names.");
+    folder(
+        "delivery",
+        "Deployments to dev, staging and production",
+        [ledger],
+    )
 }
 
 /// mobile: iOS and Android apps (Android's UI tests failing), a backend, and an iOS
