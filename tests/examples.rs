@@ -77,6 +77,29 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// The `wfapi/describe` requests of the runs still going on a controller, as
+    /// [`Harness::counts`] spells them.
+    fn running_describes(&self, controller: &str) -> Vec<String> {
+        let (_, sim) = self
+            .demo
+            .controllers
+            .iter()
+            .find(|(n, _)| n == controller)
+            .expect("the controller");
+        sim.with_world(|w| {
+            w.jobs()
+                .into_iter()
+                .filter_map(|(full, _, j)| {
+                    let b = j.builds.last().filter(|b| b.building())?;
+                    let path = jenkins_sim::model::item_path(&full);
+                    Some(format!("GET /{path}{}/wfapi/describe", b.number))
+                })
+                .collect()
+        })
+    }
+}
+
 impl Drop for Harness {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {
@@ -347,16 +370,21 @@ async fn fifty_identical_concurrent_queries_cost_the_upstream_calls_of_one() {
             .expect("json");
         assert!(r["data"]["connections"].is_array());
         let _ = stop.send(());
-        h.counts()["ci-prod"].len()
+        h.counts()["ci-prod"].clone()
     };
     h.reset_counts();
     let all = futures::future::join_all((0..50).map(|_| h.query(&query))).await;
     assert!(all
         .iter()
         .all(|r| stable(&r["data"]) == stable(&all[0]["data"])));
+    // Runs still going (one paused at an input among them) are cached for a second only,
+    // and fifty dashboards on a busy machine can take longer: their describes may be
+    // asked again. Which runs those are comes from the world.
+    let running = h.running_describes("ci-prod");
+    let settled = |reqs: &[String]| reqs.iter().filter(|r| !running.contains(r)).count();
     assert_eq!(
-        h.counts()["ci-prod"].len(),
-        single,
+        settled(&h.counts()["ci-prod"]),
+        settled(&single),
         "50 concurrent dashboards cost what one costs"
     );
 }

@@ -5,13 +5,13 @@ use rand::Rng;
 
 use super::course::Course;
 use super::generator::Gen;
-use super::plan::{Fate, JobPlan, Lang, Trigger};
+use super::plan::{Commit, CommitTime, Fate, JobPlan, Lang, Trigger};
 use super::stages::StageTrace;
 use super::steps::RunCtx;
 use super::vocabulary::FREESTYLE_PHASES;
 use crate::world::{
-    Artifact, Build, BuildResult, Cause, Change, JobKind, Log, ParamDef, ParamKind, ParamValue,
-    PendingInput, TestFailure, TestReport,
+    Artifact, Build, BuildResult, Cause, Change, ChangedPath, JobKind, Log, ParamDef, ParamKind,
+    ParamValue, PendingInput, TestFailure, TestReport,
 };
 
 /// What every build of one job shares.
@@ -242,7 +242,10 @@ impl Gen {
         number: u64,
         ts: i64,
     ) -> Vec<Change> {
-        let changes = if plan.same_revision_from.is_some_and(|n| number >= n) {
+        let planned = plan.commits.iter().find(|(n, _)| *n == number);
+        let changes = if let Some((_, commits)) = planned {
+            commits.iter().map(|c| self.commit(c, ts)).collect()
+        } else if plan.same_revision_from.is_some_and(|n| number >= n) {
             Vec::new()
         } else {
             self.changes(plan, cause, h.prev_ts, ts)
@@ -253,6 +256,29 @@ impl Gen {
             h.revision = Some(self.sha());
         }
         changes
+    }
+
+    /// A planned commit, for a build scheduled at `ts`.
+    fn commit(&mut self, c: &Commit, ts: i64) -> Change {
+        let timestamp = match c.when {
+            CommitTime::Before(ms) => ts - ms,
+            CommitTime::At(t) => t,
+        };
+        Change {
+            commit: c.sha.clone().unwrap_or_else(|| self.sha()),
+            message: c.message.clone(),
+            author: c.author.clone(),
+            email: Some(format!("{}@example.com", c.author)),
+            timestamp: timestamp - timestamp.rem_euclid(1000),
+            paths: c
+                .paths
+                .iter()
+                .map(|(edit, file)| ChangedPath {
+                    edit: edit.clone(),
+                    file: file.clone(),
+                })
+                .collect(),
+        }
     }
 
     /// How a finished build ends: as its plan says, or rolled from the job's profile.

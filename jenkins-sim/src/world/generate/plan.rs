@@ -46,6 +46,11 @@ pub struct GenSpec {
     pub offline_agents: usize,
     /// Mean size of a generated console log, bytes (generated logs are never stored).
     pub log_bytes: u64,
+    /// Add a folder `incidents` of jobs whose histories hold incidents: a release built by
+    /// `checkout-api` and deployed by `deploy-checkout-api` (two failed production
+    /// deployments, then the restore), a regression (`orders-api`), a flaky test
+    /// (`wallet-service`), a stage getting slower (`search-service`).
+    pub incidents: bool,
 }
 
 /// 2026-01-01T00:00:00Z: the default "now", fixed so that the default spec is deterministic.
@@ -68,6 +73,7 @@ impl Default for GenSpec {
             agents: 3,
             offline_agents: 1,
             log_bytes: 16 * 1024,
+            incidents: false,
         }
     }
 }
@@ -164,6 +170,29 @@ pub(super) struct JobPlan {
     pub(super) environments: Vec<(u64, &'static str)>,
     /// From this build on nothing changes: the job keeps building the same revision.
     pub(super) same_revision_from: Option<u64>,
+    /// Build number → the commits it builds, instead of drawn ones.
+    pub(super) commits: Vec<(u64, Vec<Commit>)>,
+}
+
+/// A commit a scenario needs in a build's change set.
+#[derive(Debug, Clone)]
+pub(super) struct Commit {
+    /// Its id, when several jobs (or controllers) must see the same one; drawn otherwise.
+    pub(super) sha: Option<String>,
+    pub(super) author: String,
+    pub(super) message: String,
+    /// (edit type, file) of each path it touches.
+    pub(super) paths: Vec<(String, String)>,
+    pub(super) when: CommitTime,
+}
+
+/// When a planned commit was made.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum CommitTime {
+    /// This long (ms) before the build that builds it was scheduled.
+    Before(i64),
+    /// At this time, epoch ms.
+    At(i64),
 }
 
 /// The `input` step of an "Approve" stage: `input message: …, ok: …, submitter: …`.
@@ -372,6 +401,7 @@ impl Gen {
             paused: false,
             environments: Vec::new(),
             same_revision_from: None,
+            commits: Vec::new(),
         }
     }
 

@@ -11,7 +11,7 @@ use rand::Rng;
 use super::generator::Gen;
 use super::plan::{Approval, Fate, JobPlan, Lang, Node, QueuePlan, Trigger, Waits};
 use super::vocabulary::{environment_param, users};
-use crate::world::{Agent, ControllerInfo, Item, Job, JobKind, LiveRule, ParamDef, World};
+use crate::world::{Agent, ControllerInfo, GitScm, Item, Job, JobKind, LiveRule, ParamDef, World};
 
 /// The generator of a demo company: its own seed, log size (KiB), how many developers
 /// work there and how many builds its typical job has.
@@ -42,10 +42,10 @@ pub(super) fn add_teams(
     world: &mut World,
     (salt, now): (u64, i64),
     shape: (u64, usize, u64),
-    teams: &[fn(&mut Gen) -> Node],
+    teams: impl FnOnce(&mut Gen) -> Vec<Node>,
 ) {
     let mut g = company(salt, now, shape);
-    let nodes = teams.iter().map(|team| team(&mut g)).collect();
+    let nodes = teams(&mut g);
     g.extend(world, nodes);
 }
 
@@ -264,11 +264,20 @@ impl JobPlan {
     pub(super) fn deploying(
         mut self,
         environments: &[(u64, &'static str)],
-        approve: Approval,
+        approve: Option<Approval>,
     ) -> Self {
         self.job.parameters.push(environment_param());
         self.environments = environments.to_vec();
-        self.approval = Some(approve);
+        self.approval = approve;
+        self
+    }
+
+    /// Check out this repository's `main`.
+    pub(super) fn repo(mut self, url: &str) -> Self {
+        self.job.git = Some(GitScm {
+            url: url.into(),
+            branch: Some("main".into()),
+        });
         self
     }
 

@@ -1,10 +1,13 @@
 //! "ci-prod": the production controller of the demo, one function per team.
 
-use super::{add_teams, agents, company, finish, folder, queued, team, with_job, AgentRow};
+use super::{
+    add_teams, agents, company, deploy_cycle, finish, folder, queued, team, with_job, AgentRow,
+};
 use crate::world::generate::generator::Gen;
+use crate::world::generate::incidents::{pin_regression, pin_slowing, release_commit};
 use crate::world::generate::plan::Lang::{Go, Java, Python};
 use crate::world::generate::plan::Trigger::{Manual, Scm, Timer, Upstream};
-use crate::world::generate::plan::{Fate, JobPlan, Lang, Node, Waits};
+use crate::world::generate::plan::{Commit, Fate, JobPlan, Lang, Node, Waits};
 use crate::world::generate::vocabulary::{
     param, DEPLOY_STAGES, ETL_STAGES, NODE_STAGES, RELEASE_STAGES, STAGE_SETS, TERRAFORM_STAGES,
 };
@@ -57,11 +60,16 @@ pub(in crate::world::generate) fn world(seed: u64, now: i64) -> World {
     let description = "ci-prod: production CI. Questions go to #ci-help.";
     let mut world = finish(g, description, None, nodes, queue);
     pin_build_142(&mut world, seed, now);
-    add_teams(
+    let release = release_commit(seed, now);
+    add_teams(&mut world, (seed ^ 0xC1_1000, now), (48, 5, 30), |g| {
+        vec![commerce(g), delivery(g, &release)]
+    });
+    pin_regression(&mut world, "commerce/orders-api", 38);
+    pin_slowing(
         &mut world,
-        (seed ^ 0xC1_1000, now),
-        (48, 5, 30),
-        &[commerce, delivery],
+        "commerce/search-service",
+        "Integration Tests",
+        10,
     );
     // Deployments say what they deployed.
     with_job(&mut world, "release/deploy-production", |job| {
@@ -283,12 +291,20 @@ fn commerce(g: &mut Gen) -> Node {
             (36, Fate::Success),
         ])
         .describe("Product search (Node.js); unit, integration and lint run in parallel.");
-    folder("commerce", "Orders, search and checkout", [search])
+    let orders = job("orders-api", Pipeline, Scm, 40, Java)
+        .stages(STAGE_SETS[1])
+        .tests(900)
+        .cadence(3 * HOUR)
+        .regress_at(38)
+        .live(LiveRule::Still)
+        .describe("Order API (Java); its integration tests fail since the move to Java 21.");
+    folder("commerce", "Orders, search and checkout", [search, orders])
 }
 
 /// delivery: a promotion pipeline whose last run waits for approval to go to
-/// production.
-fn delivery(g: &mut Gen) -> Node {
+/// production, and the deployments of checkout-api (built on ci-staging): two failed
+/// production deployments of the release, then the one that restored service.
+fn delivery(g: &mut Gen, release: &Commit) -> Node {
     let mut job = team(g, "delivery");
     let backend = job("deploy-backend", Pipeline, Manual, 24, Java)
         .of("backend-service")
@@ -300,10 +316,21 @@ fn delivery(g: &mut Gen) -> Node {
         .describe(
             "Promotes platform/backend-service to staging, then, once approved, to production.",
         );
+    let checkout = job("deploy-checkout-api", Pipeline, Manual, 30, Go)
+        .of("checkout-api")
+        .repo("https://git.example.com/payments/checkout-api.git")
+        .stages(DEPLOY_STAGES)
+        .deploying(&deploy_cycle(30), None)
+        .restoring(release)
+        .tests(0)
+        .cadence(40 * 60_000)
+        .idle(5 * HOUR)
+        .live(LiveRule::Still)
+        .describe("Deploys payments/checkout-api, built on ci-staging, to ENVIRONMENT.");
     folder(
         "delivery",
         "Deployments to dev, staging and production",
-        [backend],
+        [backend, checkout],
     )
 }
 
