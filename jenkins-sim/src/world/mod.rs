@@ -5,12 +5,13 @@
 
 pub mod file;
 pub mod generate;
+mod names;
 mod query;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use self::query::join_full_name;
-pub use self::query::{branch_item_name, split_full_name, PERMALINKS};
+pub(crate) use self::names::join_full_name;
+pub use self::names::{branch_item_name, split_full_name, PERMALINKS};
 
 /// Everything one simulated controller knows.
 #[derive(Debug, Clone, Serialize, Deserialize)]

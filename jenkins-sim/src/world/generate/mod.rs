@@ -9,6 +9,13 @@
 //! `backend-service`, the failing last build of `api-server`) while everything around
 //! them stays random but realistic. Only `ChaCha8Rng` draws decide anything, so a spec
 //! (seed and `now_ms` included) always yields the same world.
+//!
+//! Planning: `vocabulary` (the words), `generator` (the dice), `plan` (a spec and job
+//! plans), `tree` (the item tree), `agents`, `queue`. Realisation: `realise` (items, the
+//! world around them, and `extend` for teams added later), `builds`, `course` (how a
+//! build ends, its tests), `changes`, `stages`, `steps` (a table from a stage's kind to
+//! its steps), `logs`. Scenarios: `incidents` (regressions, flaky tests, slowing stages,
+//! deployments and releases) and `demo` (the demo companies, one function per team).
 
 mod agents;
 mod builds;
