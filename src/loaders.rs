@@ -19,6 +19,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use futures::future::join_all;
 
 use crate::gateway::{GatewayState, Upstream};
+use crate::jenkins::log::LogSearch;
 use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail, QueryBudget, Tree};
 use crate::planner::builds::Pager;
 use crate::planner::split;
@@ -101,10 +102,7 @@ struct LogTailKey {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct LogGrepKey {
     build: BuildRef,
-    pattern: String,
-    context: usize,
-    max: usize,
-    from_end: bool,
+    search: LogSearch,
 }
 
 /// What the probe learned about a controller.
@@ -397,7 +395,7 @@ single!(ComputersKey => wire::ComputerSet, conn: |k| &k.0,
 single!(LogTailKey => LogTail, conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.log_tail(&k.build.job, k.build.number, k.max_bytes, b));
 single!(LogGrepKey => LogGrep, conn: |k| &k.build.conn,
-    fetch: |k, up, b| up.client.log_grep(&k.build.job, k.build.number, &k.pattern, k.context, k.max, k.from_end, b));
+    fetch: |k, up, b| up.client.log_grep(&k.build.job, k.build.number, &k.search, b));
 
 /// The per-request loaders, put on every GraphQL request: one [`DataLoader`] per
 /// connection, because a batch answers when its slowest key does, and one slow
@@ -614,22 +612,12 @@ impl Loaders {
     }
 
     /// A search through a build log.
-    pub(crate) async fn log_grep(
-        &self,
-        build: &BuildRef,
-        pattern: &str,
-        context: usize,
-        max: usize,
-        from_end: bool,
-    ) -> Answer<LogGrep> {
+    pub(crate) async fn log_grep(&self, build: &BuildRef, search: LogSearch) -> Answer<LogGrep> {
         self.load(
             &build.conn,
             LogGrepKey {
                 build: build.clone(),
-                pattern: pattern.to_string(),
-                context,
-                max,
-                from_end,
+                search,
             },
         )
         .await

@@ -269,6 +269,20 @@ pub struct LogGrep {
     pub more_data: bool,
 }
 
+/// What to look for in a log: a plain, case-sensitive substring, the lines of context
+/// each side, how many matches, and whether the first or the last ones.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LogSearch {
+    /// The text a line must contain.
+    pub pattern: String,
+    /// Lines of context each side of a match.
+    pub context: usize,
+    /// Most matches returned.
+    pub max_matches: usize,
+    /// Keep the last matches instead of the first.
+    pub from_end: bool,
+}
+
 /// Streaming substring search over decoded console bytes, keeping the first matches or,
 /// from the end, the last ones (the error is usually near the end of a log); either way
 /// at most `max_matches` are held.
@@ -290,14 +304,14 @@ pub struct LogSearcher {
 }
 
 impl LogSearcher {
-    /// A search for `pattern` (plain, case-sensitive substring) keeping the first
-    /// `max_matches` matches, or the last ones when `from_end`.
-    pub fn new(pattern: &str, context: usize, max_matches: usize, from_end: bool) -> Self {
+    /// A searcher for `search`.
+    pub fn new(search: &LogSearch) -> Self {
+        let context = search.context;
         LogSearcher {
-            pattern: pattern.to_string(),
+            pattern: search.pattern.clone(),
             context,
-            max_matches: max_matches.max(1),
-            from_end,
+            max_matches: search.max_matches.max(1),
+            from_end: search.from_end,
             line: Vec::new(),
             line_cut: false,
             line_number: 0,
@@ -505,7 +519,12 @@ mod tests {
     #[test]
     fn grep_with_context() {
         let text: String = (1..=20).map(|i| format!("line {i}\n")).collect();
-        let mut s = LogSearcher::new("line 1", 2, 100, false);
+        let mut s = LogSearcher::new(&LogSearch {
+            pattern: "line 1".into(),
+            context: 2,
+            max_matches: 100,
+            from_end: false,
+        });
         for chunk in text.as_bytes().chunks(3) {
             s.push(chunk);
         }
@@ -519,7 +538,12 @@ mod tests {
         assert_eq!(r.lines_scanned, 20);
         assert!(!r.limit_reached);
 
-        let mut s = LogSearcher::new("line", 1, 2, false);
+        let mut s = LogSearcher::new(&LogSearch {
+            pattern: "line".into(),
+            context: 1,
+            max_matches: 2,
+            from_end: false,
+        });
         s.push(text.as_bytes());
         assert!(s.is_done());
         let r = s.finish(0, false);
@@ -531,7 +555,12 @@ mod tests {
 
     #[test]
     fn grep_last_line_without_newline_and_long_lines() {
-        let mut s = LogSearcher::new("needle", 0, 10, false);
+        let mut s = LogSearcher::new(&LogSearch {
+            pattern: "needle".into(),
+            context: 0,
+            max_matches: 10,
+            from_end: false,
+        });
         let long = "x".repeat(MAX_LINE_BYTES * 2);
         s.push(format!("{long}\nhay\nfinal needle").as_bytes());
         let r = s.finish(0, false);
@@ -548,7 +577,12 @@ mod tests {
 
     #[test]
     fn from_the_end_keeps_the_last_matches_with_their_context() {
-        let mut s = LogSearcher::new("ERROR", 1, 2, true);
+        let mut s = LogSearcher::new(&LogSearch {
+            pattern: "ERROR".into(),
+            context: 1,
+            max_matches: 2,
+            from_end: true,
+        });
         let log: String = (1..=100)
             .map(|i| {
                 if i % 10 == 0 {

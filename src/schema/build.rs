@@ -15,6 +15,7 @@ use super::values::{
 };
 use crate::error::GatewayError;
 use crate::jenkins::client::{MAX_GREP_CONTEXT, MAX_GREP_MATCHES};
+use crate::jenkins::log::LogSearch;
 use crate::jenkins::JenkinsError;
 use crate::planner::{DEFAULT_FAILED_TESTS, DEFAULT_TAIL_BYTES};
 
@@ -168,6 +169,8 @@ impl BuildObj {
         ))
     }
 
+    // Each argument is part of the public API; grouping them would change the schema.
+    #[allow(clippy::too_many_arguments)]
     /// The build log: by default its tail (never the whole log). `tailLines` keeps the
     /// last N lines of at most `maxBytes` bytes; `grep` searches the whole log instead
     /// (streamed, bounded memory) and returns matching lines with `context` lines around.
@@ -193,10 +196,13 @@ impl BuildObj {
         if let Some(pattern) = grep {
             let context = context.clamp(0, MAX_GREP_CONTEXT as i32) as usize;
             let max = max_matches.clamp(1, MAX_GREP_MATCHES as i32) as usize;
-            let g = loaders(ctx)
-                .log_grep(&self.at(), &pattern, context, max, from_end)
-                .await
-                .extend()?;
+            let search = LogSearch {
+                pattern,
+                context,
+                max_matches: max,
+                from_end,
+            };
+            let g = loaders(ctx).log_grep(&self.at(), search).await.extend()?;
             return Ok(Some(log_grep(&g)));
         }
         if max_bytes <= 0 {

@@ -12,7 +12,7 @@ use crate::cache::Loaded;
 use crate::jenkins::budget::QueryBudget;
 use crate::jenkins::error::JenkinsError;
 use crate::jenkins::log::{
-    drop_partial_first_line, ConsoleDecoder, LogGrep, LogSearcher, LogTail, TailBuffer,
+    drop_partial_first_line, ConsoleDecoder, LogGrep, LogSearch, LogSearcher, LogTail, TailBuffer,
 };
 use crate::jenkins::path::encode_query_value;
 
@@ -55,31 +55,32 @@ impl JenkinsClient {
         &self,
         full_name: &str,
         number: u32,
-        pattern: &str,
-        context: usize,
-        max_matches: usize,
-        from_end: bool,
+        search: &LogSearch,
         budget: &QueryBudget,
     ) -> Result<Arc<LogGrep>, JenkinsError> {
-        if pattern.is_empty() {
+        if search.pattern.is_empty() {
             return Err(self.bad_request("the search pattern is empty"));
         }
-        let context = context.min(MAX_GREP_CONTEXT);
-        let max_matches = max_matches.clamp(1, MAX_GREP_MATCHES);
+        let search = LogSearch {
+            context: search.context.min(MAX_GREP_CONTEXT),
+            max_matches: search.max_matches.clamp(1, MAX_GREP_MATCHES),
+            ..search.clone()
+        };
         let base = format!(
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
         let key = self.key::<LogGrep>(format!(
-            "{base}#grep={}&context={context}&max={max_matches}&from_end={from_end}",
-            encode_query_value(pattern)
+            "{base}#grep={}&context={}&max={}&from_end={}",
+            encode_query_value(&search.pattern),
+            search.context,
+            search.max_matches,
+            search.from_end
         ));
         self.inner
             .cache
             .get_or_load(key, async {
-                let grep = self
-                    .load_log_grep(&base, pattern, context, max_matches, from_end, budget)
-                    .await?;
+                let grep = self.load_log_grep(&base, &search, budget).await?;
                 let weight = grep
                     .matches
                     .iter()
@@ -173,10 +174,7 @@ impl JenkinsClient {
     async fn load_log_grep(
         &self,
         base: &str,
-        pattern: &str,
-        context: usize,
-        max_matches: usize,
-        from_end: bool,
+        search: &LogSearch,
         budget: &QueryBudget,
     ) -> Result<LogGrep, JenkinsError> {
         // One request from the start: `X-Text-Size` cannot be used to page a
@@ -186,7 +184,7 @@ impl JenkinsClient {
             .send(Method::GET, &format!("{base}?start=0"), budget)
             .await?;
         let (size, more_data) = log_headers(upstream.response.headers());
-        let mut searcher = LogSearcher::new(pattern, context, max_matches, from_end);
+        let mut searcher = LogSearcher::new(search);
         self.stream_log(upstream, budget, |text| {
             searcher.push(text);
             !searcher.is_done()
