@@ -33,7 +33,7 @@ impl JenkinsClient {
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
-        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"));
+        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"), budget);
         self.inner
             .cache
             .get_or_load(key, async {
@@ -68,10 +68,13 @@ impl JenkinsClient {
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
-        let key = self.key::<LogGrep>(format!(
-            "{base}#grep={}&context={context}&max={max_matches}",
-            encode_query_value(pattern)
-        ));
+        let key = self.key::<LogGrep>(
+            format!(
+                "{base}#grep={}&context={context}&max={max_matches}",
+                encode_query_value(pattern)
+            ),
+            budget,
+        );
         self.inner
             .cache
             .get_or_load(key, async {
