@@ -16,8 +16,8 @@ use serde::{Deserialize, Deserializer};
 mod access;
 
 pub use access::{
-    AdminEndpoints, ApiKeyConfig, AuthConfig, CorsConfig, JwtConfig, TrustedDocumentsConfig,
-    TrustedMode, DEFAULT_FORWARD_HEADER, JWT_ALGORITHMS, MIN_KEY_BYTES,
+    AdminEndpoints, ApiKeyConfig, AuthConfig, ConnectionAuth, CorsConfig, JwtConfig,
+    TrustedDocumentsConfig, TrustedMode, DEFAULT_FORWARD_HEADER, JWT_ALGORITHMS, MIN_KEY_BYTES,
 };
 
 /// The environment variable that turns TLS verification off for every connection.
@@ -466,17 +466,6 @@ pub struct ConnectionConfig {
     /// so Jenkins' permissions apply per user; such a connection has no username or token.
     #[serde(default)]
     pub auth: ConnectionAuth,
-}
-
-/// Whose credentials a connection sends to Jenkins.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectionAuth {
-    /// The connection's own username and token (or anonymous without them).
-    #[default]
-    Service,
-    /// The caller's, forwarded from `auth.forward_header`; anonymous without it.
-    Forward,
 }
 
 impl ConnectionConfig {

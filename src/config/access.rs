@@ -1,5 +1,6 @@
 //! Who may ask and from where: the `[auth]` (API keys, `[auth.jwt]`), `[cors]` and
-//! `[trusted_documents]` sections, their validation, and reading key files.
+//! `[trusted_documents]` sections, a connection's `auth` mode, their validation, and
+//! reading key files.
 //!
 //! API keys become [`SecretString`] on read; the runtime keeps only their SHA-256
 //! (`crate::guard::auth`). With no key and no `[auth.jwt]`, anyone who reaches the gateway
@@ -48,6 +49,17 @@ impl Default for AuthConfig {
             forward_header: DEFAULT_FORWARD_HEADER.to_string(),
         }
     }
+}
+
+/// Whose credentials a connection sends to Jenkins (`auth` of a `[[connections]]`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionAuth {
+    /// The connection's own username and token (or anonymous without them).
+    #[default]
+    Service,
+    /// The caller's, forwarded from `auth.forward_header`; anonymous without it.
+    Forward,
 }
 
 /// Who may read `/metrics` and `/readyz`.
