@@ -218,6 +218,13 @@ async fn a_tokens_claim_is_its_scope_and_bad_tokens_are_refused() {
             )),
         ),
         (
+            "not valid yet",
+            key.sign(&claims(
+                "alice",
+                json!({ "nbf": now() + 3600, "majordomo_connections": "*" }),
+            )),
+        ),
+        (
             "another issuer",
             key.sign(&claims(
                 "alice",

@@ -260,6 +260,16 @@ impl Access {
         })
     }
 
+    /// Whether callers must authenticate (any key or `[auth.jwt]` configured).
+    pub(crate) fn is_required(&self) -> bool {
+        self.required
+    }
+
+    /// Configured API keys, and whether identity-provider tokens are accepted.
+    pub(crate) fn summary(&self) -> (usize, bool) {
+        (self.keys.len(), self.jwt.is_some())
+    }
+
     /// Counts of refused requests.
     pub(crate) fn counters(&self) -> &AccessCounters {
         &self.counters

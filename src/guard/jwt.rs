@@ -174,6 +174,7 @@ impl JwtVerifier {
         validation.set_audience(&self.audience);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = self.leeway_s;
+        validation.validate_nbf = true;
         let mut failure = JwtFailure::Invalid("unknown signing key");
         for key in &candidates {
             match decode::<Value>(token, &key.key, &validation) {

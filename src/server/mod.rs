@@ -98,12 +98,35 @@ pub async fn run(
         shutdown_grace_ms = limits.shutdown_grace.as_millis() as u64,
         "connection limits"
     );
+    log_access(&gateway, listener.local_addr().ok());
     accept::serve(listener, app(gateway), limits, shutdown).await;
     Ok(())
 }
 
 /// Run one GraphQL request for `caller`: only the connections it may see have loaders,
 /// and its budget carries its upstream rate and forwarded credentials.
+/// What the gateway lets in, at start; loudly when anyone who reaches a non-loopback
+/// address may read every controller.
+fn log_access(gateway: &GatewayState, addr: Option<std::net::SocketAddr>) {
+    let access = gateway.access();
+    let (keys, jwt) = access.summary();
+    let config = gateway.config();
+    tracing::info!(
+        api_keys = keys,
+        jwt,
+        cors_origins = config.cors.allow_origins.len(),
+        trusted_documents = ?config.trusted_documents.mode,
+        introspection = config.introspection,
+        "access"
+    );
+    if !access.is_required() && addr.is_some_and(|a| !a.ip().is_loopback()) {
+        tracing::warn!(
+            "no API key or [auth.jwt] is configured and the gateway listens beyond loopback: \
+             anyone who reaches it reads what every connection's service account can"
+        );
+    }
+}
+
 async fn execute(
     app: &AppState,
     req: async_graphql::Request,
