@@ -6,7 +6,7 @@
 
 mod gateway_common;
 
-use gateway_common::{captured_logs, connection, recorded_sim, Gateway};
+use gateway_common::{captured_logs, connection, recorded_sim, sha256_hex, Gateway};
 use majordomo::config::{ApiKeyConfig, Config, ConnectionConfig};
 use serde_json::{json, Value};
 
@@ -207,11 +207,7 @@ async fn a_missing_or_wrong_key_gets_401_and_no_data() {
 
     // The refusals are logged with a hash prefix of what was presented (the first 4 bytes of
     // its SHA-256, computed here), never the key.
-    let digest = ring::digest::digest(&ring::digest::SHA256, WRONG_KEY.as_bytes());
-    let prefix: String = digest.as_ref()[..4]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let prefix = &sha256_hex(WRONG_KEY)[..8];
     let text = logs.text();
     assert!(
         text.contains(&format!("presented_sha256_prefix={prefix}")),

@@ -8,7 +8,7 @@ mod gateway_common;
 
 use std::path::PathBuf;
 
-use gateway_common::{captured_logs, connection, recorded_sim, Gateway};
+use gateway_common::{captured_logs, connection, recorded_sim, sha256_hex as sha256, Gateway};
 use majordomo::config::{Config, TrustedMode};
 use majordomo::gateway::GatewayState;
 use serde_json::json;
@@ -16,12 +16,6 @@ use serde_json::json;
 const DASHBOARD: &str = "query Dashboard { connections { name status } }\n";
 const QUEUE: &str = "query Queue { queue { id } }\n";
 const UNKNOWN: &str = "{ connections { name url } }";
-
-/// SHA-256 in hex, as `sha256sum` prints it.
-fn sha256(text: &str) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("majordomo-{name}-{}", std::process::id()));

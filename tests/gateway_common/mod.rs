@@ -401,3 +401,9 @@ pub fn captured_logs() -> LogBuffer {
     })
     .clone()
 }
+
+/// SHA-256 of `text` in lowercase hex, as `sha256sum` prints it.
+pub fn sha256_hex(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
