@@ -1,10 +1,13 @@
-//! [`GatewayState`]: what every request shares: the connections, their clients and the cache.
+//! [`GatewayState`]: what every request shares: the connections, their clients, the cache,
+//! and the access rules (who may ask, trusted documents).
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cache::UpstreamCache;
 use crate::config::{Config, ConfigError};
+use crate::guard::auth::Access;
+use crate::guard::trusted::TrustedDocuments;
 use crate::jenkins::JenkinsClient;
 
 /// One configured Jenkins controller and its client.
@@ -20,6 +23,8 @@ pub(crate) struct Upstream {
 struct Inner {
     upstreams: Vec<Arc<Upstream>>,
     cache: Arc<UpstreamCache>,
+    access: Arc<Access>,
+    trusted: Arc<TrustedDocuments>,
     config: Config,
     started: Instant,
 }
@@ -43,10 +48,14 @@ impl GatewayState {
                 client,
             }));
         }
+        let access = Arc::new(Access::from_config(&config)?);
+        let trusted = Arc::new(TrustedDocuments::load(&config.trusted_documents)?);
         Ok(GatewayState {
             inner: Arc::new(Inner {
                 upstreams,
                 cache,
+                access,
+                trusted,
                 config,
                 started: Instant::now(),
             }),
@@ -66,6 +75,16 @@ impl GatewayState {
     /// The connection with that name.
     pub(crate) fn upstream(&self, name: &str) -> Option<&Arc<Upstream>> {
         self.inner.upstreams.iter().find(|u| &*u.name == name)
+    }
+
+    /// Who may ask: keys, tokens, scopes, rates, and the count of refusals.
+    pub(crate) fn access(&self) -> &Arc<Access> {
+        &self.inner.access
+    }
+
+    /// The trusted documents.
+    pub(crate) fn trusted(&self) -> &Arc<TrustedDocuments> {
+        &self.inner.trusted
     }
 
     /// The shared upstream cache.

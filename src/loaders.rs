@@ -413,11 +413,17 @@ impl Drop for Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders for one GraphQL request spending from `budget`.
-    pub(crate) fn new(state: &GatewayState, budget: Arc<QueryBudget>) -> Self {
+    /// Fresh loaders for one GraphQL request spending from `budget`, over the connections
+    /// `reach` allows: a key for any other finds no loader and answers `NOT_FOUND`.
+    pub(crate) fn new(
+        state: &GatewayState,
+        budget: Arc<QueryBudget>,
+        reach: impl Fn(&str) -> bool,
+    ) -> Self {
         let loaders = state
             .upstreams()
             .iter()
+            .filter(|up| reach(&up.name))
             .map(|up| {
                 let loader = UpstreamLoader {
                     state: state.clone(),
@@ -429,13 +435,18 @@ impl Loaders {
         Loaders { loaders, budget }
     }
 
-    /// Loaders for one GraphQL request, with the budget the configuration's limits give
-    /// every query.
-    pub(crate) fn for_query(state: &GatewayState) -> Self {
+    /// Loaders for one GraphQL request over the connections its caller may `reach`, with
+    /// the budget the configuration's limits give every query, as the caller `adjust`s it
+    /// (its upstream rate, its forwarded credentials).
+    pub(crate) fn for_query(
+        state: &GatewayState,
+        reach: impl Fn(&str) -> bool,
+        adjust: impl FnOnce(QueryBudget) -> QueryBudget,
+    ) -> Self {
         let l = &state.config().limits;
         let timeout = (l.query_timeout_ms > 0).then(|| Duration::from_millis(l.query_timeout_ms));
         let budget = QueryBudget::new(timeout, l.max_upstream_requests, l.max_log_bytes);
-        Loaders::new(state, Arc::new(budget))
+        Loaders::new(state, Arc::new(adjust(budget)), reach)
     }
 
     /// Load one key of connection `conn`; past the query's deadline the caller gets

@@ -58,6 +58,13 @@ pub fn render_metrics(gateway: &GatewayState) -> String {
             u.client.upstream_requests()
         );
     }
+    let _ = writeln!(out, "# HELP majordomo_auth_refused_total Requests refused by access control, by reason (missing, invalid, unavailable, rate_limited, not_admin).\n# TYPE majordomo_auth_refused_total counter");
+    for (reason, count) in gateway.access().counters().snapshot() {
+        let _ = writeln!(
+            out,
+            "majordomo_auth_refused_total{{reason=\"{reason}\"}} {count}"
+        );
+    }
     let _ = writeln!(
         out,
         "# HELP majordomo_uptime_seconds Seconds since the gateway started.\n# TYPE majordomo_uptime_seconds gauge\nmajordomo_uptime_seconds {}",

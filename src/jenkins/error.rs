@@ -93,6 +93,15 @@ pub enum JenkinsError {
         /// The limit.
         limit: u64,
     },
+    /// The caller's upstream requests per second would not allow this request before the
+    /// query's deadline.
+    #[error("{connection}: the caller's limit of {per_second} upstream requests per second leaves no turn before the deadline")]
+    RateLimited {
+        /// The connection name.
+        connection: String,
+        /// The caller's `upstream_requests_per_second`.
+        per_second: u32,
+    },
     /// Nobody waits for the answer any more (the client went away).
     #[error("{connection}: the query was cancelled")]
     Cancelled {
@@ -230,6 +239,7 @@ impl JenkinsError {
             JenkinsError::DeadlineExceeded { .. } => "TIMEOUT",
             JenkinsError::BudgetExceeded { .. } => "UPSTREAM_BUDGET_EXCEEDED",
             JenkinsError::Cancelled { .. } => "CANCELLED",
+            JenkinsError::RateLimited { .. } => "UPSTREAM_RATE_LIMITED",
             JenkinsError::InvalidResponse { .. } => "INVALID_RESPONSE",
             JenkinsError::PipelineApiMissing { .. } => "PIPELINE_API_MISSING",
             JenkinsError::NotAPipeline { .. } => "NOT_A_PIPELINE",
@@ -257,6 +267,7 @@ impl JenkinsError {
             | JenkinsError::DeadlineExceeded { .. }
             | JenkinsError::BudgetExceeded { .. }
             | JenkinsError::Cancelled { .. }
+            | JenkinsError::RateLimited { .. }
             | JenkinsError::InvalidResponse { .. }
             | JenkinsError::NotAPipeline { .. } => None,
         }
@@ -304,6 +315,9 @@ impl JenkinsError {
                 "the query asked Jenkins for more than its budget (limits.max_upstream_requests, limits.max_log_bytes); narrow it"
             }
             JenkinsError::Cancelled { .. } => "the client went away before the answer was ready",
+            JenkinsError::RateLimited { .. } => {
+                "the API key's upstream_requests_per_second is used up; ask for less, rely on the cache, or retry shortly"
+            }
             JenkinsError::InvalidResponse { .. } => {
                 "the URL may not point at Jenkins (a proxy or login page answered)"
             }
@@ -337,6 +351,7 @@ impl JenkinsError {
             | JenkinsError::DeadlineExceeded { connection, .. }
             | JenkinsError::BudgetExceeded { connection, .. }
             | JenkinsError::Cancelled { connection }
+            | JenkinsError::RateLimited { connection, .. }
             | JenkinsError::InvalidResponse { connection, .. }
             | JenkinsError::PipelineApiMissing { connection, .. }
             | JenkinsError::NotAPipeline { connection, .. }

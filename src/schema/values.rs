@@ -469,7 +469,7 @@ pub(crate) enum QueueState {
 /// Counts over the fleet.
 #[derive(SimpleObject, Default)]
 pub(crate) struct FleetTotals {
-    /// Configured connections.
+    /// Connections the caller may see (every configured one without an API key scope).
     pub(crate) connections: i32,
     /// Connections that answer.
     pub(crate) online: i32,

@@ -1,8 +1,11 @@
 //! The HTTP transport: `/graphql` (POST, GET, GraphiQL), `/graphiql/*` (its assets),
 //! `/healthz`, `/readyz`, `/metrics`; and [`run`], which serves them with bounded
 //! connections (`accept`, `connection`, `overload`, `limits`) and stops cleanly.
+//! Who may ask is decided in `access` before a request body is read; CORS answers only
+//! the origins `[cors]` lists.
 
 mod accept;
+pub(crate) mod access;
 mod connection;
 mod limits;
 mod overload;
@@ -13,7 +16,7 @@ use std::time::Duration;
 use async_graphql_axum::GraphQLResponse;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -23,15 +26,17 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower_http::cors::CorsLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::GatewayError;
 use crate::gateway::GatewayState;
-use crate::guard::server_error;
+use crate::guard::auth::Caller;
+use crate::guard::trusted::DOCUMENT_ID;
+use crate::guard::ReadOnly;
 use crate::loaders::Loaders;
 use crate::schema::{build_schema, MajordomoSchema};
+use access::{admit, check_get_preflight, check_post_type, reject};
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
@@ -49,13 +54,21 @@ pub fn app(gateway: GatewayState) -> Router {
     let schema = build_schema(gateway.clone());
     let limit = gateway.config().max_concurrent_queries;
     let admission = (limit > 0).then(|| Arc::new(Semaphore::new(limit)));
-    Router::new()
+    let admin = access::admin_only(
+        Router::new()
+            .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics)),
+        &gateway,
+    );
+    let mut router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql/{file}", get(crate::graphiql::asset))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .layer(CorsLayer::permissive())
+        .merge(admin);
+    if let Some(cors) = crate::guard::cors::layer(&gateway.config().cors) {
+        router = router.layer(cors);
+    }
+    router
         // One line per request: method, path, status, latency (never headers: they may carry tokens).
         .layer(
             TraceLayer::new_for_http()
@@ -85,25 +98,52 @@ pub async fn run(
         shutdown_grace_ms = limits.shutdown_grace.as_millis() as u64,
         "connection limits"
     );
+    log_access(&gateway, listener.local_addr().ok());
     accept::serve(listener, app(gateway), limits, shutdown).await;
     Ok(())
 }
 
-async fn execute(app: &AppState, req: async_graphql::Request) -> GraphQLResponse {
+/// Run one GraphQL request for `caller`: only the connections it may see have loaders,
+/// and its budget carries its upstream rate and forwarded credentials.
+/// What the gateway lets in, at start; loudly when anyone who reaches a non-loopback
+/// address may read every controller.
+fn log_access(gateway: &GatewayState, addr: Option<std::net::SocketAddr>) {
+    let access = gateway.access();
+    let (keys, jwt) = access.summary();
+    let config = gateway.config();
+    tracing::info!(
+        api_keys = keys,
+        jwt,
+        cors_origins = config.cors.allow_origins.len(),
+        trusted_documents = ?config.trusted_documents.mode,
+        introspection = config.introspection,
+        "access"
+    );
+    if !access.is_required() && addr.is_some_and(|a| !a.ip().is_loopback()) {
+        tracing::warn!(
+            "no API key or [auth.jwt] is configured and the gateway listens beyond loopback: \
+             anyone who reaches it reads what every connection's service account can"
+        );
+    }
+}
+
+async fn execute(
+    app: &AppState,
+    req: async_graphql::Request,
+    caller: Caller,
+) -> async_graphql::Response {
     // The semaphore is never closed, so acquiring only fails if it were.
     let _permit = match &app.admission {
         Some(s) => s.clone().acquire_owned().await.ok(),
         None => None,
     };
-    let req = req.data(Loaders::for_query(&app.gateway));
-    app.schema.execute(req).await.into()
-}
-
-/// A request refused before the schema saw it, as a GraphQL response with its status.
-fn reject(e: &GatewayError) -> Response {
-    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = serde_json::json!({ "errors": [server_error(e)] });
-    (status, Json(body)).into_response()
+    tracing::debug!(caller = caller.name(), "graphql request");
+    let loaders = Loaders::for_query(
+        &app.gateway,
+        |name| caller.may_see(name),
+        |budget| caller.budget(budget),
+    );
+    app.schema.execute(req.data(loaders).data(caller)).await
 }
 
 /// The body of a POST, read up to the limit: beyond it the client gets 413 and the rest
@@ -136,17 +176,47 @@ async fn read_body(body: Body, limit: usize, stall: Duration) -> Result<Bytes, G
     }
 }
 
-/// A POST body as one GraphQL request.
+/// GraphQL over HTTP's `documentId`, which async-graphql's request does not read.
+#[derive(serde::Deserialize)]
+struct DocumentIdField {
+    #[serde(rename = "documentId")]
+    document_id: Option<String>,
+}
+
+/// A POST body as one GraphQL request; a `documentId` goes where the trusted documents
+/// look for it.
 fn parse_post(body: &[u8]) -> Result<async_graphql::Request, GatewayError> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(GatewayError::BatchNotSupported);
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let mut request: async_graphql::Request = serde_json::from_slice(body).map_err(|e| {
         GatewayError::InvalidRequest(format!("the body is not a GraphQL request: {e}"))
-    })
+    })?;
+    if body
+        .windows(DOCUMENT_ID.len())
+        .any(|w| w == DOCUMENT_ID.as_bytes())
+    {
+        if let Ok(DocumentIdField {
+            document_id: Some(id),
+        }) = serde_json::from_slice(body)
+        {
+            request
+                .extensions
+                .0
+                .insert(DOCUMENT_ID.into(), async_graphql::Value::from(id));
+        }
+    }
+    Ok(request)
 }
 
-async fn graphql_post(State(app): State<AppState>, body: Body) -> Response {
+async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let caller = match admit(app.gateway.access(), &headers).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    if let Err(e) = check_post_type(&headers) {
+        return reject(&e);
+    }
     let config = app.gateway.config();
     let (limit, stall) = (
         config.limits.max_request_bytes,
@@ -159,23 +229,51 @@ async fn graphql_post(State(app): State<AppState>, body: Body) -> Response {
         Ok(request) => request,
         Err(e) => return reject(&e),
     };
-    execute(&app, request).await.into_response()
+    GraphQLResponse::from(execute(&app, request, caller).await).into_response()
 }
 
-/// GET with `?query=` executes; a browser's plain GET gets GraphiQL.
-async fn graphql_get(State(app): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let has_query = query
-        .as_deref()
-        .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
+/// GET with `?query=` (or a persisted query's `extensions=`) runs a query, once the
+/// request shows a preflight happened; a browser's plain GET gets GraphiQL. A GET never
+/// runs anything but a query (405).
+async fn graphql_get(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let has_query = query.as_deref().is_some_and(|q| {
+        q.split('&')
+            .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
+    });
     if !has_query {
         return crate::graphiql::page("/graphql").into_response();
     }
-    match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
-        Ok(req) => execute(&app, req).await.into_response(),
-        Err(e) => reject(&GatewayError::InvalidRequest(format!(
-            "bad GraphQL GET request: {e}"
-        ))),
+    let caller = match admit(app.gateway.access(), &headers).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    if let Err(e) = check_get_preflight(&headers) {
+        return reject(&e);
     }
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(request) => request.data(ReadOnly),
+        Err(e) => {
+            return reject(&GatewayError::InvalidRequest(format!(
+                "bad GraphQL GET request: {e}"
+            )))
+        }
+    };
+    let response = execute(&app, request, caller).await;
+    let not_a_query = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("METHOD_NOT_ALLOWED"))
+    });
+    let mut http = GraphQLResponse::from(response).into_response();
+    if not_a_query {
+        *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    }
+    http
 }
 
 async fn healthz() -> &'static str {

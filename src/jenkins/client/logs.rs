@@ -33,7 +33,7 @@ impl JenkinsClient {
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
-        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"));
+        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"), budget);
         self.inner
             .cache
             .get_or_load(key, async {
@@ -70,13 +70,16 @@ impl JenkinsClient {
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
-        let key = self.key::<LogGrep>(format!(
-            "{base}#grep={}&context={}&max={}&from_end={}",
-            encode_query_value(&search.pattern),
-            search.context,
-            search.max_matches,
-            search.from_end
-        ));
+        let key = self.key::<LogGrep>(
+            format!(
+                "{base}#grep={}&context={}&max={}&from_end={}",
+                encode_query_value(&search.pattern),
+                search.context,
+                search.max_matches,
+                search.from_end
+            ),
+            budget,
+        );
         self.inner
             .cache
             .get_or_load(key, async {

@@ -25,7 +25,7 @@ use super::path::{api_json, build_path, job_path, raw_encode, InvalidFullName};
 use super::tree::Tree;
 use super::wire;
 use crate::cache::{credential_scope, CacheClass, CacheKey, Loaded, UpstreamCache};
-use crate::config::{ConfigError, ConnectionConfig};
+use crate::config::{ConfigError, ConnectionAuth, ConnectionConfig};
 
 /// Largest tail a caller may ask for; bounds memory per request.
 pub(crate) const MAX_TAIL_BYTES: usize = 8 * 1024 * 1024;
@@ -36,6 +36,8 @@ pub(crate) const MAX_GREP_CONTEXT: usize = 50;
 /// Longest URL the client sends. Jenkins' servlet containers refuse far shorter request
 /// lines (8 KiB by default); this bound only keeps absurd arguments off the wire.
 pub(crate) const MAX_URL_BYTES: usize = 64 * 1024;
+/// Room kept in a request head for a caller's forwarded `Authorization` header.
+const FORWARDED_AUTH_ROOM: usize = "authorization: \r\n".len() + 1024;
 /// `builds` holds the newest 100 builds; past that only `allBuilds` helps.
 pub(crate) const BUILDS_WINDOW: u32 = 100;
 
@@ -77,6 +79,8 @@ struct Inner {
     /// Preemptive `Basic` header, marked sensitive; never logged.
     auth: Option<HeaderValue>,
     scope: u64,
+    /// Whether each caller's forwarded credentials replace `auth` (`auth = "forward"`).
+    forward: bool,
     timeout: Duration,
     permits: Arc<Semaphore>,
     breaker: CircuitBreaker,
@@ -96,6 +100,7 @@ impl std::fmt::Debug for JenkinsClient {
             .field("name", &self.inner.name)
             .field("base", &self.inner.base.as_str())
             .field("authenticated", &self.inner.auth.is_some())
+            .field("forward", &self.inner.forward)
             .field("timeout", &self.inner.timeout)
             .finish_non_exhaustive()
     }
@@ -168,6 +173,7 @@ impl JenkinsClient {
             None => None,
         };
         let scope = credential_scope(config.username.as_deref(), config.token.as_ref());
+        let forward = config.auth == ConnectionAuth::Forward;
         // What a request head holds besides its target: `GET ` and ` HTTP/1.1`, and the
         // headers sent with it (host, authorization, user agent, accept, accept-encoding),
         // plus room for a trace header.
@@ -178,6 +184,7 @@ impl JenkinsClient {
             + auth
                 .as_ref()
                 .map_or(0, |a| "authorization: \r\n".len() + a.len())
+            + if forward { FORWARDED_AUTH_ROOM } else { 0 }
             + concat!("user-agent: majordomo/", env!("CARGO_PKG_VERSION"), "\r\n").len()
             + "accept: */*\r\naccept-encoding: gzip\r\n\r\n".len()
             + 128;
@@ -189,6 +196,7 @@ impl JenkinsClient {
                 http,
                 auth,
                 scope,
+                forward,
                 timeout,
                 permits: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
                 breaker: CircuitBreaker::new(
@@ -519,8 +527,26 @@ impl JenkinsClient {
             .await
     }
 
-    fn key<T: 'static>(&self, request: String) -> CacheKey {
-        CacheKey::new::<T>(Arc::clone(&self.inner.name), self.inner.scope, request)
+    /// The cache key of `request` for the credentials it is sent with: the service
+    /// account's, or on a forwarding connection the caller's own (anonymous without them).
+    fn key<T: 'static>(&self, request: String, budget: &QueryBudget) -> CacheKey {
+        let scope = if self.inner.forward {
+            budget
+                .forwarded()
+                .map_or_else(|| credential_scope(None, None), |f| f.scope())
+        } else {
+            self.inner.scope
+        };
+        CacheKey::new::<T>(Arc::clone(&self.inner.name), scope, request)
+    }
+
+    /// The `Authorization` header a request carries, if any.
+    fn authorization<'a>(&'a self, budget: &'a QueryBudget) -> Option<&'a HeaderValue> {
+        if self.inner.forward {
+            budget.forwarded().map(|f| f.header())
+        } else {
+            self.inner.auth.as_ref()
+        }
     }
 
     fn seen_version(&self) -> Option<String> {
@@ -561,7 +587,7 @@ impl JenkinsClient {
         T: DeserializeOwned + Send + Sync + 'static,
         C: FnOnce(&T) -> CacheClass,
     {
-        let key = self.key::<T>(rel.clone());
+        let key = self.key::<T>(rel.clone(), budget);
         self.inner
             .cache
             .get_or_load(key, async {

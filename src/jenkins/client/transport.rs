@@ -54,11 +54,16 @@ impl JenkinsClient {
             });
         }
         let url = self.url_for(rel)?;
+        // The first attempt is taken from the budget before a slot: waiting for the
+        // caller's upstream rate must not hold one of the controller's slots.
+        budget.spend_request(&inner.name).await?;
         let permit = self.slot(budget).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            budget.spend_request(&inner.name)?;
+            if attempt > 1 {
+                budget.spend_request(&inner.name).await?;
+            }
             let (timeout, by_deadline) = match budget.remaining() {
                 Some(left) if left < inner.timeout => (left, true),
                 _ => (inner.timeout, false),
@@ -67,7 +72,7 @@ impl JenkinsClient {
                 .http
                 .request(method.clone(), url.clone())
                 .timeout(timeout);
-            if let Some(auth) = &inner.auth {
+            if let Some(auth) = self.authorization(budget) {
                 request = request.header(AUTHORIZATION, auth.clone());
             }
             inner.upstream_requests.fetch_add(1, Ordering::Relaxed);
