@@ -53,7 +53,7 @@ const SHOULD_NOT: &[(&str, &str)] = &[];
 async fn graphql_over_http_audits_pass() {
     let (a, b) = (recorded_sim().await, recorded_sim().await);
     let gateway = Gateway::start(vec![connection("alpha", &a), connection("beta", &b)]).await;
-    let out = node("audit.cjs", &[gateway.endpoint.clone()]).await;
+    let out = node("audit.cjs", std::slice::from_ref(&gateway.endpoint)).await;
     assert!(
         out.status.success(),
         "{}",
