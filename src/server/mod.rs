@@ -7,13 +7,13 @@
 mod accept;
 pub(crate) mod access;
 mod connection;
+mod graphql_http;
 mod limits;
 mod overload;
 
 use std::future::Future;
 use std::time::Duration;
 
-use async_graphql_axum::GraphQLResponse;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -210,6 +210,9 @@ fn parse_post(body: &[u8]) -> Result<async_graphql::Request, GatewayError> {
 }
 
 async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let Some(media) = graphql_http::negotiate(&headers) else {
+        return graphql_http::not_acceptable();
+    };
     let caller = match admit(app.gateway.access(), &headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
@@ -229,7 +232,7 @@ async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Bod
         Ok(request) => request,
         Err(e) => return reject(&e),
     };
-    GraphQLResponse::from(execute(&app, request, caller).await).into_response()
+    graphql_http::respond(media, execute(&app, request, caller).await)
 }
 
 /// GET with `?query=` (or a persisted query's `extensions=`) runs a query, once the
@@ -247,6 +250,9 @@ async fn graphql_get(
     if !has_query {
         return crate::graphiql::page("/graphql").into_response();
     }
+    let Some(media) = graphql_http::negotiate(&headers) else {
+        return graphql_http::not_acceptable();
+    };
     let caller = match admit(app.gateway.access(), &headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
@@ -269,7 +275,7 @@ async fn graphql_get(
             .and_then(|x| x.get("code"))
             .is_some_and(|c| *c == async_graphql::Value::from("METHOD_NOT_ALLOWED"))
     });
-    let mut http = GraphQLResponse::from(response).into_response();
+    let mut http = graphql_http::respond(media, response);
     if not_a_query {
         *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     }
