@@ -63,8 +63,6 @@ pub(crate) enum Source {
     Rule,
     /// A word of the job's name.
     JobName,
-    /// The name of a stage the build ran.
-    Stage,
 }
 
 /// The environment of a build of a job the rule claims, from its parameters, the rule's
@@ -115,12 +113,6 @@ pub(crate) fn stage_environments<'s>(
         }
     }
     out
-}
-
-/// Whether a rule needs the stages of a job's runs to place any of its builds: nothing
-/// else placed them, and the rule has stage patterns.
-pub(crate) fn needs_stages(rule: &DeploymentRule, placed_all: bool) -> bool {
-    !placed_all && !rule.stages.is_empty()
 }
 
 #[cfg(test)]
