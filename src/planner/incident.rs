@@ -10,6 +10,8 @@ use super::{plan_into, whole_tree, LISTING_DEPTH};
 use crate::jenkins::client::BUILDS_WINDOW;
 use crate::jenkins::Tree;
 
+/// Deployments listed when `first` is not given.
+pub(crate) const DEFAULT_DEPLOYMENTS: i32 = 50;
 /// Builds of each deploy job a deployment list, a commit's deployments and DORA read.
 pub(crate) const DEPLOY_BUILDS: u32 = 50;
 /// Builds of each job (of every job of the fleet) a commit is looked for in.

@@ -40,6 +40,7 @@ use async_graphql::{
 use crate::error::GatewayError;
 use crate::gateway::{GatewayState, Upstream};
 use crate::loaders::BuildRef;
+use crate::planner::incident::DEFAULT_DEPLOYMENTS;
 use crate::planner::{self, DEFAULT_JOBS_PAGE};
 use health::FleetHealth;
 use ids::GlobalId;
@@ -128,9 +129,6 @@ fn some_connections(
         None => Ok(visible(ctx)),
     }
 }
-
-/// Deployments listed when `first` is not given.
-const DEFAULT_DEPLOYMENTS: i32 = 50;
 
 /// Fetch the object a global ID names.
 async fn resolve_node(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
