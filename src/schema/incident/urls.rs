@@ -68,9 +68,13 @@ pub(crate) fn resolve_url<'b>(
     bases: &'b [(String, String)],
 ) -> Result<(&'b str, Target), UrlProblem> {
     let text = url.trim();
+    // Without a scheme, `host:8080/job/x` parses as the scheme `host`: only http(s) URLs
+    // count as given, anything else is read again as a host without one.
     let parsed = Url::parse(text)
-        .or_else(|_| Url::parse(&format!("http://{text}")))
-        .map_err(|_| UrlProblem::NotAUrl)?;
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .or_else(|| Url::parse(&format!("http://{text}")).ok())
+        .ok_or(UrlProblem::NotAUrl)?;
     let host = parsed.host_str().ok_or(UrlProblem::NotAUrl)?;
     let path = parsed.path();
     let mut best: Option<(&str, usize)> = None;
