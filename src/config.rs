@@ -16,11 +16,11 @@ use serde::{Deserialize, Deserializer};
 mod access;
 mod deployments;
 
-pub use deployments::DeploymentRule;
 pub use access::{
     AdminEndpoints, ApiKeyConfig, AuthConfig, ConnectionAuth, CorsConfig, JwtConfig,
     TrustedDocumentsConfig, TrustedMode, DEFAULT_FORWARD_HEADER, JWT_ALGORITHMS, MIN_KEY_BYTES,
 };
+pub use deployments::DeploymentRule;
 
 /// The environment variable that turns TLS verification off for every connection.
 pub const ENV_TLS_REJECT_UNAUTHORIZED: &str = "JENKINS_TLS_REJECT_UNAUTHORIZED";

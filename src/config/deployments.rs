@@ -93,7 +93,10 @@ pub(super) fn validate(
             .iter()
             .find(|c| !connections.contains(c.as_str()))
         {
-            return Err(invalid("connections", format!("no connection is named {c:?}")));
+            return Err(invalid(
+                "connections",
+                format!("no connection is named {c:?}"),
+            ));
         }
         if let Some(s) = rule.stages.iter().find(|s| s.matches('*').count() != 1) {
             return Err(invalid(
@@ -101,7 +104,11 @@ pub(super) fn validate(
                 format!("{s:?} must hold exactly one '*', where the environment's name is"),
             ));
         }
-        if rule.environment.as_deref().is_some_and(|e| e.trim().is_empty()) {
+        if rule
+            .environment
+            .as_deref()
+            .is_some_and(|e| e.trim().is_empty())
+        {
             return Err(invalid("environment", "must not be empty".into()));
         }
     }

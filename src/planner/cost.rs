@@ -13,8 +13,8 @@ use std::collections::HashSet;
 use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::{Name, Value, Variables};
 
-use super::plans::{field_plan, Plan};
 use super::incident::{DEFAULT_DEPLOYMENTS, DEFAULT_FLAKY_BUILDS, MAX_FLAKY_BUILDS};
+use super::plans::{field_plan, Plan};
 use super::{rides_along, DEFAULT_BUILDS_PAGE, DEFAULT_JOBS_PAGE, LISTING_DEPTH, MAX_PAGE};
 use crate::jenkins::client::BUILDS_WINDOW;
 
@@ -295,7 +295,8 @@ impl<'a> Estimate<'a> {
         };
         let a = self.assumed;
         let first = |default: i32| self.int(field, "first", default) as u64;
-        let last = |default: i32, max: u32| (self.int(field, "last", default) as u64).min(u64::from(max));
+        let last =
+            |default: i32, max: u32| (self.int(field, "last", default) as u64).min(u64::from(max));
         match (ty, field.name.node.as_str()) {
             // The item (or build), a permalink's number, a stage's describe.
             ("QueryRoot", "resolve") => step(RESOLVE_REQUESTS, Some(("Node", 1))),
@@ -310,7 +311,8 @@ impl<'a> Estimate<'a> {
             // into parts when long; folders below its depth listed again), and a
             // `wfapi/runs` per stage-placed deploy job that built the commit.
             ("QueryRoot", "commit") => step(
-                self.reach_many(field).saturating_mul(COMMIT_LISTING_PARTS + a),
+                self.reach_many(field)
+                    .saturating_mul(COMMIT_LISTING_PARTS + a),
                 Some(("Commit", 1)),
             ),
             ("Commit", "builds") => step(0, Some(("CommitBuild", a))),

@@ -26,7 +26,14 @@ pub(crate) const DEFAULT_STAGE_RUNS: i32 = 10;
 pub(crate) const DEFAULT_FLAKY_BUILDS: i32 = 10;
 
 /// Build fields that say what a build is, how it ended and when.
-const BUILD_FACTS: &[&str] = &["number", "url", "result", "building", "timestamp", "duration"];
+const BUILD_FACTS: &[&str] = &[
+    "number",
+    "url",
+    "result",
+    "building",
+    "timestamp",
+    "duration",
+];
 
 /// The selections below `f` reached by following `path` (aliases and fragments merged).
 pub(crate) fn below<'a>(f: &SelectionField<'a>, path: &[&str]) -> Vec<SelectionField<'a>> {
@@ -68,7 +75,9 @@ pub(crate) fn deploy_builds_tree(f: &SelectionField<'_>, build_paths: &[&[&str]]
         plan_into("Build", &below(f, path), &mut builds, 0);
     }
     let mut t = Tree::new();
-    t.child("builds").merge(&builds).range(0, Some(DEPLOY_BUILDS));
+    t.child("builds")
+        .merge(&builds)
+        .range(0, Some(DEPLOY_BUILDS));
     t
 }
 
@@ -124,9 +133,7 @@ pub(crate) fn flaky_builds_tree(n: u32) -> Tree {
     let mut t = Tree::new();
     let builds = t.child("builds");
     builds.leaves(&["number", "result", "building"]);
-    builds
-        .path(&["actions", "lastBuiltRevision"])
-        .leaf("SHA1");
+    builds.path(&["actions", "lastBuiltRevision"]).leaf("SHA1");
     for set in ["changeSet", "changeSets"] {
         builds.path(&[set, "items"]).leaf("commitId");
     }

@@ -44,17 +44,17 @@ use crate::planner::incident::DEFAULT_DEPLOYMENTS;
 use crate::planner::{self, DEFAULT_JOBS_PAGE};
 use health::FleetHealth;
 use ids::GlobalId;
+use incident::dora::{dora_metrics, list_deployments, DeploymentFilter};
 use load::{
     agents_of, build_number, load_agent, load_build, load_folder, load_job, load_queue_item,
     load_stage, queue_of, upstream, visible,
 };
-use incident::dora::{dora_metrics, list_deployments, DeploymentFilter};
 use objects::{
     AgentObj, ApprovalObj, BuildObj, CommitObj, ConnectionObj, DeploymentObj, JobObj, JobPage,
     Node, QueueItemObj,
 };
-use values::{DateTime, DoraMetrics};
 use search::{search_jobs, JobFilter};
+use values::{DateTime, DoraMetrics};
 
 /// What the schema is, for `schema.graphql` and `__schema { description }`.
 pub(crate) const DESCRIPTION: &str =
@@ -273,15 +273,14 @@ impl QueryRoot {
     async fn deployments(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only to this environment (without regard to case).")]
-        environment: Option<String>,
+        #[graphql(desc = "Only to this environment (without regard to case).")] environment: Option<
+            String,
+        >,
         #[graphql(desc = "Only those started at or after this time.")] since: Option<DateTime>,
         #[graphql(desc = "Only those started at or before this time.")] until: Option<DateTime>,
         #[graphql(desc = "Only on these connections (all you may see by default).")]
         connections: Option<Vec<String>>,
-        #[graphql(desc = "Only deploy jobs under this folder (full name).")] folder: Option<
-            String,
-        >,
+        #[graphql(desc = "Only deploy jobs under this folder (full name).")] folder: Option<String>,
         #[graphql(desc = "Only this deploy job (full name).")] job: Option<String>,
         #[graphql(default_with = "DEFAULT_DEPLOYMENTS", desc = "At most this many.")] first: i32,
     ) -> async_graphql::Result<Option<Vec<DeploymentObj>>> {
@@ -358,14 +357,13 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The environment measured, e.g. `production`.")] environment: String,
-        #[graphql(desc = "Start of the window (default: 30 days before `until`).")]
-        since: Option<DateTime>,
+        #[graphql(desc = "Start of the window (default: 30 days before `until`).")] since: Option<
+            DateTime,
+        >,
         #[graphql(desc = "End of the window (default: now).")] until: Option<DateTime>,
         #[graphql(desc = "Only on these connections (all you may see by default).")]
         connections: Option<Vec<String>>,
-        #[graphql(desc = "Only deploy jobs under this folder (full name).")] folder: Option<
-            String,
-        >,
+        #[graphql(desc = "Only deploy jobs under this folder (full name).")] folder: Option<String>,
         #[graphql(desc = "Only this deploy job (full name).")] job: Option<String>,
     ) -> async_graphql::Result<Option<DoraMetrics>> {
         let ups = some_connections(ctx, connections)?;

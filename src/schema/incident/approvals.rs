@@ -39,13 +39,14 @@ async fn waiting(
         return Ok(Vec::new());
     }
     let inputs = l.pending_inputs(&at).await?;
-    let stage = stages_of(up, &at, &run).into_iter().rev().find(|s| {
-        s.data().status.as_deref() == Some("PAUSED_PENDING_INPUT")
-    });
+    let stage = stages_of(up, &at, &run)
+        .into_iter()
+        .rev()
+        .find(|s| s.data().status.as_deref() == Some("PAUSED_PENDING_INPUT"));
     // The run's end is "now" as Jenkins answered; the stage has been paused for so long.
-    let since = stage.as_ref().and_then(|s| {
-        Some(run.end_time_millis? - s.data().pause_duration_millis.unwrap_or(0))
-    });
+    let since = stage
+        .as_ref()
+        .and_then(|s| Some(run.end_time_millis? - s.data().pause_duration_millis.unwrap_or(0)));
     Ok(inputs
         .iter()
         .map(|p| ApprovalObj {

@@ -11,7 +11,7 @@ use futures::future::join_all;
 
 use super::super::convert::change;
 use super::super::load::{all_jobs, skip_connection, state};
-use super::super::objects::{BuildObj, CommitObj, DeploymentObj, JobObj};
+use super::super::objects::{BuildObj, CommitObj, ConnectionObj, DeploymentObj, JobObj};
 use super::super::values::{Change, CommitLink};
 use super::deploy::deployments_of;
 use super::rules::rule_for;
@@ -141,7 +141,9 @@ pub(crate) async fn find_commit(
         ))
         .extend());
     }
-    let sha = shas.first().map_or_else(|| prefix.to_string(), |s| s.to_string());
+    let sha = shas
+        .first()
+        .map_or_else(|| prefix.to_string(), |s| s.to_string());
     let newest = |b: &BuildObj| std::cmp::Reverse(b.data.timestamp.unwrap_or(0));
     builds.sort_by_key(|(b, _, _)| newest(b));
     deployments.sort_by_key(|d: &DeploymentObj| newest(&d.build));
@@ -172,6 +174,16 @@ impl CommitBuild {
     /// its changes (CHANGE_SET).
     async fn link(&self) -> CommitLink {
         self.link
+    }
+
+    /// The controller it ran on.
+    async fn connection(&self) -> ConnectionObj {
+        ConnectionObj::new(self.build.up.clone())
+    }
+
+    /// Full name of its job.
+    async fn job_name(&self) -> &str {
+        &self.build.job
     }
 }
 

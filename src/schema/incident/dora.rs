@@ -108,7 +108,11 @@ fn facts(job: &[&DeploymentObj], env: &str) -> Vec<DeployFact> {
     let mut out = Vec::new();
     for d in job {
         if read.insert(d.build.num()) {
-            let commits = d.build.data.all_change_sets().flat_map(|s| s.items.iter().flatten());
+            let commits = d
+                .build
+                .data
+                .all_change_sets()
+                .flat_map(|s| s.items.iter().flatten());
             for c in commits {
                 let (Some(id), Some(t)) = (c.commit_id.as_ref().or(c.id.as_ref()), c.timestamp)
                 else {
@@ -119,7 +123,11 @@ fn facts(job: &[&DeploymentObj], env: &str) -> Vec<DeployFact> {
                 }
             }
         }
-        if !d.environment.as_ref().is_some_and(|e| e.eq_ignore_ascii_case(env)) {
+        if !d
+            .environment
+            .as_ref()
+            .is_some_and(|e| e.eq_ignore_ascii_case(env))
+        {
             continue;
         }
         let outcome = outcome(d);
@@ -163,7 +171,9 @@ pub(crate) async fn dora_metrics(
         return Err(GatewayError::BadArgument("DORA metrics need an environment".into()).extend());
     };
     let until = filter.until.map_or_else(now_ms, |u| u.0);
-    let since = filter.since.map_or(until - DEFAULT_DORA_DAYS * DAY, |s| s.0);
+    let since = filter
+        .since
+        .map_or(until - DEFAULT_DORA_DAYS * DAY, |s| s.0);
     if since >= until {
         return Err(GatewayError::BadArgument("since must be before until".into()).extend());
     }

@@ -27,9 +27,16 @@ fn is_error_line(line: &str) -> bool {
         return false;
     }
     let l = line.to_ascii_lowercase();
-    ["error", "exception", "failed", "failure", "fatal", "exit code"]
-        .iter()
-        .any(|w| l.contains(w))
+    [
+        "error",
+        "exception",
+        "failed",
+        "failure",
+        "fatal",
+        "exit code",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
 }
 
 /// The lines around the last block of error lines of `text`, at most `max` bytes (its
@@ -80,7 +87,8 @@ fn failing_stage(stages: &[StageObj]) -> Option<&StageObj> {
 /// else the last with a log.
 fn failing_step(node: &wire::StageNodeExt) -> Option<&wire::StageNodeExt> {
     let steps: Vec<&wire::StageNodeExt> = node.stage_flow_nodes.iter().flatten().collect();
-    let has_log = |s: &&&wire::StageNodeExt| s.links.as_ref().and_then(|l| l.log.as_ref()).is_some();
+    let has_log =
+        |s: &&&wire::StageNodeExt| s.links.as_ref().and_then(|l| l.log.as_ref()).is_some();
     steps
         .iter()
         .rev()
@@ -115,7 +123,11 @@ async fn from_stages(
     let node = l.node(&at, &id).await.map_err(|e| e.extend())?;
     let step = failing_step(&node);
     let log = match step.and_then(|s| s.id.as_deref()) {
-        Some(step_id) => Some(l.node_log(&at, step_id, true).await.map_err(|e| e.extend())?),
+        Some(step_id) => Some(
+            l.node_log(&at, step_id, true)
+                .await
+                .map_err(|e| e.extend())?,
+        ),
         None => None,
     };
     let text = log
@@ -220,10 +232,7 @@ mod tests {
     fn the_excerpt_is_the_last_error_block_with_context() {
         let log = "a\nb\nc\nd\nERROR: one\ne\nf\ng\nh\ni\nj\nk\nl\nm\nn\ncompile failed\nx\ny\nFATAL: gave up\nz\nw\nv\nu\nFinished: FAILURE\n";
         let e = excerpt(log, 4096);
-        assert_eq!(
-            e,
-            "l\nm\nn\ncompile failed\nx\ny\nFATAL: gave up\nz\nw\nv"
-        );
+        assert_eq!(e, "l\nm\nn\ncompile failed\nx\ny\nFATAL: gave up\nz\nw\nv");
         // Bounded: the end is kept, from a line start.
         let short = excerpt(log, 12);
         assert_eq!(short, "z\nw\nv");

@@ -239,7 +239,11 @@ mod tests {
         let runs = vec![
             vec![s("Build", 10, false), s("Test", 100, false)],
             vec![s("Build", 12, false), s("Test", 40, true)],
-            vec![s("Build", 11, false), s("Test", 120, false), s("Lint", 5, false)],
+            vec![
+                s("Build", 11, false),
+                s("Test", 120, false),
+                s("Lint", 5, false),
+            ],
         ];
         let f = stage_figures(&runs);
         let names: Vec<&str> = f.iter().map(|x| x.name.as_str()).collect();

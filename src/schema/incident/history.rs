@@ -9,7 +9,9 @@ use crate::jenkins::wire;
 
 /// A build's result as Jenkins spells it, when it has finished.
 fn result(b: &wire::Build) -> Option<&str> {
-    (b.building != Some(true)).then_some(b.result.as_deref()).flatten()
+    (b.building != Some(true))
+        .then_some(b.result.as_deref())
+        .flatten()
 }
 
 /// Where a failing job went bad.
@@ -152,14 +154,12 @@ pub(crate) fn newly_failing<'a>(
 /// The first stage of the bad run that failed on its own where the good run's stage of
 /// that name did not fail (any failed stage without a good run to compare with).
 pub(crate) fn newly_failed_stage(good: Option<&RunLayout>, bad: &RunLayout) -> Option<usize> {
-    let failed = |l: &RunLayout, i: usize| {
-        !l.skipped[i] && l.stages[i].status.as_deref() == Some("FAILED")
-    };
+    let failed =
+        |l: &RunLayout, i: usize| !l.skipped[i] && l.stages[i].status.as_deref() == Some("FAILED");
     (0..bad.stages.len()).find(|&i| {
         failed(bad, i)
             && good.is_none_or(|g| {
-                !(0..g.stages.len())
-                    .any(|j| g.stages[j].name == bad.stages[i].name && failed(g, j))
+                !(0..g.stages.len()).any(|j| g.stages[j].name == bad.stages[i].name && failed(g, j))
             })
     })
 }
@@ -203,9 +203,9 @@ pub(crate) struct TestRecord {
 pub(crate) fn flaky_tests(runs: &[(&wire::Build, &wire::TestReport)]) -> Vec<TestRecord> {
     // Whether every build from the one after `from` to `to` built the same code as its
     // predecessor.
-    let steady = |from: usize, to: usize| (from + 1..=to).all(|i| same_code(runs[i - 1].0, runs[i].0));
-    let mut seen: BTreeMap<(String, String), (TestRecord, Option<(usize, bool)>)> =
-        BTreeMap::new();
+    let steady =
+        |from: usize, to: usize| (from + 1..=to).all(|i| same_code(runs[i - 1].0, runs[i].0));
+    let mut seen: BTreeMap<(String, String), (TestRecord, Option<(usize, bool)>)> = BTreeMap::new();
     for (i, (build, report)) in runs.iter().enumerate() {
         for c in cases(report) {
             let ok = if passes(c) {
@@ -301,7 +301,11 @@ mod tests {
         let s = regression_span(&builds).unwrap();
         assert_eq!(s.good.and_then(|b| b.number), Some(2));
         assert_eq!(s.first_bad.number, Some(3));
-        let ids: Vec<_> = s.commits().iter().filter_map(|c| c.commit_id.clone()).collect();
+        let ids: Vec<_> = s
+            .commits()
+            .iter()
+            .filter_map(|c| c.commit_id.clone())
+            .collect();
         assert_eq!(ids, ["c", "b", "d", "e"]);
         assert!(regression_span(&builds[3..]).is_none(), "newest is good");
         let all_bad = regression_span(&builds[..1]).unwrap();
@@ -348,10 +352,19 @@ mod tests {
         let f = flaky_tests(&runs);
         assert_eq!(f.len(), 2);
         assert_eq!(
-            (f[0].name.as_str(), f[0].passes, f[0].failures, f[0].flips, f[0].same_code_flips),
+            (
+                f[0].name.as_str(),
+                f[0].passes,
+                f[0].failures,
+                f[0].flips,
+                f[0].same_code_flips
+            ),
             ("t", 2, 2, 3, 2)
         );
-        assert_eq!((f[1].name.as_str(), f[1].flips, f[1].same_code_flips), ("u", 1, 0));
+        assert_eq!(
+            (f[1].name.as_str(), f[1].flips, f[1].same_code_flips),
+            ("u", 1, 0)
+        );
         assert_eq!(f[0].last_failure, Some((4, None)));
     }
 }

@@ -146,8 +146,7 @@ impl RegressionObj {
     async fn newly_failing_tests(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "DEFAULT_FAILED_TESTS", desc = "At most this many.")]
-        first: i32,
+        #[graphql(default_with = "DEFAULT_FAILED_TESTS", desc = "At most this many.")] first: i32,
     ) -> async_graphql::Result<Vec<FailedTest>> {
         let Some(bad) = report_of(ctx, &self.first_bad).await? else {
             return Ok(Vec::new());
@@ -159,7 +158,10 @@ impl RegressionObj {
         let mut seen = HashMap::new();
         Ok(newly_failing(good.as_deref(), &bad)
             .into_iter()
-            .filter(|c| seen.insert((c.class_name.clone(), c.name.clone()), ()).is_none())
+            .filter(|c| {
+                seen.insert((c.class_name.clone(), c.name.clone()), ())
+                    .is_none()
+            })
             .filter_map(failed_test)
             .take(first.max(0) as usize)
             .collect())

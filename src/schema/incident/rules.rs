@@ -82,7 +82,11 @@ pub(crate) fn environment_of<'a>(
     if let Some(e) = &rule.environment {
         return Some((e.clone(), Source::Rule));
     }
-    let short = job_name.rsplit('/').next().unwrap_or(job_name).to_lowercase();
+    let short = job_name
+        .rsplit('/')
+        .next()
+        .unwrap_or(job_name)
+        .to_lowercase();
     short
         .split(['-', '_', '.'])
         .find_map(|word| {
@@ -146,7 +150,10 @@ mod tests {
             environment_of(&rule, "release/deploy-production", |_| None),
             Some(("production".into(), Source::JobName))
         );
-        assert_eq!(environment_of(&rule, "delivery/deploy-backend", |_| None), None);
+        assert_eq!(
+            environment_of(&rule, "delivery/deploy-backend", |_| None),
+            None
+        );
         let stages = ["Checkout", "Deploy Staging", "Approve", "Deploy Production"];
         assert_eq!(
             stage_environments(&rule, stages),

@@ -84,7 +84,11 @@ pub(crate) async fn stage_trends_of(
     let slower_stage = figures
         .iter()
         .filter(|f| f.slower())
-        .max_by(|a, b| a.change().partial_cmp(&b.change()).unwrap_or(std::cmp::Ordering::Equal))
+        .max_by(|a, b| {
+            a.change()
+                .partial_cmp(&b.change())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
         .map(trend);
     Ok(Some(StageTrends {
         runs: layouts.len() as i32,

@@ -148,9 +148,7 @@ fn classic(segs: &[String], selected: Option<&str>) -> Option<Target> {
     };
     let rest = &segs[i + 1..];
     let node = match rest {
-        [execution, node, id, ..] if execution == "execution" && node == "node" => {
-            Some(id.clone())
-        }
+        [execution, node, id, ..] if execution == "execution" && node == "node" => Some(id.clone()),
         [page, ..] if GRAPH_PAGES.contains(&page.as_str()) => selected.map(str::to_string),
         _ => None,
     };
@@ -205,9 +203,7 @@ fn blue_rest(segs: &[String]) -> Option<Target> {
     for pair in segs.chunks(2) {
         match pair {
             [kind, name] if kind == "pipelines" && build.is_none() => names.push(name.clone()),
-            [kind, name] if kind == "branches" && build.is_none() => {
-                names.push(branch_item(name))
-            }
+            [kind, name] if kind == "branches" && build.is_none() => names.push(branch_item(name)),
             [kind, run] if kind == "runs" => build = Some(build_sel(run)?),
             [kind, id] if kind == "nodes" || kind == "steps" => {
                 node.get_or_insert_with(|| id.clone());
