@@ -424,6 +424,29 @@ mod tests {
     }
 
     #[test]
+    fn incident_answers_are_estimated_per_controller() {
+        // deployments: per controller 1 + 2 × 50 (deploy folders' listings, wfapi/runs);
+        // its builds ride along.
+        let q = r#"{ deployments(environment: "production") { jobName build { number } } }"#;
+        assert_eq!(estimate(q, 3), 3 * 101);
+        let one = r#"{ deployments(connections: ["a"]) { jobName } }"#;
+        assert_eq!(estimate(one, 3), 101);
+        // commit: per controller the listing's parts and a wfapi/runs per deploy job; a
+        // build's stages cost a describe each (50 assumed builds).
+        let q = r#"{ commit(sha: "0123456") { builds { build { number stages { name } } } } }"#;
+        assert_eq!(estimate(q, 2), 2 * (4 + 50) + 50);
+        // pendingApprovals: the running pipelines, then 2 per run; each build read again.
+        let q = "{ pendingApprovals { prompt build { number } } }";
+        assert_eq!(estimate(q, 1), 1 + 2 * 50 + 50);
+        // A job's regression with its stage and tests; a failure summary; trends.
+        let q = r#"{ job(connection: "c", fullName: "j") { regression { newlyFailedStage { name } newlyFailingTests { name } }
+                     stageTrends { runs } flakyTests(last: 100) { builds } lastFailedBuild { failure { message } } } }"#;
+        assert_eq!(estimate(q, 1), 1 + (1 + 2 + 2) + 1 + (1 + 30) + 3);
+        let q = r#"{ resolve(url: "http://x/job/a/1/") { id } }"#;
+        assert_eq!(estimate(q, 1), 3);
+    }
+
+    #[test]
     fn variables_and_fragments_count() {
         let doc = async_graphql::parser::parse_query(
             "query Q($n: Int) { jobs(first: $n) { nodes { ...J } } } fragment J on Job { lastBuild { log { text } } }",

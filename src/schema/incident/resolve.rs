@@ -59,7 +59,7 @@ async fn number_of(
 }
 
 /// Why a URL names nothing, as the caller's error.
-fn problem(url: &str, p: UrlProblem) -> async_graphql::Error {
+fn problem(p: UrlProblem) -> async_graphql::Error {
     let why = match p {
         UrlProblem::NotAUrl => "is not a URL".to_string(),
         UrlProblem::NoController => {
@@ -69,8 +69,7 @@ fn problem(url: &str, p: UrlProblem) -> async_graphql::Error {
         }
         UrlProblem::NotAnItem => "names no job, build or stage".to_string(),
     };
-    let shown: String = url.chars().take(200).collect();
-    GatewayError::BadArgument(format!("the URL {shown:?} {why}")).extend()
+    GatewayError::BadArgument(format!("the URL {why}")).extend()
 }
 
 /// The object `url` names: a job, a build, or a stage (a flow node that is not a stage,
@@ -81,7 +80,7 @@ pub(crate) async fn resolve(ctx: &Context<'_>, url: &str) -> async_graphql::Resu
         .iter()
         .map(|u| (u.name.to_string(), u.url.clone()))
         .collect();
-    let (conn, target) = resolve_url(url, &bases).map_err(|p| problem(url, p))?;
+    let (conn, target) = resolve_url(url, &bases).map_err(problem)?;
     let Some(up) = ups.iter().find(|u| &*u.name == conn) else {
         return Ok(None);
     };
