@@ -753,3 +753,58 @@ async fn resolve_reads_every_form_of_url() {
     assert_eq!(codes(&r), ["BAD_ARGUMENT"], "{r}");
     stop(h).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controller_without_the_pipeline_rest_api_degrades() {
+    let sim = jenkins_sim::SimBuilder::new(World::demo(42, 0))
+        .token(gateway_common::USER, gateway_common::TOKEN)
+        .without_wfapi()
+        .start()
+        .await
+        .expect("sim");
+    let gateway =
+        gateway_common::Gateway::start(vec![gateway_common::connection("ci-prod", &sim)]).await;
+    // Deployments placed by a parameter or a job's name are still found; those only a
+    // stage could place have no environment.
+    let r = gateway
+        .query(r#"{ deployments(first: 500) { jobName environment build { number } } }"#)
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let list = r["data"]["deployments"].as_array().expect("deployments");
+    let want = sim.with_world(|w| {
+        let job = w.job("delivery/deploy-checkout-api").expect("job");
+        job.builds
+            .iter()
+            .filter(|b| b.parameter("ENVIRONMENT").is_some())
+            .count()
+    });
+    let placed = list
+        .iter()
+        .filter(|d| d["jobName"] == "delivery/deploy-checkout-api" && d["environment"].is_string())
+        .count();
+    assert_eq!(placed, want);
+    assert!(list
+        .iter()
+        .filter(|d| d["jobName"] == "delivery/deploy-backend")
+        .all(|d| d["environment"].is_null()));
+    // What needs the API says so, once per field; the rest still answers.
+    let r = gateway
+        .query(
+            r#"{ pendingApprovals { jobName }
+                 job(connection: "ci-prod", fullName: "commerce/orders-api") {
+                   name stageTrends { runs } lastFailedBuild { failure { excerptSource logExcerpt } } } }"#,
+        )
+        .await;
+    assert_eq!(
+        codes(&r),
+        ["PIPELINE_API_MISSING", "PIPELINE_API_MISSING"],
+        "{r}"
+    );
+    assert_eq!(r["data"]["job"]["name"], "orders-api");
+    assert!(r["data"]["job"]["stageTrends"].is_null(), "{r}");
+    let f = &r["data"]["job"]["lastFailedBuild"]["failure"];
+    assert_eq!(f["excerptSource"], "CONSOLE", "{r}");
+    assert!(!f["logExcerpt"].as_str().unwrap_or("").is_empty(), "{r}");
+    gateway.stop().await;
+    sim.shutdown().await;
+}

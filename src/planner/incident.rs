@@ -82,11 +82,21 @@ pub(crate) fn deploy_builds_tree(f: &SelectionField<'_>, build_paths: &[&[&str]]
 }
 
 /// A recursive listing of every job ([`LISTING_DEPTH`] folder levels per request) with
-/// its newest [`COMMIT_BUILDS`] builds' SCM data and deployment facts, plus what the
-/// selection at `build_paths` wants of each build.
+/// its newest [`COMMIT_BUILDS`] builds' SCM data and parameters (a deployment's
+/// environment), their causes only when a deployment's `startedBy` or `causes` is
+/// selected, plus what the selection at `build_paths` wants of each build.
 pub(crate) fn commit_listing_tree(f: &SelectionField<'_>, build_paths: &[&[&str]]) -> Tree {
+    // Every build of every job is read: its causes only when a deployment shows them.
     let mut builds = Tree::new();
-    deploy_facts(&mut builds);
+    builds.leaves(BUILD_FACTS);
+    whole_tree("Parameter", builds.path(&["actions", "parameters"]));
+    scm(&mut builds);
+    let shows_causes = below(f, &["deployments"])
+        .iter()
+        .any(|d| matches!(d.name(), "startedBy" | "causes"));
+    if shows_causes {
+        whole_tree("Cause", builds.path(&["actions", "causes"]));
+    }
     for path in build_paths {
         plan_into("Build", &below(f, path), &mut builds, 0);
     }

@@ -76,6 +76,13 @@ pub(crate) async fn approvals_on(
     runs.sort_by(|a, b| a.job.cmp(&b.job).then(a.number.cmp(&b.number)));
     runs.dedup();
     let all = join_all(runs.into_iter().map(|at| waiting(ctx, up, at))).await;
+    // Without the Pipeline REST API no run can tell: one error for the controller.
+    if let Some(Err(e @ JenkinsError::PipelineApiMissing { .. })) = all
+        .iter()
+        .find(|r| matches!(r, Err(JenkinsError::PipelineApiMissing { .. })))
+    {
+        return Err(e.clone());
+    }
     Ok(all
         .into_iter()
         .filter_map(|r| match r {

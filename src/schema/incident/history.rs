@@ -198,6 +198,9 @@ pub(crate) struct TestRecord {
     pub(crate) last_failure: Option<(u32, Option<String>)>,
 }
 
+/// Where a test last ran (index into the runs) and whether it passed there.
+type LastOutcome = Option<(usize, bool)>;
+
 /// The tests that both passed and failed over `runs` (builds with their reports, oldest
 /// first), most flips first.
 pub(crate) fn flaky_tests(runs: &[(&wire::Build, &wire::TestReport)]) -> Vec<TestRecord> {
@@ -205,7 +208,7 @@ pub(crate) fn flaky_tests(runs: &[(&wire::Build, &wire::TestReport)]) -> Vec<Tes
     // predecessor.
     let steady =
         |from: usize, to: usize| (from + 1..=to).all(|i| same_code(runs[i - 1].0, runs[i].0));
-    let mut seen: BTreeMap<(String, String), (TestRecord, Option<(usize, bool)>)> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, String), (TestRecord, LastOutcome)> = BTreeMap::new();
     for (i, (build, report)) in runs.iter().enumerate() {
         for c in cases(report) {
             let ok = if passes(c) {

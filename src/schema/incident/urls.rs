@@ -83,10 +83,9 @@ pub(crate) fn resolve_url<'b>(
         let same_host = b.host_str().is_some_and(|h| h.eq_ignore_ascii_case(host));
         let prefix = b.path().trim_end_matches('/');
         let under = path == prefix || path.starts_with(&format!("{prefix}/"));
-        if same_host && port(&b) == port(&parsed) && under {
-            if best.is_none_or(|(_, len)| prefix.len() > len) {
-                best = Some((name.as_str(), prefix.len()));
-            }
+        let longer = best.is_none_or(|(_, len)| prefix.len() > len);
+        if same_host && port(&b) == port(&parsed) && under && longer {
+            best = Some((name.as_str(), prefix.len()));
         }
     }
     let (conn, cut) = best.ok_or(UrlProblem::NoController)?;
