@@ -24,9 +24,6 @@ const STAGES_PER_RUN: u64 = 10;
 const LOGGED_STEPS_PER_STAGE: u64 = 3;
 /// Requests `resolve` may send: the object, a permalink's number, a run's describe.
 const RESOLVE_REQUESTS: u64 = 3;
-/// Parts a commit search's recursive listing is assumed to be split into (its tree is
-/// longer than a default 8 KiB request head holds) or folder levels listed again.
-const COMMIT_LISTING_PARTS: u64 = 4;
 
 /// Shared requests an object's fields may ask for; each is charged once per object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -307,12 +304,10 @@ impl<'a> Estimate<'a> {
                 Some(("Deployment", first(DEFAULT_DEPLOYMENTS))),
             ),
             ("QueryRoot", "dora") => step(self.reach_many(field).saturating_mul(1 + 2 * a), None),
-            // Per controller: the recursive listing of every job's newest builds (split
-            // into parts when long; folders below its depth listed again), and a
-            // `wfapi/runs` per stage-placed deploy job that built the commit.
+            // Per controller: the listing of job names, a listing of builds per folder and
+            // a `wfapi/runs` per stage-placed deploy job that built the commit.
             ("QueryRoot", "commit") => step(
-                self.reach_many(field)
-                    .saturating_mul(COMMIT_LISTING_PARTS + a),
+                self.reach_many(field).saturating_mul(1 + 2 * a),
                 Some(("Commit", 1)),
             ),
             ("Commit", "builds") => step(0, Some(("CommitBuild", a))),
@@ -431,10 +426,10 @@ mod tests {
         assert_eq!(estimate(q, 3), 3 * 101);
         let one = r#"{ deployments(connections: ["a"]) { jobName } }"#;
         assert_eq!(estimate(one, 3), 101);
-        // commit: per controller the listing's parts and a wfapi/runs per deploy job; a
-        // build's stages cost a describe each (50 assumed builds).
+        // commit: per controller the names, a listing per folder and a wfapi/runs per
+        // deploy job; a build's stages cost a describe each (50 assumed builds).
         let q = r#"{ commit(sha: "0123456") { builds { build { number stages { name } } } } }"#;
-        assert_eq!(estimate(q, 2), 2 * (4 + 50) + 50);
+        assert_eq!(estimate(q, 2), 2 * 101 + 50);
         // pendingApprovals: the running pipelines, then 2 per run; each build read again.
         let q = "{ pendingApprovals { prompt build { number } } }";
         assert_eq!(estimate(q, 1), 1 + 2 * 50 + 50);

@@ -1,4 +1,4 @@
-//! The trees behind the incident answers: deploy jobs' recent builds, the fleet's recent
+//! The trees behind the incident answers: deploy jobs' recent builds, every job's recent
 //! SCM data for a commit, a failing job's recent history, the builds a flaky-test count
 //! reads, and a permalink's number. Each asks in one request (a listing, split to fit the
 //! controller's request limit when it must) what would otherwise take one per build, and
@@ -6,7 +6,7 @@
 
 use async_graphql::SelectionField;
 
-use super::{plan_into, whole_tree, LISTING_DEPTH};
+use super::{plan_into, whole_tree};
 use crate::jenkins::client::BUILDS_WINDOW;
 use crate::jenkins::Tree;
 
@@ -81,40 +81,48 @@ pub(crate) fn deploy_builds_tree(f: &SelectionField<'_>, build_paths: &[&[&str]]
     t
 }
 
-/// A recursive listing of every job ([`LISTING_DEPTH`] folder levels per request) with
-/// its newest [`COMMIT_BUILDS`] builds' SCM data and parameters (a deployment's
-/// environment), their causes only when a deployment's `startedBy` or `causes` is
-/// selected, plus what the selection at `build_paths` wants of each build.
-pub(crate) fn commit_listing_tree(f: &SelectionField<'_>, build_paths: &[&[&str]]) -> Tree {
-    // Every build of every job is read: its causes only when a deployment shows them.
+/// What a commit search reads of each job: its newest [`COMMIT_BUILDS`] builds with the
+/// revision they checked out and the ids of the commits in their change sets (each
+/// commit's message, author and time only when the selection shows the commit's
+/// `change`); for a deploy job also their parameters (the environment), and their causes
+/// when a deployment's `startedBy` or `causes` is selected; plus what the selection at
+/// `build_paths` wants of each build. Asked of every job, siblings share one listing of
+/// their folder (see [`crate::loaders`]), so a request's answer is bounded by one folder's
+/// jobs, never the whole controller's.
+pub(crate) fn commit_scan_tree(
+    f: &SelectionField<'_>,
+    build_paths: &[&[&str]],
+    deploy_job: bool,
+) -> Tree {
     let mut builds = Tree::new();
     builds.leaves(BUILD_FACTS);
-    whole_tree("Parameter", builds.path(&["actions", "parameters"]));
-    scm(&mut builds);
-    let shows_causes = below(f, &["deployments"])
-        .iter()
-        .any(|d| matches!(d.name(), "startedBy" | "causes"));
-    if shows_causes {
-        whole_tree("Cause", builds.path(&["actions", "causes"]));
+    builds.path(&["actions", "lastBuiltRevision"]).leaf("SHA1");
+    let shows_change = !below(f, &["change"]).is_empty();
+    for set in ["changeSet", "changeSets"] {
+        let items = builds.path(&[set, "items"]);
+        items.leaf("commitId");
+        if shows_change {
+            items.leaves(&["msg", "timestamp", "authorEmail"]);
+            items.child("author").leaf("fullName");
+        }
+    }
+    if deploy_job {
+        whole_tree("Parameter", builds.path(&["actions", "parameters"]));
+        let shows_causes = below(f, &["deployments"])
+            .iter()
+            .any(|d| matches!(d.name(), "startedBy" | "causes"));
+        if shows_causes {
+            whole_tree("Cause", builds.path(&["actions", "causes"]));
+        }
     }
     for path in build_paths {
         plan_into("Build", &below(f, path), &mut builds, 0);
     }
-    let mut level = Tree::new();
-    level.leaves(&["name", "url"]);
-    level
-        .child("builds")
+    let mut t = Tree::new();
+    t.child("builds")
         .merge(&builds)
         .range(0, Some(COMMIT_BUILDS));
-    let mut current = level.clone();
-    for _ in 1..LISTING_DEPTH {
-        let mut next = level.clone();
-        next.child("jobs").merge(&current);
-        current = next;
-    }
-    let mut root = Tree::new();
-    root.child("jobs").merge(&current);
-    root
+    t
 }
 
 /// A failing job's newest builds with what a regression compares: results, parameters,

@@ -300,10 +300,10 @@ impl QueryRoot {
 
     /// Where a commit went, across every controller (or `connections`): the builds that
     /// built it (git's last built revision, or their change sets), the deployments that
-    /// carried it and whether they succeeded. Costs one recursive listing per controller
-    /// of the newest 25 builds of every job with their SCM data (split into requests that
-    /// fit the controller's limit; never one request per build), plus one `wfapi/runs`
-    /// per stage-placed deploy job that built it.
+    /// carried it and whether they succeeded. Costs per controller the recursive listing of
+    /// job names (shared with `jobs`), one listing per folder of its jobs' newest 25
+    /// builds with their SCM data (never one request per build), and one `wfapi/runs` per
+    /// stage-placed deploy job that built it.
     async fn commit(
         &self,
         ctx: &Context<'_>,
@@ -314,11 +314,13 @@ impl QueryRoot {
     ) -> async_graphql::Result<Option<CommitObj>> {
         let prefix = incident::commit::sha_prefix(&sha)?;
         let ups = some_connections(ctx, connections)?;
-        let tree = planner::incident::commit_listing_tree(
-            &ctx.field(),
-            &[&["builds", "build"], &["deployments", "build"]],
-        );
-        incident::commit::find_commit(ctx, &ups, &prefix, &tree)
+        let f = ctx.field();
+        let paths: &[&[&str]] = &[&["builds", "build"], &["deployments", "build"]];
+        let trees = incident::commit::ScanTrees {
+            job: planner::incident::commit_scan_tree(&f, paths, false),
+            deploy: planner::incident::commit_scan_tree(&f, paths, true),
+        };
+        incident::commit::find_commit(ctx, &ups, &prefix, &trees)
             .await
             .map(Some)
     }

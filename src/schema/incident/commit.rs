@@ -1,8 +1,9 @@
 //! `commit(sha:)`: where a commit went across every controller: the builds that built it
 //! (git's last built revision, or the change set), the deployments that carried it and
-//! whether they succeeded. One recursive listing per controller reads the newest builds
-//! of every job with their SCM data (split into parts that fit the controller's request
-//! limit), never one request per build.
+//! whether they succeeded. Per controller: the recursive listing of job names (shared
+//! with job searches), then one listing per folder of its jobs' newest builds with their
+//! SCM data (each split into parts that fit the controller's request limit): never one
+//! request per build, and no answer larger than one folder's.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use async_graphql::{Context, ErrorExtensions, Object};
 use futures::future::join_all;
 
 use super::super::convert::change;
-use super::super::load::{all_jobs, skip_connection, state};
+use super::super::load::{all_jobs, loaders, skip_connection, state};
 use super::super::objects::{BuildObj, CommitObj, ConnectionObj, DeploymentObj, JobObj};
 use super::super::values::{Change, CommitLink};
 use super::deploy::deployments_of;
@@ -18,6 +19,7 @@ use super::rules::rule_for;
 use crate::error::GatewayError;
 use crate::gateway::Upstream;
 use crate::jenkins::{wire, JenkinsError, Tree};
+use crate::planner;
 
 /// Shortest commit prefix accepted.
 pub(crate) const MIN_SHA: usize = 7;
@@ -70,14 +72,51 @@ type Found = (
     usize,
 );
 
+/// The trees a commit search reads a job with: a job that deploys, and any other (from
+/// [`crate::planner::incident::commit_scan_tree`]).
+pub(crate) struct ScanTrees {
+    /// For a job no `[[deployments]]` rule claims.
+    pub(crate) job: Tree,
+    /// For a deploy job (its builds' parameters too).
+    pub(crate) deploy: Tree,
+}
+
+/// Every job on `up` with its newest builds: the names from the recursive listing (the
+/// one job searches share), then each job's builds, siblings in one listing of their
+/// folder. A job that vanished in between is passed over.
+async fn scanned_jobs(
+    ctx: &Context<'_>,
+    up: &Arc<Upstream>,
+    trees: &ScanTrees,
+) -> Result<Vec<JobObj>, JenkinsError> {
+    let names = all_jobs(ctx, up, "", &planner::search_tree(&[])).await?;
+    let rules = &state(ctx).config().deployments;
+    let l = loaders(ctx);
+    let answers = join_all(names.iter().map(|j| {
+        let deploy = rule_for(rules, &up.name, &j.full_name).is_some();
+        let tree = if deploy { &trees.deploy } else { &trees.job };
+        l.item(&up.name, &j.full_name, tree.clone())
+    }))
+    .await;
+    let mut jobs = Vec::with_capacity(names.len());
+    for (j, answer) in names.into_iter().zip(answers) {
+        match answer {
+            Ok(data) => jobs.push(JobObj { data, ..j }),
+            Err(JenkinsError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(jobs)
+}
+
 /// Look for the commit in the newest builds of every job on `up`.
 async fn on_connection(
     ctx: &Context<'_>,
     up: &Arc<Upstream>,
     prefix: &str,
-    tree: &Tree,
+    trees: &ScanTrees,
 ) -> Result<Found, JenkinsError> {
-    let jobs = all_jobs(ctx, up, "", tree).await?;
+    let jobs = scanned_jobs(ctx, up, trees).await?;
     let rules = &state(ctx).config().deployments;
     let mut builds = Vec::new();
     let mut info = None;
@@ -112,15 +151,14 @@ async fn on_connection(
     Ok((builds, deployments, info, scanned))
 }
 
-/// Where the commit `prefix` went, across `ups`, read with `tree` (from
-/// [`crate::planner::incident::commit_listing_tree`]).
+/// Where the commit `prefix` went, across `ups`, each job read with `trees`.
 pub(crate) async fn find_commit(
     ctx: &Context<'_>,
     ups: &[Arc<Upstream>],
     prefix: &str,
-    tree: &Tree,
+    trees: &ScanTrees,
 ) -> async_graphql::Result<CommitObj> {
-    let per = join_all(ups.iter().map(|u| on_connection(ctx, u, prefix, tree))).await;
+    let per = join_all(ups.iter().map(|u| on_connection(ctx, u, prefix, trees))).await;
     let mut builds = Vec::new();
     let mut deployments = Vec::new();
     let mut info = None;
