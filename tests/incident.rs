@@ -808,3 +808,125 @@ async fn a_controller_without_the_pipeline_rest_api_degrades() {
     gateway.stop().await;
     sim.shutdown().await;
 }
+
+/// The newest successful build of a job and the first failing one after it, from the world.
+fn good_and_first_bad(w: &World, job: &str) -> (u64, u64) {
+    let j = w.job(job).expect("job");
+    let good = j
+        .builds
+        .iter()
+        .rev()
+        .find(|b| b.result == Some(BuildResult::Success))
+        .expect("a good build");
+    let bad = j
+        .builds
+        .iter()
+        .find(|b| {
+            b.number > good.number
+                && matches!(b.result, Some(BuildResult::Failure | BuildResult::Unstable))
+        })
+        .expect("a bad build");
+    (good.number, bad.number)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_world_with_incidents_answers_too() {
+    use jenkins_sim::world::generate::GenSpec;
+    // Folders three levels deep, behind the simulator's default 8 KiB request limit.
+    let world = World::generate(&GenSpec {
+        folders: 3,
+        depth: 3,
+        jobs_per_folder: 12,
+        builds_per_job: 6,
+        log_bytes: 4 * 1024,
+        incidents: true,
+        // Now, so that DORA's default window (the last 30 days) holds its deployments.
+        now_ms: chrono::Utc::now().timestamp_millis(),
+        ..GenSpec::default()
+    });
+    let sha = world
+        .job("incidents/checkout-api")
+        .and_then(|j| j.builds.last())
+        .and_then(|b| b.revision.clone())
+        .expect("the release commit");
+    let (good, bad) = good_and_first_bad(&world, "incidents/orders-api");
+    let sim = jenkins_sim::SimBuilder::new(world)
+        .token(gateway_common::USER, gateway_common::TOKEN)
+        .start()
+        .await
+        .expect("sim");
+    let gateway =
+        gateway_common::Gateway::start(vec![gateway_common::connection("gen", &sim)]).await;
+    let q = r#"query Q($sha: String!) {
+      commit(sha: $sha) { sha environments builds { jobName link } deployments { jobName environment result } }
+      orders: job(connection: "gen", fullName: "incidents/orders-api") {
+        regression { lastGoodBuild { number } firstBadBuild { number } newlyFailingTests { name } } }
+      wallet: job(connection: "gen", fullName: "incidents/wallet-service") {
+        flakyTests { tests { name flaky } } }
+      search: job(connection: "gen", fullName: "incidents/search-service") {
+        stageTrends { slowerStage { name } } }
+      dora(environment: "production") { timeToRestore { samples } changeFailureRate { value } }
+    }"#;
+    let r = gateway.query_vars(q, json!({ "sha": &sha[..12] })).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let d = &r["data"];
+    assert_eq!(d["commit"]["sha"], sha.as_str());
+    let jobs: BTreeSet<&str> = d["commit"]["builds"]
+        .as_array()
+        .expect("builds")
+        .iter()
+        .filter_map(|b| b["jobName"].as_str())
+        .collect();
+    assert!(
+        jobs.contains("incidents/checkout-api") && jobs.contains("incidents/deploy-checkout-api"),
+        "{d}"
+    );
+    assert_eq!(d["commit"]["environments"], json!(["production"]), "{d}");
+    let reg = &d["orders"]["regression"];
+    assert_eq!(
+        (
+            reg["lastGoodBuild"]["number"].as_u64(),
+            reg["firstBadBuild"]["number"].as_u64()
+        ),
+        (Some(good), Some(bad))
+    );
+    let tests: BTreeSet<&str> = reg["newlyFailingTests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(
+        tests,
+        BTreeSet::from(["computesTaxForEuOrders", "roundTripsUnicodeNames"])
+    );
+    assert!(
+        d["wallet"]["flakyTests"]["tests"]
+            .as_array()
+            .expect("flaky")
+            .iter()
+            .any(|t| t["name"] == "handlesConcurrentUpdates" && t["flaky"] == true),
+        "{d}"
+    );
+    assert_eq!(
+        d["search"]["stageTrends"]["slowerStage"]["name"],
+        "Integration Tests"
+    );
+    // Two failed production deployments, then one that restored service.
+    assert_eq!(d["dora"]["timeToRestore"]["samples"], 1, "{d}");
+    assert!(
+        d["dora"]["changeFailureRate"]["value"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 0.0,
+        "{d}"
+    );
+    assert!(
+        sim.requests()
+            .iter()
+            .all(|r| r.status != 414 && r.status != 431),
+        "nothing too long"
+    );
+    gateway.stop().await;
+    sim.shutdown().await;
+}
