@@ -338,7 +338,7 @@ fn deployment_rules_parse_and_default_to_the_usual_conventions() {
     let config = Config::from_toml_str(&readme_deployments()).expect("the README's rules");
     let rules = &config.deployments;
     assert_eq!(rules.len(), 2);
-    assert_eq!(rules[0].jobs, ["ops/ship-*", "*/release-to-prod"]);
+    assert_eq!(rules[0].jobs, ["ops/ship-*", "release-to-prod"]);
     assert_eq!(rules[0].connections, ["ci-prod"]);
     assert_eq!(rules[0].environment.as_deref(), Some("production"));
     assert_eq!(rules[1].stages, ["Deploy to *", "Promote *"]);

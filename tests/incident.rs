@@ -116,7 +116,7 @@ fn ran(b: &Build, name: &str) -> bool {
 }
 
 /// The demo's production deployments on a controller, from its world: builds of jobs
-/// named `*deploy*` (the default rule) among each one's newest 50, to production by
+/// whose own name matches `*deploy*` (the default rule) among each one's newest 50, to production by
 /// their `ENVIRONMENT` parameter, a `production` word of the job's name, or, for
 /// pipelines placed by neither, a `Deploy Production` stage that ran in one of the
 /// newest ten runs (what `wfapi/runs` gives).
@@ -124,10 +124,10 @@ fn production_deployments(w: &World) -> (BTreeSet<(String, u64)>, usize) {
     let mut out = BTreeSet::new();
     let mut stage_jobs = 0;
     for (full, kind, job) in w.jobs() {
-        if !full.to_lowercase().contains("deploy") {
+        let short = full.rsplit('/').next().unwrap_or(&full).to_lowercase();
+        if !short.contains("deploy") {
             continue;
         }
-        let short = full.rsplit('/').next().unwrap_or(&full).to_lowercase();
         let named = short
             .split(['-', '_', '.'])
             .any(|w| w == "production" || w == "prod");

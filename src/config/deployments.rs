@@ -16,8 +16,10 @@ use super::ConfigError;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeploymentRule {
-    /// Patterns of job full names (`*` stands for any run of characters, matched without
-    /// regard to case): a job matching one is a deploy job and its builds deployments.
+    /// Job name patterns (`*` stands for any run of characters, matched without regard to
+    /// case): a job matching one is a deploy job and its builds deployments. A pattern
+    /// with a `/` is matched against the job's full name (`ops/ship-*`), one without
+    /// against the job's own name (`*deploy*`).
     pub jobs: Vec<String>,
     /// Only jobs on these connections (every connection when empty).
     pub connections: Vec<String>,

@@ -42,6 +42,17 @@ fn captures(p: &[char], lower: &[char], orig: &[char]) -> Option<Vec<String>> {
     go(p, lower, 0, orig, &mut out).then_some(out)
 }
 
+/// Whether a job pattern matches a job: a pattern with a `/` is matched against the full
+/// name, one without against the job's own name (so `*deploy*` does not claim every job
+/// of a folder named `deploy`).
+pub(crate) fn job_matches(pattern: &str, full_name: &str) -> bool {
+    if pattern.contains('/') {
+        glob(pattern, full_name)
+    } else {
+        glob(pattern, full_name.rsplit('/').next().unwrap_or(full_name))
+    }
+}
+
 /// The first rule that claims the job `full_name` of connection `conn`.
 pub(crate) fn rule_for<'r>(
     rules: &'r [DeploymentRule],
@@ -50,7 +61,7 @@ pub(crate) fn rule_for<'r>(
 ) -> Option<&'r DeploymentRule> {
     rules.iter().find(|r| {
         (r.connections.is_empty() || r.connections.iter().any(|c| c == conn))
-            && r.jobs.iter().any(|p| glob(p, full_name))
+            && r.jobs.iter().any(|p| job_matches(p, full_name))
     })
 }
 
@@ -180,6 +191,10 @@ mod tests {
         let rules = vec![fixed.clone(), DeploymentRule::default()];
         assert_eq!(rule_for(&rules, "prod", "ops/ship-api"), Some(&fixed));
         assert_eq!(rule_for(&rules, "staging", "ops/ship-api"), None);
+        // Without a `/`, a pattern reads the job's own name, not its folders'.
+        assert_eq!(rule_for(&rules, "staging", "deploy/tools/indexer"), None);
+        assert!(job_matches("*deploy*", "team/deploy-api"));
+        assert!(!job_matches("team/*", "other/team-api"));
         assert_eq!(
             rule_for(&rules, "staging", "x/deploy-y"),
             Some(&DeploymentRule::default())
