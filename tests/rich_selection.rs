@@ -133,7 +133,13 @@ async fn every_field_on_a_deep_world_fits_the_controllers_request_limit() {
     (l.max_tokens, l.max_fields, l.max_aliases, l.max_depth) = (1_000_000, 1_000_000, 1_000, 64);
     (l.max_estimated_requests, l.max_upstream_requests) = (u64::MAX, u64::MAX);
     l.max_request_bytes = 4 * 1024 * 1024;
-    let gateway = Gateway::start_config(config).await;
+    l.query_timeout_ms = 170_000;
+    // Every field includes the incident answers' (regressions, flaky tests, stage trends,
+    // failure summaries of every named build): thousands of upstream requests, which on a
+    // busy two-core machine take longer than the harness's default 30 s.
+    let gateway = Gateway::start_config(config)
+        .await
+        .with_timeout(std::time::Duration::from_secs(180));
     let body = gateway.query(&query).await;
     for e in errors(&body) {
         assert_eq!(

@@ -85,6 +85,17 @@ impl Gateway {
         }
     }
 
+    /// The same gateway, its client waiting up to `timeout` for an answer (30 s by
+    /// default) for a query known to take long.
+    pub fn with_timeout(mut self, timeout: Duration) -> Gateway {
+        self.http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(timeout)
+            .build()
+            .expect("reqwest client");
+        self
+    }
+
     /// POST a raw JSON body to `/graphql`: the HTTP status and the body as JSON.
     pub async fn post(&self, body: Value) -> (u16, Value) {
         let resp = self
