@@ -719,6 +719,18 @@ async fn resolve_reads_every_form_of_url() {
         (format!("{base}/blue/organizations/jenkins/commerce%2Forders-api/detail/orders-api/{failed_n}/pipeline/{stage_id}"), json!({"__typename": "Stage", "name": stage_name})),
         (format!("{base}/blue/rest/organizations/jenkins/pipelines/commerce/pipelines/orders-api/runs/{n}/"), json!({"__typename": "Build", "number": n})),
     ];
+    // Budgets, cold then warm: a build is one request, a permalink one more for its
+    // number, a stage its run's describe (the build is not read).
+    let budgets = [
+        (format!("{job}/{n}/console"), 1),
+        (format!("{job}/lastFailedBuild/"), 2),
+        (format!("{job}/{failed_n}/execution/node/{stage_id}/"), 1),
+    ];
+    for (url, cold) in budgets {
+        let (_, c, warm) = cold_and_warm(&h, &q, json!({ "url": &url })).await;
+        assert_eq!(c["ci-prod"].len(), cold, "{url}: {:?}", c["ci-prod"]);
+        assert_eq!(warm, 0, "{url}");
+    }
     for (url, want) in cases {
         let r = h.gateway.query_vars(&q, json!({ "url": url })).await;
         assert!(r["errors"].is_null(), "{url}: {r}");
