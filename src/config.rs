@@ -2,7 +2,9 @@
 //! overridden by the environment in exactly one place ([`Config::apply_env`]).
 //!
 //! Secrets (API tokens) live in [`SecretString`], so `Debug` of any config
-//! prints `[REDACTED]` instead of the token.
+//! prints `[REDACTED]` instead of the token. `[telemetry]` lives in [`telemetry`].
+
+mod telemetry;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -12,10 +14,16 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
+pub use telemetry::{LogFormat, TelemetryConfig};
+
 /// The environment variable that turns TLS verification off for every connection.
 pub const ENV_TLS_REJECT_UNAUTHORIZED: &str = "JENKINS_TLS_REJECT_UNAUTHORIZED";
 /// The environment variable that overrides [`Config::listen`].
 pub const ENV_LISTEN: &str = "MAJORDOMO_LISTEN";
+/// The environment variable that overrides [`Config::admin_listen`].
+pub const ENV_ADMIN_LISTEN: &str = "MAJORDOMO_ADMIN_LISTEN";
+/// The environment variable that overrides [`TelemetryConfig::log_filter`].
+pub const ENV_LOG_FILTER: &str = "RUST_LOG";
 
 /// Why a configuration could not be loaded. Every variant has a stable code.
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +142,12 @@ pub enum ConfigError {
         /// The rejected value.
         value: String,
     },
+    /// `MAJORDOMO_ADMIN_LISTEN` is not a socket address.
+    #[error("{ENV_ADMIN_LISTEN}={value:?} is not a socket address like 127.0.0.1:9090")]
+    InvalidAdminListen {
+        /// The rejected value.
+        value: String,
+    },
     /// The HTTP client for a connection could not be built.
     #[error("connection {connection:?}: cannot build HTTP client: {detail}")]
     HttpClient {
@@ -162,6 +176,7 @@ impl ConfigError {
             ConfigError::CaFile { .. } => "CA_FILE_INVALID",
             ConfigError::InvalidValue { .. } => "INVALID_VALUE",
             ConfigError::InvalidListen { .. } => "INVALID_LISTEN",
+            ConfigError::InvalidAdminListen { .. } => "INVALID_ADMIN_LISTEN",
             ConfigError::HttpClient { .. } => "HTTP_CLIENT",
         }
     }
@@ -182,6 +197,11 @@ pub struct Config {
     /// Address the HTTP server binds to. Overridden by `MAJORDOMO_LISTEN`.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// A second address serving only `/metrics`, `/healthz` and `/readyz` (e.g.
+    /// `127.0.0.1:9090`), so they need not be exposed with the API. Unset: they are served
+    /// on `listen` only. Overridden by `MAJORDOMO_ADMIN_LISTEN`.
+    #[serde(default)]
+    pub admin_listen: Option<SocketAddr>,
     /// The upstream cache shared by all connections.
     #[serde(default)]
     pub cache: CacheConfig,
@@ -197,6 +217,9 @@ pub struct Config {
     /// How the HTTP server bounds its connections: timeouts, how many, shutdown.
     #[serde(default)]
     pub server: ServerConfig,
+    /// Traces, logs and the bounds of metric labels.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
     /// The Jenkins controllers behind the gateway, in display order.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
@@ -206,10 +229,12 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: default_listen(),
+            admin_listen: None,
             cache: CacheConfig::default(),
             max_concurrent_queries: 0,
             limits: LimitsConfig::default(),
             server: ServerConfig::default(),
+            telemetry: TelemetryConfig::default(),
             connections: Vec::new(),
         }
     }
@@ -672,6 +697,7 @@ impl Config {
             });
         }
         self.server.validate()?;
+        self.telemetry.validate()?;
         Ok(())
     }
 
@@ -682,7 +708,8 @@ impl Config {
 
     /// Applies environment overrides taken from `lookup` (the process
     /// environment in production, a map in tests):
-    /// - `MAJORDOMO_LISTEN` replaces `listen`;
+    /// - `MAJORDOMO_LISTEN` replaces `listen`, `MAJORDOMO_ADMIN_LISTEN` `admin_listen`;
+    /// - `RUST_LOG` replaces `telemetry.log_filter`;
     /// - `JENKINS_TLS_REJECT_UNAUTHORIZED=false` (or `0`) turns TLS
     ///   verification off for every connection, with a loud warning;
     /// - each `token_env` is resolved into `token`.
@@ -697,6 +724,18 @@ impl Config {
                 .map_err(|_| ConfigError::InvalidListen {
                     value: value.clone(),
                 })?;
+        }
+        if let Some(value) = lookup(ENV_ADMIN_LISTEN) {
+            let addr = value
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::InvalidAdminListen {
+                    value: value.clone(),
+                })?;
+            self.admin_listen = Some(addr);
+        }
+        if let Some(value) = lookup(ENV_LOG_FILTER) {
+            self.telemetry.log_filter = value;
         }
         if let Some(value) = lookup(ENV_TLS_REJECT_UNAUTHORIZED) {
             let value = value.trim().to_ascii_lowercase();

@@ -1,4 +1,5 @@
-//! [`GatewayState`]: what every request shares: the connections, their clients and the cache.
+//! [`GatewayState`]: what every request shares: the connections, their clients, the cache
+//! and the metrics they count into.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -6,6 +7,7 @@ use std::time::Instant;
 use crate::cache::UpstreamCache;
 use crate::config::{Config, ConfigError};
 use crate::jenkins::JenkinsClient;
+use crate::telemetry::metrics::Metrics;
 
 /// One configured Jenkins controller and its client.
 pub(crate) struct Upstream {
@@ -19,7 +21,7 @@ pub(crate) struct Upstream {
 
 struct Inner {
     upstreams: Vec<Arc<Upstream>>,
-    cache: Arc<UpstreamCache>,
+    metrics: Arc<Metrics>,
     config: Config,
     started: Instant,
 }
@@ -33,10 +35,14 @@ pub struct GatewayState {
 impl GatewayState {
     /// Build clients for every connection of a validated config.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
-        let cache = Arc::new(UpstreamCache::new(&config.cache));
+        let metrics = Arc::new(Metrics::new(config.telemetry.max_operation_names));
+        let cache = Arc::new(UpstreamCache::new(&config.cache, Arc::clone(&metrics)));
         let mut upstreams = Vec::with_capacity(config.connections.len());
         for c in &config.connections {
             let client = JenkinsClient::new(c, cache.clone())?;
+            let name = Arc::from(c.name.as_str());
+            metrics.fleet.connection_status(&name, "UNKNOWN");
+            metrics.upstream.connection_added(&name);
             upstreams.push(Arc::new(Upstream {
                 name: Arc::from(c.name.as_str()),
                 url: c.url.clone(),
@@ -46,7 +52,7 @@ impl GatewayState {
         Ok(GatewayState {
             inner: Arc::new(Inner {
                 upstreams,
-                cache,
+                metrics,
                 config,
                 started: Instant::now(),
             }),
@@ -68,9 +74,25 @@ impl GatewayState {
         self.inner.upstreams.iter().find(|u| &*u.name == name)
     }
 
-    /// The shared upstream cache.
-    pub(crate) fn cache(&self) -> &Arc<UpstreamCache> {
-        &self.inner.cache
+    /// The metrics every layer counts into.
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// Every metric now, in the OpenMetrics text format: the gauges of each connection's
+    /// breaker and slots are read at this moment.
+    pub fn metrics_text(&self) -> String {
+        let m = &self.inner.metrics;
+        for up in &self.inner.upstreams {
+            let (in_flight, limit) = up.client.slots();
+            m.upstream.connection_state(
+                &up.name,
+                up.client.circuit_state().label(),
+                in_flight,
+                limit,
+            );
+        }
+        m.render()
     }
 
     /// The configuration the gateway runs with.

@@ -58,6 +58,8 @@ pub fn build_schema(state: GatewayState) -> MajordomoSchema {
         .data(state)
         // The guard first: it is the outermost extension and sees every error.
         .extension(guard)
+        // Names the request's span and metrics after the operation, once parsed.
+        .extension(crate::telemetry::graphql::Observe)
         .extension(order::QueryOrder)
         .extension(nulls::NullOnError)
         .finish()

@@ -1,6 +1,7 @@
 //! The HTTP transport: `/graphql` (POST, GET, GraphiQL), `/graphiql/*` (its assets),
-//! `/healthz`, `/readyz`, `/metrics`; and [`run`], which serves them with bounded
-//! connections (`accept`, `connection`, `overload`, `limits`) and stops cleanly.
+//! `/healthz`, `/readyz`, `/metrics` (the admin routes, on a listener of their own when
+//! `admin_listen` is set); and [`run`] / [`serve`], which serve them with bounded
+//! connections (`accept`, `connection`, `overload`, `limits`) and stop cleanly.
 
 mod accept;
 mod connection;
@@ -8,30 +9,32 @@ mod limits;
 mod overload;
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use async_graphql_axum::GraphQLResponse;
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use bytes::BytesMut;
+use futures::FutureExt as _;
 use http_body_util::BodyExt;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::cors::CorsLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tracing::Instrument as _;
 
 use crate::error::GatewayError;
 use crate::gateway::GatewayState;
 use crate::guard::server_error;
 use crate::loaders::Loaders;
 use crate::schema::{build_schema, MajordomoSchema};
+use crate::telemetry::graphql::QueryTelemetry;
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
@@ -42,38 +45,99 @@ pub struct AppState {
     pub schema: MajordomoSchema,
     /// Admission of queries (`max_concurrent_queries`), when limited.
     pub admission: Option<Arc<Semaphore>>,
+    /// Whether every listener is bound and serving (`/readyz`).
+    pub ready: Arc<AtomicBool>,
 }
 
-/// The axum app of a gateway.
+impl AppState {
+    /// The state of a gateway, not ready until [`serve`] has bound its listeners.
+    pub fn new(gateway: GatewayState) -> Self {
+        let schema = build_schema(gateway.clone());
+        let limit = gateway.config().max_concurrent_queries;
+        AppState {
+            admission: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),
+            gateway,
+            schema,
+            ready: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// The axum app of a gateway, ready at once (for callers that serve it themselves).
 pub fn app(gateway: GatewayState) -> Router {
-    let schema = build_schema(gateway.clone());
-    let limit = gateway.config().max_concurrent_queries;
-    let admission = (limit > 0).then(|| Arc::new(Semaphore::new(limit)));
-    Router::new()
+    let state = AppState::new(gateway);
+    state.ready.store(true, Ordering::Relaxed);
+    api(state)
+}
+
+/// The API: `/graphql`, GraphiQL, `/healthz`; and the admin routes too, unless they have a
+/// listener of their own.
+fn api(state: AppState) -> Router {
+    let router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/graphiql/{file}", get(crate::graphiql::asset))
+        .route("/graphiql/{file}", get(crate::graphiql::asset));
+    let router = match state.gateway.config().admin_listen {
+        None => router.merge(admin_routes()),
+        // Liveness stays here too: `majordomo health` and the container check use it.
+        Some(_) => router.route("/healthz", get(healthz)),
+    };
+    router
+        .layer(CorsLayer::permissive())
+        .layer(middleware::from_fn(access_log))
+        .with_state(state)
+}
+
+/// The admin routes, in one place so that whatever guards them (an admin key) applies on
+/// either listener: liveness, readiness and the metrics.
+fn admin_routes() -> Router<AppState> {
+    Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .layer(CorsLayer::permissive())
-        // One line per request: method, path, status, latency (never headers: they may carry tokens).
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .with_state(AppState {
-            gateway,
-            schema,
-            admission,
-        })
 }
 
-/// Serve on `listener` until `shutdown` resolves, within the `[server]` limits (with
-/// `max_connections` capped by the descriptor budget); then stop accepting, let requests in
-/// flight finish within `shutdown_grace_ms`, and cut the connections still open.
+/// The admin listener's app.
+fn admin(state: AppState) -> Router {
+    admin_routes()
+        .layer(middleware::from_fn(access_log))
+        .with_state(state)
+}
+
+/// One line per request: method, path (never its query, which may hold a GraphQL
+/// document's variables), status and latency. Never headers: they may carry tokens.
+async fn access_log(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "majordomo::access",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+/// Serve on `listener` until `shutdown` resolves (see [`serve`]).
 pub async fn run(
     listener: TcpListener,
+    gateway: GatewayState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve(listener, None, gateway, shutdown).await
+}
+
+/// Serve the API on `listener` and the admin routes on `admin` (when given) until
+/// `shutdown` resolves, within the `[server]` limits (with `max_connections` capped by the
+/// descriptor budget); then stop accepting, let requests in flight finish within
+/// `shutdown_grace_ms`, and cut the connections still open. `/readyz` answers 200 from
+/// when both listeners serve until the shutdown starts.
+pub async fn serve(
+    listener: TcpListener,
+    admin_listener: Option<TcpListener>,
     gateway: GatewayState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -85,18 +149,77 @@ pub async fn run(
         shutdown_grace_ms = limits.shutdown_grace.as_millis() as u64,
         "connection limits"
     );
-    accept::serve(listener, app(gateway), limits, shutdown).await;
+    let state = AppState::new(gateway);
+    let ready = Arc::clone(&state.ready);
+    let shutdown = shutdown
+        .map(move |()| ready.store(false, Ordering::Relaxed))
+        .shared();
+    let admin_server = admin_listener.map(|l| {
+        let mut admin_limits = limits;
+        admin_limits.max_connections = limits.max_connections.min(ADMIN_CONNECTIONS);
+        tokio::spawn(accept::serve(
+            l,
+            admin(state.clone()),
+            admin_limits,
+            shutdown.clone(),
+        ))
+    });
+    state.ready.store(true, Ordering::Relaxed);
+    accept::serve(listener, api(state), limits, shutdown).await;
+    if let Some(admin) = admin_server {
+        // The admin loop stops on the same signal; a panic there was logged already.
+        let _ = admin.await;
+    }
     Ok(())
 }
 
-async fn execute(app: &AppState, req: async_graphql::Request) -> GraphQLResponse {
+/// Most connections the admin listener serves at once: scrapers and probes, not clients.
+const ADMIN_CONNECTIONS: usize = 64;
+
+async fn execute(app: &AppState, req: async_graphql::Request, headers: &HeaderMap) -> Response {
     // The semaphore is never closed, so acquiring only fails if it were.
     let _permit = match &app.admission {
         Some(s) => s.clone().acquire_owned().await.ok(),
         None => None,
     };
-    let req = req.data(Loaders::for_query(&app.gateway));
-    app.schema.execute(req).await.into()
+    let config = &app.gateway.config().telemetry;
+    let telemetry = QueryTelemetry::start(headers, &req.variables, config);
+    let span = telemetry.span().clone();
+    let loaders = Loaders::for_query(&app.gateway, span.clone());
+    let budget = loaders.budget();
+    let req = req.data(loaders).data(Arc::clone(&telemetry));
+    let response = app.schema.execute(req).instrument(span).await;
+    let body = serde_json::to_vec(&response).unwrap_or_default();
+    telemetry.finish(
+        app.gateway.metrics(),
+        config,
+        &response,
+        body.len(),
+        &budget,
+    );
+    graphql_response(response, body)
+}
+
+/// The HTTP response of a GraphQL answer (what `async-graphql-axum` sends, from a body
+/// serialized once, so its size can be counted).
+fn graphql_response(response: async_graphql::Response, body: Vec<u8>) -> Response {
+    let mut http = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/graphql-response+json"),
+        )],
+        body,
+    )
+        .into_response();
+    if response.is_ok() {
+        if let Some(cache_control) = response.cache_control.value() {
+            if let Ok(value) = HeaderValue::from_str(&cache_control) {
+                http.headers_mut().insert(header::CACHE_CONTROL, value);
+            }
+        }
+    }
+    http.headers_mut().extend(response.http_headers);
+    http
 }
 
 /// A request refused before the schema saw it, as a GraphQL response with its status.
@@ -146,7 +269,7 @@ fn parse_post(body: &[u8]) -> Result<async_graphql::Request, GatewayError> {
     })
 }
 
-async fn graphql_post(State(app): State<AppState>, body: Body) -> Response {
+async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let config = app.gateway.config();
     let (limit, stall) = (
         config.limits.max_request_bytes,
@@ -159,11 +282,15 @@ async fn graphql_post(State(app): State<AppState>, body: Body) -> Response {
         Ok(request) => request,
         Err(e) => return reject(&e),
     };
-    execute(&app, request).await.into_response()
+    execute(&app, request, &headers).await
 }
 
 /// GET with `?query=` executes; a browser's plain GET gets GraphiQL.
-async fn graphql_get(State(app): State<AppState>, RawQuery(query): RawQuery) -> Response {
+async fn graphql_get(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let has_query = query
         .as_deref()
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
@@ -171,7 +298,7 @@ async fn graphql_get(State(app): State<AppState>, RawQuery(query): RawQuery) -> 
         return crate::graphiql::page("/graphql").into_response();
     }
     match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
-        Ok(req) => execute(&app, req).await.into_response(),
+        Ok(req) => execute(&app, req, &headers).await,
         Err(e) => reject(&GatewayError::InvalidRequest(format!(
             "bad GraphQL GET request: {e}"
         ))),
@@ -182,20 +309,39 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready once serving: controllers that are down give partial answers, not an unready gateway.
-async fn readyz(State(app): State<AppState>) -> Json<serde_json::Value> {
+/// Ready once every listener serves, and until the shutdown starts (503 otherwise); with
+/// each connection's latest status and breaker state. Controllers that are down give
+/// partial answers, not an unready gateway.
+async fn readyz(State(app): State<AppState>) -> Response {
+    let ready = app.ready.load(Ordering::Relaxed);
+    let fleet = &app.gateway.metrics().fleet;
     let connections: Vec<_> = app
         .gateway
         .upstreams()
         .iter()
-        .map(|u| serde_json::json!({ "name": &*u.name, "circuit": format!("{:?}", u.client.circuit_state()) }))
+        .map(|u| {
+            serde_json::json!({
+                "name": &*u.name,
+                "status": fleet.status_of(&u.name),
+                "circuit": u.client.circuit_state().label(),
+            })
+        })
         .collect();
-    Json(serde_json::json!({ "ready": true, "connections": connections }))
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({ "ready": ready, "connections": connections });
+    (status, Json(body)).into_response()
 }
 
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::telemetry::render_metrics(&app.gateway),
+        [(
+            header::CONTENT_TYPE,
+            crate::telemetry::metrics::CONTENT_TYPE,
+        )],
+        app.gateway.metrics_text(),
     )
 }
