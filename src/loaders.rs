@@ -147,6 +147,9 @@ fn parent_of(full_name: &str) -> Option<(&str, &str)> {
 impl UpstreamLoader {
     /// The span of one batch of `keys` keys of `kind` for controller `conn`.
     fn batch_span(&self, kind: &'static str, conn: &str, keys: usize) -> tracing::Span {
+        if !self.budget.traced() {
+            return tracing::Span::none();
+        }
         tracing::info_span!(
             parent: self.budget.span(),
             SPAN_LOAD,
@@ -460,12 +463,18 @@ impl Loaders {
     }
 
     /// Loaders for one GraphQL request, with the budget the configuration's limits give
-    /// every query; their batches' spans go under `span`.
-    pub(crate) fn for_query(state: &GatewayState, span: tracing::Span) -> Self {
+    /// every query; their batches' spans go under `span` (when it is traced; else their
+    /// requests carry the caller's `forwarded` trace context).
+    pub(crate) fn for_query(
+        state: &GatewayState,
+        span: tracing::Span,
+        forwarded: http::HeaderMap,
+    ) -> Self {
         let l = &state.config().limits;
         let timeout = (l.query_timeout_ms > 0).then(|| Duration::from_millis(l.query_timeout_ms));
-        let budget =
-            QueryBudget::new(timeout, l.max_upstream_requests, l.max_log_bytes).with_span(span);
+        let budget = QueryBudget::new(timeout, l.max_upstream_requests, l.max_log_bytes)
+            .with_span(span)
+            .with_forwarded(forwarded);
         Loaders::new(state, Arc::new(budget))
     }
 

@@ -2,6 +2,8 @@
 //! exports over OTLP/HTTP to a receiver in this process (on loopback), configured through
 //! `[telemetry] endpoint` exactly as in production. The caller's `traceparent` is honoured
 //! and sent on to Jenkins; there is one span per upstream request the controllers logged.
+//! A caller's trace that is not sampled gets no span, and its `traceparent` still reaches
+//! Jenkins as received.
 //!
 //! One test in this binary: it installs the process's global subscriber.
 
@@ -26,6 +28,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const UNSAMPLED_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
 
 type Spans = Arc<Mutex<Vec<Span>>>;
@@ -151,6 +154,17 @@ async fn one_dashboard_query_is_one_trace_with_a_span_per_upstream_request() {
             (name.clone(), paths)
         })
         .collect();
+    // A caller that does not sample: no span is made (none of its trace is exported, see
+    // below) and its traceparent goes on to Jenkins as received.
+    let unsampled = format!("00-{UNSAMPLED_TRACE_ID}-{CALLER_SPAN}-00");
+    let response = reqwest::Client::new()
+        .post(&gateway.endpoint)
+        .header("traceparent", &unsampled)
+        .json(&json!({ "query": "{ connections { name quietingDown } }" }))
+        .send()
+        .await
+        .expect("query");
+    assert_eq!(response.status(), 200);
     tokio::task::spawn_blocking(move || guard.shutdown())
         .await
         .expect("export");
@@ -263,8 +277,9 @@ async fn one_dashboard_query_is_one_trace_with_a_span_per_upstream_request() {
         .filter(|s| attr(s, "majordomo.connection").as_deref() == Some("recorder"))
         .map(|s| hex(&s.span_id))
         .collect();
-    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent.len(), 2, "{sent:?}");
     assert_eq!(sent[0], format!("00-{TRACE_ID}-{}-01", recorder_spans[0]));
+    assert_eq!(sent[1], unsampled);
 
     gateway.stop().await;
     for (_, sim) in demo.controllers {

@@ -92,34 +92,38 @@ fn telemetry_table(out: &mut String, t: &TelemetryReport) {
     );
     let _ = writeln!(
         out,
-        "  {:<12} {:>26} {:>28}",
+        "  {:<12} {:>26} {:>28} {:>18}",
         "",
         format!("p99 at {} req/s, ms", t.fixed_rps),
-        "saturation, req/s (wrk -c32)"
+        "saturation, req/s (wrk -c32)",
+        "CPU µs/request"
     );
     for v in &t.variants {
         let rounds: Vec<String> = v
             .fixed
             .iter()
             .zip(&v.saturation)
-            .map(|(f, w)| format!("{:.2} ms / {:.0}", f.latency.p99_ms, w.rps))
+            .zip(&v.cpu_us_per_request)
+            .map(|((f, w), c)| format!("{:.2} ms / {:.0} / {c:.1} µs", f.latency.p99_ms, w.rps))
             .collect();
         let _ = writeln!(
             out,
-            "  {:<12} {:>26.2} {:>28.0}   rounds: {}",
+            "  {:<12} {:>26.2} {:>28.0} {:>18.1}   rounds: {}",
             v.name,
             v.p99_ms(),
             v.rps(),
+            v.cpu_us(),
             rounds.join(", ")
         );
     }
     for (i, v) in t.variants.iter().enumerate().skip(1) {
         let _ = writeln!(
             out,
-            "  {} ÷ export off: p99 {:.3}×, throughput {:.3}×",
+            "  {} ÷ export off: p99 {:.3}×, throughput {:.3}×, CPU per request {:.3}×",
             v.name,
             t.p99_ratio(i),
-            t.rps_ratio(i)
+            t.rps_ratio(i),
+            t.cpu_ratio(i)
         );
     }
     let _ = writeln!(

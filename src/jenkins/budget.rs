@@ -22,6 +22,7 @@ pub(crate) struct QueryBudget {
     wait: Mutex<WaitClock>,
     controllers: Mutex<Vec<String>>,
     span: tracing::Span,
+    forwarded: http::HeaderMap,
 }
 
 /// Time with at least one load in flight: concurrent loads overlap, so their durations
@@ -71,6 +72,7 @@ impl QueryBudget {
             wait: Mutex::new(WaitClock::default()),
             controllers: Mutex::new(Vec::new()),
             span: tracing::Span::none(),
+            forwarded: http::HeaderMap::new(),
         }
     }
 
@@ -80,9 +82,26 @@ impl QueryBudget {
         self
     }
 
+    /// The same budget, passing the caller's trace context `forwarded` on to Jenkins as
+    /// received when the query is not traced.
+    pub(crate) fn with_forwarded(mut self, forwarded: http::HeaderMap) -> Self {
+        self.forwarded = forwarded;
+        self
+    }
+
+    /// The caller's trace context an untraced query passes on (see [`Self::with_forwarded`]).
+    pub(crate) fn forwarded(&self) -> &http::HeaderMap {
+        &self.forwarded
+    }
+
     /// The query's span.
     pub(crate) fn span(&self) -> &tracing::Span {
         &self.span
+    }
+
+    /// Whether the query is traced: its loads and upstream requests get spans only then.
+    pub(crate) fn traced(&self) -> bool {
+        !self.span.is_none()
     }
 
     fn clock(&self) -> std::sync::MutexGuard<'_, WaitClock> {

@@ -106,6 +106,9 @@ fn admin(state: AppState) -> Router {
 /// One line per request: method, path (never its query, which may hold a GraphQL
 /// document's variables), status and latency. Never headers: they may carry tokens.
 async fn access_log(request: Request, next: Next) -> Response {
+    if !tracing::enabled!(target: "majordomo::access", tracing::Level::INFO) {
+        return next.run(request).await;
+    }
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = Instant::now();
@@ -185,7 +188,7 @@ async fn execute(app: &AppState, req: async_graphql::Request, headers: &HeaderMa
     let config = &app.gateway.config().telemetry;
     let telemetry = QueryTelemetry::start(headers, &req.variables, config);
     let span = telemetry.span().clone();
-    let loaders = Loaders::for_query(&app.gateway, span.clone());
+    let loaders = Loaders::for_query(&app.gateway, span.clone(), telemetry.forwarded().clone());
     let budget = loaders.budget();
     let req = req.data(loaders).data(Arc::clone(&telemetry));
     let response = app.schema.execute(req).instrument(span).await;
@@ -344,4 +347,33 @@ async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         )],
         app.gateway.metrics_text(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, ConnectionConfig};
+
+    /// `/readyz` is 503 until `serve` has bound its listeners (and again once a shutdown
+    /// starts), and names each connection's status and breaker state either way.
+    #[tokio::test]
+    async fn readyz_answers_503_until_ready() {
+        let config =
+            Config::with_connections(vec![ConnectionConfig::new("ci", "http://127.0.0.1:9/")]);
+        let state = AppState::new(GatewayState::new(config).expect("gateway"));
+        let not_yet = readyz(State(state.clone())).await;
+        assert_eq!(not_yet.status(), StatusCode::SERVICE_UNAVAILABLE);
+        state.ready.store(true, Ordering::Relaxed);
+        let ready = readyz(State(state)).await;
+        assert_eq!(ready.status(), StatusCode::OK);
+        let body = ready.into_body().collect().await.expect("body").to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "ready": true,
+                "connections": [{ "name": "ci", "status": "UNKNOWN", "circuit": "closed" }]
+            })
+        );
+    }
 }

@@ -32,17 +32,39 @@ struct Operation {
 pub(crate) struct QueryTelemetry {
     started: Instant,
     span: tracing::Span,
+    /// The caller's trace context, passed on as received when the request is not traced.
+    forwarded: http::HeaderMap,
     operation: Mutex<Option<Operation>>,
 }
 
 impl QueryTelemetry {
     /// A request starting now, in a span that continues the caller's trace (`traceparent`
-    /// in `headers`). The variables' values go on the span only when configured.
+    /// in `headers`) when the request is traced (else in no span). The variables' values
+    /// go on the span only when configured.
     pub(crate) fn start(
         headers: &http::HeaderMap,
         variables: &Variables,
         config: &TelemetryConfig,
     ) -> Arc<Self> {
+        let (span, forwarded) = if traces::sampled(headers) {
+            let span = Self::new_span(headers, variables, config);
+            (span, http::HeaderMap::new())
+        } else {
+            (tracing::Span::none(), traces::caller_context(headers))
+        };
+        Arc::new(QueryTelemetry {
+            started: Instant::now(),
+            span,
+            forwarded,
+            operation: Mutex::new(None),
+        })
+    }
+
+    fn new_span(
+        headers: &http::HeaderMap,
+        variables: &Variables,
+        config: &TelemetryConfig,
+    ) -> tracing::Span {
         let span = tracing::info_span!(
             SPAN_REQUEST,
             otel.name = "graphql",
@@ -62,11 +84,7 @@ impl QueryTelemetry {
             let values = serde_json::to_string(variables).unwrap_or_default();
             span.record("graphql.variables", values);
         }
-        Arc::new(QueryTelemetry {
-            started: Instant::now(),
-            span,
-            operation: Mutex::new(None),
-        })
+        span
     }
 
     /// The request's span.
@@ -74,16 +92,24 @@ impl QueryTelemetry {
         &self.span
     }
 
+    /// What upstream requests carry of the caller's trace context when the request is
+    /// not traced (empty when it is: they carry their own spans' then).
+    pub(crate) fn forwarded(&self) -> &http::HeaderMap {
+        &self.forwarded
+    }
+
     fn set_operation(&self, op: Operation) {
-        let otel_name = match &op.name {
-            Some(name) => format!("{} {name}", op.kind),
-            None => op.kind.to_string(),
-        };
-        traces::rename(&self.span, otel_name);
-        if let Some(name) = &op.name {
-            self.span.record("graphql.operation.name", name.as_str());
+        if !self.span.is_none() {
+            let otel_name = match &op.name {
+                Some(name) => format!("{} {name}", op.kind),
+                None => op.kind.to_string(),
+            };
+            traces::rename(&self.span, otel_name);
+            if let Some(name) = &op.name {
+                self.span.record("graphql.operation.name", name.as_str());
+            }
+            self.span.record("graphql.operation.type", op.kind);
         }
-        self.span.record("graphql.operation.type", op.kind);
         *self.operation.lock().unwrap_or_else(|p| p.into_inner()) = Some(op);
     }
 
@@ -105,7 +131,7 @@ impl QueryTelemetry {
             .clone();
         let label: Arc<str> = match &op {
             Some(op) => metrics.graphql.operations.label(op.name.as_deref()),
-            None => Arc::from(OP_UNKNOWN),
+            None => metrics.graphql.operations.unknown(),
         };
         let codes: Vec<Arc<str>> = response.errors.iter().map(error_code).collect();
         let outcome = match (

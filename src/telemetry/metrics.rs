@@ -167,6 +167,8 @@ pub(crate) struct GraphqlMetrics {
     upstream_requests: HistogramFamily<OperationLabels>,
     /// The bound on operation labels.
     pub(crate) operations: OperationNames,
+    /// The code label of an answer without errors.
+    no_code: Arc<str>,
 }
 
 /// One answered GraphQL request, as metrics see it.
@@ -193,11 +195,7 @@ pub(crate) struct RequestRecord<'a> {
 impl GraphqlMetrics {
     /// Count one answered request.
     pub(crate) fn record(&self, r: &RequestRecord<'_>) {
-        let code = r
-            .codes
-            .first()
-            .cloned()
-            .unwrap_or_else(|| Arc::from("NONE"));
+        let code = r.codes.first().unwrap_or(&self.no_code).clone();
         self.requests
             .get_or_create(&RequestLabels {
                 operation: r.operation.clone(),
@@ -241,6 +239,9 @@ impl GraphqlMetrics {
 pub(crate) struct OperationNames {
     max: usize,
     seen: RwLock<HashSet<Arc<str>>>,
+    anonymous: Arc<str>,
+    other: Arc<str>,
+    unknown: Arc<str>,
 }
 
 impl OperationNames {
@@ -248,13 +249,21 @@ impl OperationNames {
         OperationNames {
             max,
             seen: RwLock::new(HashSet::new()),
+            anonymous: Arc::from(n::OP_ANONYMOUS),
+            other: Arc::from(n::OP_OTHER),
+            unknown: Arc::from(n::OP_UNKNOWN),
         }
+    }
+
+    /// The label of requests whose operation could not be told.
+    pub(crate) fn unknown(&self) -> Arc<str> {
+        self.unknown.clone()
     }
 
     /// The label of an operation named `name` (`None`: anonymous).
     pub(crate) fn label(&self, name: Option<&str>) -> Arc<str> {
         let Some(name) = name else {
-            return Arc::from(n::OP_ANONYMOUS);
+            return self.anonymous.clone();
         };
         if let Some(known) = self
             .seen
@@ -269,7 +278,7 @@ impl OperationNames {
             return known.clone();
         }
         if seen.len() >= self.max {
-            return Arc::from(n::OP_OTHER);
+            return self.other.clone();
         }
         let label: Arc<str> = Arc::from(name);
         seen.insert(label.clone());
@@ -494,6 +503,7 @@ impl Metrics {
             response_size: family(&SIZE_BUCKETS),
             upstream_requests: family(&COUNT_BUCKETS),
             operations: OperationNames::new(max_operation_names),
+            no_code: Arc::from("NONE"),
         };
         let upstream = UpstreamMetrics {
             requests: Family::default(),

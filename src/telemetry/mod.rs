@@ -71,6 +71,14 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TracesError> {
         .with(logs::layer(config.log_format).with_filter(filter))
         .with(otel);
     let installed = tracing::subscriber::set_global_default(subscriber).is_ok();
+    if installed && provider.is_some() {
+        // JSON lines carry trace ids, so without export every request is traced.
+        let ratio = match config.endpoint {
+            Some(_) => config.sampling_ratio,
+            None => 1.0,
+        };
+        traces::start_sampling(ratio);
+    }
     if let Some(message) = bad_filter {
         tracing::warn!("{message}");
     }

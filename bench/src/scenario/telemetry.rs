@@ -32,6 +32,9 @@ pub struct Variant {
     pub fixed: Vec<FixedRateResult>,
     /// Each round's saturation run.
     pub saturation: Vec<WrkResult>,
+    /// Each round's gateway CPU time per request at saturation, µs (from `/proc`: the
+    /// cost itself, unlike throughput on a shared machine).
+    pub cpu_us_per_request: Vec<f64>,
 }
 
 impl Variant {
@@ -43,6 +46,11 @@ impl Variant {
     /// The median over rounds of the saturation throughput, req/s.
     pub fn rps(&self) -> f64 {
         median(self.saturation.iter().map(|w| w.rps).collect())
+    }
+
+    /// The median over rounds of the gateway's CPU time per request, µs.
+    pub fn cpu_us(&self) -> f64 {
+        median(self.cpu_us_per_request.clone())
     }
 }
 
@@ -72,6 +80,11 @@ impl TelemetryReport {
     /// Throughput of variant `i` ÷ export off.
     pub fn rps_ratio(&self, i: usize) -> f64 {
         self.variants[i].rps() / self.variants[0].rps().max(1e-9)
+    }
+
+    /// CPU per request of variant `i` ÷ export off.
+    pub fn cpu_ratio(&self, i: usize) -> f64 {
+        self.variants[i].cpu_us() / self.variants[0].cpu_us().max(1e-9)
     }
 }
 
@@ -134,6 +147,7 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<TelemetryReport> {
         telemetry_toml,
         fixed: Vec::new(),
         saturation: Vec::new(),
+        cpu_us_per_request: Vec::new(),
     })
     .collect();
     for round in 0..rounds {
@@ -145,9 +159,12 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<TelemetryReport> {
             for _ in 0..50 {
                 gw.query(&point, ALLOWED_ERRORS).await?;
             }
-            v.saturation.push(
-                load::wrk(&cfg.wrk, &gw.url(), &point, cfg.connections, cfg.load_secs).await?,
-            );
+            let cpu = gw.cpu_time();
+            let w = load::wrk(&cfg.wrk, &gw.url(), &point, cfg.connections, cfg.load_secs).await?;
+            let used = gw.cpu_time().saturating_sub(cpu);
+            v.cpu_us_per_request
+                .push(used.as_secs_f64() * 1e6 / w.requests.max(1) as f64);
+            v.saturation.push(w);
             v.fixed.push(
                 load::fixed_rate(&gw.url(), &point, cfg.fixed_rps, cfg.load_duration()).await?,
             );

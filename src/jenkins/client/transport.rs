@@ -112,7 +112,10 @@ impl JenkinsClient {
                 Some(left) if left < inner.timeout => (left, true),
                 _ => (inner.timeout, false),
             };
-            let span = self.exchange_span(&method, url.path(), endpoint, attempt);
+            let span = match budget.traced() {
+                true => self.exchange_span(&method, url.path(), endpoint, attempt),
+                false => tracing::Span::none(),
+            };
             let mut request = inner
                 .http
                 .request(method.clone(), url.clone())
@@ -120,7 +123,11 @@ impl JenkinsClient {
             if let Some(auth) = &inner.auth {
                 request = request.header(AUTHORIZATION, auth.clone());
             }
-            request = traces::inject(&span, request);
+            request = match budget.traced() {
+                true => traces::inject(&span, request),
+                false if budget.forwarded().is_empty() => request,
+                false => request.headers(budget.forwarded().clone()),
+            };
             inner.upstream_requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
             let outcome = request.send().await;
