@@ -84,11 +84,26 @@ impl CacheKey {
 /// per-process key, so equal credentials share cache entries while the value
 /// reveals nothing about the token, even if printed.
 pub(crate) fn credential_scope(username: Option<&str>, token: Option<&SecretString>) -> u64 {
-    static KEYS: OnceLock<RandomState> = OnceLock::new();
-    let mut hasher = KEYS.get_or_init(RandomState::new).build_hasher();
+    let mut hasher = scope_keys().build_hasher();
     username.hash(&mut hasher);
     token.map(|t| t.expose_secret()).hash(&mut hasher);
     hasher.finish()
+}
+
+/// The credential scope of credentials a caller forwarded (the `Authorization` value sent
+/// to a connection with `auth = "forward"`): keyed like [`credential_scope`], and never
+/// equal to the scope of a service account, so no caller shares another's entries.
+pub(crate) fn forwarded_scope(authorization: &[u8]) -> u64 {
+    let mut hasher = scope_keys().build_hasher();
+    "forwarded".hash(&mut hasher);
+    authorization.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The per-process key of every credential scope.
+fn scope_keys() -> &'static RandomState {
+    static KEYS: OnceLock<RandomState> = OnceLock::new();
+    KEYS.get_or_init(RandomState::new)
 }
 
 /// One stored answer: the parsed value, its weight and its class.

@@ -1,8 +1,9 @@
 //! The gateway's configuration: one serde tree read from TOML, validated, then
 //! overridden by the environment in exactly one place ([`Config::apply_env`]).
 //!
-//! Secrets (API tokens) live in [`SecretString`], so `Debug` of any config
-//! prints `[REDACTED]` instead of the token. `[telemetry]` lives in [`telemetry`].
+//! Secrets (API tokens, API keys) live in [`SecretString`], so `Debug` of any config
+//! prints `[REDACTED]` instead of the token. The access sections (`[auth]`, `[cors]`,
+//! `[trusted_documents]`) are in `config/access.rs`, `[telemetry]` in `config/telemetry.rs`.
 
 mod telemetry;
 
@@ -15,6 +16,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
 pub use telemetry::{LogFormat, TelemetryConfig};
+mod access;
+
+pub use access::{
+    AdminEndpoints, ApiKeyConfig, AuthConfig, ConnectionAuth, CorsConfig, JwtConfig,
+    TrustedDocumentsConfig, TrustedMode, DEFAULT_FORWARD_HEADER, JWT_ALGORITHMS, MIN_KEY_BYTES,
+};
 
 /// The environment variable that turns TLS verification off for every connection.
 pub const ENV_TLS_REJECT_UNAUTHORIZED: &str = "JENKINS_TLS_REJECT_UNAUTHORIZED";
@@ -156,6 +163,22 @@ pub enum ConfigError {
         /// What reqwest said.
         detail: String,
     },
+    /// An API key's source is missing, doubled, unreadable or too short (never the key).
+    #[error("API key {name:?}: {detail}")]
+    ApiKey {
+        /// The key's name.
+        name: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The trusted documents (a folder or a manifest) could not be read.
+    #[error("trusted documents {path}: {detail}")]
+    TrustedDocuments {
+        /// The folder or file.
+        path: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
 }
 
 impl ConfigError {
@@ -178,6 +201,8 @@ impl ConfigError {
             ConfigError::InvalidListen { .. } => "INVALID_LISTEN",
             ConfigError::InvalidAdminListen { .. } => "INVALID_ADMIN_LISTEN",
             ConfigError::HttpClient { .. } => "HTTP_CLIENT",
+            ConfigError::ApiKey { .. } => "INVALID_API_KEY",
+            ConfigError::TrustedDocuments { .. } => "TRUSTED_DOCUMENTS_INVALID",
         }
     }
 
@@ -223,6 +248,19 @@ pub struct Config {
     /// The Jenkins controllers behind the gateway, in display order.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
+    /// Who may ask: API keys (with scopes and rate limits) and identity-provider tokens.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// Which browser origins may call the gateway (none by default).
+    #[serde(default)]
+    pub cors: CorsConfig,
+    /// Documents allowed by hash, so a production client can be locked to its queries.
+    #[serde(default)]
+    pub trusted_documents: TrustedDocumentsConfig,
+    /// Whether the schema answers introspection (`__schema`, `__type`); GraphiQL's docs
+    /// need it. Turn it off to hide the schema from callers.
+    #[serde(default = "default_true")]
+    pub introspection: bool,
 }
 
 impl Default for Config {
@@ -236,6 +274,10 @@ impl Default for Config {
             server: ServerConfig::default(),
             telemetry: TelemetryConfig::default(),
             connections: Vec::new(),
+            auth: AuthConfig::default(),
+            cors: CorsConfig::default(),
+            trusted_documents: TrustedDocumentsConfig::default(),
+            introspection: true,
         }
     }
 }
@@ -443,6 +485,11 @@ pub struct ConnectionConfig {
     /// into several requests. Raise it only when the controller's limit was raised.
     #[serde(default = "default_max_request_bytes")]
     pub max_request_bytes: usize,
+    /// Whose credentials Jenkins sees: the service account's above (`service`, the
+    /// default), or each caller's own, from the header `auth.forward_header` (`forward`),
+    /// so Jenkins' permissions apply per user; such a connection has no username or token.
+    #[serde(default)]
+    pub auth: ConnectionAuth,
 }
 
 impl ConnectionConfig {
@@ -460,7 +507,14 @@ impl ConnectionConfig {
             tls_verify: true,
             max_concurrency: default_max_concurrency(),
             max_request_bytes: default_max_request_bytes(),
+            auth: ConnectionAuth::Service,
         }
+    }
+
+    /// The same connection, sending each caller's forwarded credentials instead of its own.
+    pub fn forwarding(mut self) -> Self {
+        self.auth = ConnectionAuth::Forward;
+        self
     }
 
     /// Sets Basic credentials (`username` plus API token).
@@ -560,6 +614,14 @@ impl ConnectionConfig {
         }
         self.base_url()?;
         self.check_token_sources()?;
+        if self.auth == ConnectionAuth::Forward && self.username.is_some() {
+            return Err(ConfigError::IncompleteCredentials {
+                connection: self.name.clone(),
+                detail:
+                    "auth = \"forward\" sends each caller's credentials: remove username and token"
+                        .into(),
+            });
+        }
         self.read_token_file()?;
         self.check_numbers()?;
         if let Some(path) = &self.ca_file {
@@ -698,6 +760,8 @@ impl Config {
         }
         self.server.validate()?;
         self.telemetry.validate()?;
+        let names: HashSet<&str> = self.connections.iter().map(|c| c.name.as_str()).collect();
+        access::validate(&mut self.auth, &self.cors, &self.trusted_documents, &names)?;
         Ok(())
     }
 
@@ -712,7 +776,7 @@ impl Config {
     /// - `RUST_LOG` replaces `telemetry.log_filter`;
     /// - `JENKINS_TLS_REJECT_UNAUTHORIZED=false` (or `0`) turns TLS
     ///   verification off for every connection, with a loud warning;
-    /// - each `token_env` is resolved into `token`.
+    /// - each `token_env` is resolved into `token`, each API key's `key_env` into `key`.
     pub fn apply_env_from(
         &mut self,
         lookup: impl Fn(&str) -> Option<String>,
@@ -764,6 +828,15 @@ impl Config {
                     });
                 }
                 connection.token = Some(SecretString::from(value.to_string()));
+            }
+        }
+        for key in &mut self.auth.keys {
+            if let Some(var) = key.key_env.clone() {
+                let value = lookup(&var).ok_or_else(|| ConfigError::ApiKey {
+                    name: key.name.clone(),
+                    detail: format!("key_env names {var}, which is not set"),
+                })?;
+                key.set_key(value.trim(), "key_env")?;
             }
         }
         Ok(())

@@ -82,6 +82,43 @@ pub enum GatewayError {
     /// The gateway is at its connection or query limit.
     #[error("the gateway is at capacity ({0}); retry shortly")]
     Overloaded(&'static str),
+    /// No valid API key or token was presented.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// The identity provider's signing keys could not be fetched.
+    #[error("the token cannot be checked now: the identity provider's keys are unavailable")]
+    AuthUnavailable,
+    /// The key may not read this endpoint.
+    #[error("this key may not read this endpoint")]
+    Forbidden,
+    /// The caller's requests per second are used up.
+    #[error("too many requests for this key; retry in {retry_after_s} s")]
+    RateLimited {
+        /// Seconds until a request is allowed again (at least 1).
+        retry_after_s: u64,
+    },
+    /// A POST whose body is not JSON (e.g. `text/plain` or a form, which a browser sends
+    /// cross-site without asking).
+    #[error("a POST must have Content-Type application/json, not {}", echo(.0))]
+    UnsupportedMediaType(String),
+    /// A GET that a browser could have sent cross-site without a preflight.
+    #[error("a GET query needs a header a browser sends only after a preflight")]
+    PreflightRequired,
+    /// A GET that is not a query.
+    #[error("only queries may be sent with GET; POST anything else")]
+    MethodNotAllowed,
+    /// In enforce mode, a document that is not in the trusted list.
+    #[error("this document is not trusted (SHA-256 {sha256})")]
+    DocumentNotTrusted {
+        /// The SHA-256 of the document, in hex.
+        sha256: String,
+    },
+    /// `__schema` or `__type` asked of a gateway with introspection off.
+    #[error("introspection is switched off on this gateway")]
+    IntrospectionDisabled,
+    /// A hash that stands for no trusted document.
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
 }
 
 impl GatewayError {
@@ -101,6 +138,16 @@ impl GatewayError {
             GatewayError::DocumentLimit { code, .. } => code,
             GatewayError::QueryTooExpensive { .. } => "QUERY_TOO_EXPENSIVE",
             GatewayError::Overloaded(_) => "OVERLOADED",
+            GatewayError::Unauthenticated(_) => "UNAUTHENTICATED",
+            GatewayError::AuthUnavailable => "AUTH_UNAVAILABLE",
+            GatewayError::Forbidden => "FORBIDDEN",
+            GatewayError::RateLimited { .. } => "RATE_LIMITED",
+            GatewayError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            GatewayError::PreflightRequired => "PREFLIGHT_REQUIRED",
+            GatewayError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            GatewayError::DocumentNotTrusted { .. } => "DOCUMENT_NOT_TRUSTED",
+            GatewayError::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            GatewayError::IntrospectionDisabled => "INTROSPECTION_DISABLED",
         }
     }
 
@@ -109,7 +156,12 @@ impl GatewayError {
         match self {
             GatewayError::RequestTooLarge { .. } => 413,
             GatewayError::RequestTimeout { .. } => 408,
-            GatewayError::Overloaded(_) => 503,
+            GatewayError::Overloaded(_) | GatewayError::AuthUnavailable => 503,
+            GatewayError::Unauthenticated(_) => 401,
+            GatewayError::Forbidden => 403,
+            GatewayError::RateLimited { .. } => 429,
+            GatewayError::UnsupportedMediaType(_) => 415,
+            GatewayError::MethodNotAllowed => 405,
             _ => 400,
         }
     }
@@ -140,6 +192,30 @@ impl GatewayError {
                 "ask for fewer items (`first`), fewer per-build fields (stages, logs), or raise limits.max_estimated_requests"
             }
             GatewayError::Overloaded(_) => "retry after a short wait",
+            GatewayError::Unauthenticated(_) => {
+                "send `Authorization: Bearer <API key or token>`; ask the gateway's operator for a key"
+            }
+            GatewayError::AuthUnavailable => "retry shortly; the operator should check auth.jwt.jwks_url",
+            GatewayError::Forbidden => "use a key with `admin = true`",
+            GatewayError::RateLimited { .. } => {
+                "wait for `Retry-After`; the key's limit is auth.keys.requests_per_second"
+            }
+            GatewayError::UnsupportedMediaType(_) => {
+                "send the body as JSON with `Content-Type: application/json`"
+            }
+            GatewayError::PreflightRequired => {
+                "send `Content-Type: application/json` or `Apollo-Require-Preflight: true` with the GET, or POST"
+            }
+            GatewayError::MethodNotAllowed => "POST the operation",
+            GatewayError::DocumentNotTrusted { .. } => {
+                "only the documents in trusted_documents may run; add this one to the list"
+            }
+            GatewayError::PersistedQueryNotFound => {
+                "send the whole document, or a hash from the trusted documents"
+            }
+            GatewayError::IntrospectionDisabled => {
+                "read the schema from schema.graphql (`majordomo schema`) instead"
+            }
         }
     }
 }

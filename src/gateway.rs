@@ -1,11 +1,13 @@
-//! [`GatewayState`]: what every request shares: the connections, their clients, the cache
-//! and the metrics they count into.
+//! [`GatewayState`]: what every request shares: the connections, their clients, the cache,
+//! the access rules (who may ask, trusted documents) and the metrics they count into.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::cache::UpstreamCache;
 use crate::config::{Config, ConfigError};
+use crate::guard::auth::Access;
+use crate::guard::trusted::TrustedDocuments;
 use crate::jenkins::JenkinsClient;
 use crate::telemetry::metrics::Metrics;
 
@@ -22,6 +24,8 @@ pub(crate) struct Upstream {
 struct Inner {
     upstreams: Vec<Arc<Upstream>>,
     metrics: Arc<Metrics>,
+    access: Arc<Access>,
+    trusted: Arc<TrustedDocuments>,
     config: Config,
     started: Instant,
 }
@@ -35,7 +39,11 @@ pub struct GatewayState {
 impl GatewayState {
     /// Build clients for every connection of a validated config.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
-        let metrics = Arc::new(Metrics::new(config.telemetry.max_operation_names));
+        let access = Arc::new(Access::from_config(&config)?);
+        let mut metrics = Metrics::new(config.telemetry.max_operation_names);
+        let refusals = Arc::clone(&access);
+        metrics.collect_refusals(move || refusals.counters().snapshot().to_vec());
+        let metrics = Arc::new(metrics);
         let cache = Arc::new(UpstreamCache::new(&config.cache, Arc::clone(&metrics)));
         let mut upstreams = Vec::with_capacity(config.connections.len());
         for c in &config.connections {
@@ -49,10 +57,13 @@ impl GatewayState {
                 client,
             }));
         }
+        let trusted = Arc::new(TrustedDocuments::load(&config.trusted_documents)?);
         Ok(GatewayState {
             inner: Arc::new(Inner {
                 upstreams,
                 metrics,
+                access,
+                trusted,
                 config,
                 started: Instant::now(),
             }),
@@ -93,6 +104,16 @@ impl GatewayState {
             );
         }
         m.render()
+    }
+
+    /// Who may ask: keys, tokens, scopes, rates, and the count of refusals.
+    pub(crate) fn access(&self) -> &Arc<Access> {
+        &self.inner.access
+    }
+
+    /// The trusted documents.
+    pub(crate) fn trusted(&self) -> &Arc<TrustedDocuments> {
+        &self.inner.trusted
     }
 
     /// The configuration the gateway runs with.

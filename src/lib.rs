@@ -2,7 +2,8 @@
 //!
 //! The layers, top down (calls only go down; `ARCHITECTURE.md` says who owns what):
 //! - [`server`]: the axum transport (`/graphql`, GraphiQL, `/healthz`, `/readyz`, `/metrics`).
-//! - `guard`: what a request may cost (document limits), before the schema runs it.
+//! - `guard`: who may ask (API keys, tokens, scopes, rates, CORS, trusted documents) and
+//!   what a request may cost (document limits), before the schema runs it.
 //! - [`schema`]: the GraphQL types and resolvers (the public contract, `schema.graphql`).
 //! - `loaders`: per-request DataLoaders that batch and de-duplicate upstream fetches.
 //! - `planner`: the only layer that knows Jenkins' shape (selections → `tree=` requests).

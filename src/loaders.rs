@@ -24,6 +24,7 @@ use futures::future::join_all;
 use tracing::Instrument as _;
 
 use crate::gateway::{GatewayState, Upstream};
+use crate::jenkins::log::LogSearch;
 use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail, QueryBudget, Tree};
 use crate::planner::builds::Pager;
 use crate::planner::split;
@@ -71,6 +72,9 @@ struct BuildKey {
 struct RunKey(BuildRef);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct InputsKey(BuildRef);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct NodeKey {
     build: BuildRef,
     node: String,
@@ -104,9 +108,7 @@ struct LogTailKey {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct LogGrepKey {
     build: BuildRef,
-    pattern: String,
-    context: usize,
-    max: usize,
+    search: LogSearch,
 }
 
 /// What the probe learned about a controller.
@@ -186,6 +188,8 @@ impl UpstreamLoader {
         for (_, tree) in &members {
             listing.child("jobs").merge(tree);
         }
+        // Each sibling is found in the listing by its name, whatever its tree asked.
+        listing.child("jobs").leaf("name");
         let parent_answer = self.item(conn, parent, &listing).await;
         members
             .into_iter()
@@ -415,6 +419,8 @@ single!(BuildKey => wire::Build, "load build", conn: |k| &k.build.conn,
     fetch: |k, up, b| fetch_build(up, &k.build, &k.tree, b));
 single!(RunKey => wire::RunExt, "load stages", conn: |k| &k.0.conn,
     fetch: |k, up, b| up.client.wfapi_describe(&k.0.job, k.0.number, b));
+single!(InputsKey => Vec<wire::PendingInputActionExt>, "load inputs", conn: |k| &k.0.conn,
+    fetch: |k, up, b| up.client.wfapi_pending_inputs(&k.0.job, k.0.number, b));
 single!(NodeKey => wire::StageNodeExt, "load node", conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.wfapi_node(&k.build.job, k.build.number, &k.node, b));
 single!(NodeLogKey => wire::NodeLogExt, "load node log", conn: |k| &k.build.conn,
@@ -428,7 +434,7 @@ single!(ComputersKey => wire::ComputerSet, "load agents", conn: |k| &k.0,
 single!(LogTailKey => LogTail, "load log tail", conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.log_tail(&k.build.job, k.build.number, k.max_bytes, b));
 single!(LogGrepKey => LogGrep, "load log search", conn: |k| &k.build.conn,
-    fetch: |k, up, b| up.client.log_grep(&k.build.job, k.build.number, &k.pattern, k.context, k.max, b));
+    fetch: |k, up, b| up.client.log_grep(&k.build.job, k.build.number, &k.search, b));
 
 /// The per-request loaders, put on every GraphQL request: one [`DataLoader`] per
 /// connection, because a batch answers when its slowest key does, and one slow
@@ -446,11 +452,17 @@ impl Drop for Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders for one GraphQL request spending from `budget`.
-    pub(crate) fn new(state: &GatewayState, budget: Arc<QueryBudget>) -> Self {
+    /// Fresh loaders for one GraphQL request spending from `budget`, over the connections
+    /// `reach` allows: a key for any other finds no loader and answers `NOT_FOUND`.
+    pub(crate) fn new(
+        state: &GatewayState,
+        budget: Arc<QueryBudget>,
+        reach: impl Fn(&str) -> bool,
+    ) -> Self {
         let loaders = state
             .upstreams()
             .iter()
+            .filter(|up| reach(&up.name))
             .map(|up| {
                 let loader = UpstreamLoader {
                     state: state.clone(),
@@ -462,20 +474,19 @@ impl Loaders {
         Loaders { loaders, budget }
     }
 
-    /// Loaders for one GraphQL request, with the budget the configuration's limits give
-    /// every query; their batches' spans go under `span` (when it is traced; else their
-    /// requests carry the caller's `forwarded` trace context).
+    /// Loaders for one GraphQL request over the connections its caller may `reach`, with
+    /// the budget the configuration's limits give every query, as the caller `adjust`s it
+    /// (its upstream rate, its forwarded credentials, the query's span or the caller's
+    /// trace context).
     pub(crate) fn for_query(
         state: &GatewayState,
-        span: tracing::Span,
-        forwarded: http::HeaderMap,
+        reach: impl Fn(&str) -> bool,
+        adjust: impl FnOnce(QueryBudget) -> QueryBudget,
     ) -> Self {
         let l = &state.config().limits;
         let timeout = (l.query_timeout_ms > 0).then(|| Duration::from_millis(l.query_timeout_ms));
-        let budget = QueryBudget::new(timeout, l.max_upstream_requests, l.max_log_bytes)
-            .with_span(span)
-            .with_forwarded(forwarded);
-        Loaders::new(state, Arc::new(budget))
+        let budget = QueryBudget::new(timeout, l.max_upstream_requests, l.max_log_bytes);
+        Loaders::new(state, Arc::new(adjust(budget)), reach)
     }
 
     /// The query's budget (what telemetry reads of it once the query is answered).
@@ -584,6 +595,14 @@ impl Loaders {
         self.load(&build.conn, RunKey(build.clone())).await
     }
 
+    /// The inputs a run is waiting for.
+    pub(crate) async fn pending_inputs(
+        &self,
+        build: &BuildRef,
+    ) -> Answer<Vec<wire::PendingInputActionExt>> {
+        self.load(&build.conn, InputsKey(build.clone())).await
+    }
+
     /// One flow node with its children.
     pub(crate) async fn node(&self, build: &BuildRef, node: &str) -> Answer<wire::StageNodeExt> {
         self.load(
@@ -649,20 +668,12 @@ impl Loaders {
     }
 
     /// A search through a build log.
-    pub(crate) async fn log_grep(
-        &self,
-        build: &BuildRef,
-        pattern: &str,
-        context: usize,
-        max: usize,
-    ) -> Answer<LogGrep> {
+    pub(crate) async fn log_grep(&self, build: &BuildRef, search: LogSearch) -> Answer<LogGrep> {
         self.load(
             &build.conn,
             LogGrepKey {
                 build: build.clone(),
-                pattern: pattern.to_string(),
-                context,
-                max,
+                search,
             },
         )
         .await

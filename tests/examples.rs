@@ -273,11 +273,19 @@ async fn dashboard_costs_one_listing_per_controller_plus_one_describe_per_run() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_identical_concurrent_queries_cost_the_upstream_calls_of_one() {
-    let h = DemoFleet::start().await;
+    // Lifetimes long enough that a slow machine cannot see a running build's stages expire
+    // between the first and the fiftieth query.
+    let long_lived = |c: &mut majordomo::config::Config| {
+        c.cache.volatile_ttl_ms = 600_000;
+        c.cache.listing_ttl_ms = 600_000;
+    };
+    let h = DemoFleet::start_with(long_lived).await;
     let query = example("07-dashboard.graphql");
     // What one dashboard costs, cold, on a second gateway over the same controllers.
     let single = {
-        let second = Gateway::start_config(h.demo.config.clone()).await;
+        let mut config = h.demo.config.clone();
+        long_lived(&mut config);
+        let second = Gateway::start_config(config).await;
         h.reset_counts();
         let r = second.query(&query).await;
         assert!(r["data"]["connections"].is_array());

@@ -17,10 +17,10 @@ async fn builds_pages_reach_past_the_100_build_window() {
     let page = |before: Option<String>| {
         let gateway = &gateway;
         async move {
-            let before = before.map_or(String::new(), |b| format!(", before: {b}"));
+            let after = before.map_or(String::new(), |b| format!(", after: \"{b}\""));
             let q = format!(
                 r#"{{ job(connection: "ci-prod", fullName: "platform/backend-service") {{
-                    builds(first: 60{before}) {{ nodes {{ number result }} pageInfo {{ hasNextPage endCursor }} }} }} }}"#
+                    builds(first: 60{after}) {{ nodes {{ number result }} pageInfo {{ hasNextPage endCursor }} }} }} }}"#
             );
             let r: Value = gateway.query(&q).await;
             assert!(r["errors"].is_null(), "{r}");

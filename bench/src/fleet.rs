@@ -95,6 +95,7 @@ pub fn scaling_world(seed: u64, jobs: usize) -> World {
         agents: 3,
         offline_agents: 1,
         log_bytes: 16 * 1024,
+        incidents: false,
     })
 }
 

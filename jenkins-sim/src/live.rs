@@ -10,8 +10,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::clock::now_ms;
 use crate::world::{
-    Build, BuildResult, Cause, Item, Job, LeftItem, Log, QueueItem, QueueState, Stage, StageError,
-    Step, World,
+    Build, BuildResult, Cause, Item, Job, LeftItem, LiveRule, Log, QueueItem, QueueState, Stage,
+    StageError, Step, World,
 };
 
 /// How fast the world moves.
@@ -68,7 +68,7 @@ pub fn step(w: &mut World, cfg: &LiveConfig, rng: &mut impl Rng, now: i64) {
 fn buildable_jobs(w: &World) -> Vec<String> {
     w.jobs()
         .into_iter()
-        .filter(|(_, _, j)| !j.disabled && j.label.is_none())
+        .filter(|(_, _, j)| !j.disabled && j.label.is_none() && j.live != LiveRule::Still)
         .map(|(name, _, _)| name)
         .collect()
 }
@@ -202,6 +202,11 @@ fn start_build(w: &mut World, q: &QueueItem, cfg: &LiveConfig, now: i64) -> Opti
             name: name.clone(),
             status: "NOT_EXECUTED".into(),
             start: now,
+            parallel: job
+                .parallel
+                .iter()
+                .find(|p| p.branches.contains(name))
+                .map(|p| p.stage.clone()),
             ..Stage::default()
         })
         .collect();
@@ -236,6 +241,7 @@ fn advance_running(w: &mut World, cfg: &LiveConfig, rng: &mut impl Rng, now: i64
 }
 
 fn advance_job(job: &mut Job, cfg: &LiveConfig, rng: &mut impl Rng, now: i64) {
+    let always_fails = job.live == LiveRule::Failing;
     let Some(b) = job.builds.last_mut() else {
         return;
     };
@@ -267,7 +273,7 @@ fn advance_job(job: &mut Job, cfg: &LiveConfig, rng: &mut impl Rng, now: i64) {
     if elapsed < target {
         return;
     }
-    let failed = rng.gen::<f64>() < cfg.failure_rate;
+    let failed = rng.gen::<f64>() < cfg.failure_rate || always_fails;
     b.result = Some(if failed {
         BuildResult::Failure
     } else {

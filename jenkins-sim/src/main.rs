@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use jenkins_sim::server::Container;
 use jenkins_sim::world::generate::GenSpec;
 use jenkins_sim::{Faults, LiveConfig, SimBuilder, World};
 
@@ -66,6 +67,13 @@ struct Args {
     /// Serve without the Pipeline REST API plugin.
     #[arg(long)]
     no_wfapi: bool,
+    /// Largest request head (request line and headers), bytes, like Jetty's
+    /// `--requestHeaderSize`; 0 for no limit.
+    #[arg(long, default_value_t = jenkins_sim::server::DEFAULT_HEAD_BYTES)]
+    request_header_size: usize,
+    /// Who answers an over-long head: `jetty` (414 or 431) or `tomcat` (400).
+    #[arg(long, default_value = "jetty", value_parser = ["jetty", "tomcat"])]
+    container: String,
 }
 
 fn world(name: &str, seed: u64) -> anyhow::Result<World> {
@@ -110,6 +118,13 @@ async fn main() -> anyhow::Result<()> {
     }
     if args.no_wfapi {
         builder = builder.without_wfapi();
+    }
+    builder = match args.request_header_size {
+        0 => builder.no_request_header_limit(),
+        n => builder.request_header_size(n),
+    };
+    if args.container == "tomcat" {
+        builder = builder.container(Container::Tomcat);
     }
     if args.live {
         builder = builder.live(LiveConfig {

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 use jenkins_sim::clock::now_ms;
 use jenkins_sim::world::generate::GenSpec;
+use jenkins_sim::world::{BuildResult, LiveRule};
 use jenkins_sim::{LiveConfig, SimBuilder, SimHandle, World};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 mod common;
 use common::get;
@@ -165,4 +168,100 @@ async fn builds_start_run_and_finish_while_the_queue_moves() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     sim.shutdown().await;
+}
+
+/// A demo world's incidents, as its model marks them: the jobs live mode leaves still,
+/// with their last completed build; the stuck queue items; the offline agents.
+#[derive(Debug, PartialEq)]
+struct Incidents {
+    still: Vec<(String, u64, Option<BuildResult>)>,
+    stuck: Vec<u64>,
+    offline: Vec<String>,
+}
+
+fn incidents(w: &World) -> Incidents {
+    let still = w
+        .jobs()
+        .into_iter()
+        .filter(|(_, _, j)| j.live == LiveRule::Still)
+        .map(|(full, _, j)| {
+            let last = j.permalink("lastCompletedBuild");
+            (
+                full,
+                last.map_or(0, |b| b.number),
+                last.and_then(|b| b.result),
+            )
+        })
+        .collect();
+    let stuck = w.queue.iter().filter(|q| q.stuck).map(|q| q.id).collect();
+    let offline = w
+        .agents
+        .iter()
+        .filter(|a| a.offline)
+        .map(|a| a.name.clone())
+        .collect();
+    Incidents {
+        still,
+        stuck,
+        offline,
+    }
+}
+
+#[test]
+fn the_demo_keeps_its_incidents_while_the_world_moves() {
+    let start = 1_767_225_600_000;
+    let cfg = LiveConfig {
+        tick: Duration::from_secs(2),
+        trigger_every: Duration::from_secs(4),
+        build_duration: Duration::from_secs(30),
+        ..LiveConfig::default()
+    };
+    for variant in [0, 1] {
+        let mut w = World::demo_at(42, variant, start);
+        let before = incidents(&w);
+        let builds =
+            |w: &World| -> u64 { w.jobs().iter().map(|(_, _, j)| j.builds.len() as u64).sum() };
+        let initial = builds(&w);
+        let mut rng = ChaCha8Rng::seed_from_u64(variant as u64);
+        let mut seen_running = 0;
+        // An hour of live mode, two seconds a tick (the world used to heal in a quarter).
+        for tick in 0..1_800 {
+            jenkins_sim::live::step(&mut w, &cfg, &mut rng, start + tick * 2_000);
+            if tick % 60 == 0 {
+                assert_eq!(incidents(&w), before, "variant {variant}, tick {tick}");
+                if variant == 0 {
+                    let api = w.item("platform/api-server").and_then(|i| i.as_job());
+                    let last = api.and_then(|(_, j)| j.permalink("lastCompletedBuild"));
+                    assert_eq!(
+                        last.and_then(|b| b.result),
+                        Some(BuildResult::Failure),
+                        "{tick}"
+                    );
+                }
+                seen_running += w
+                    .jobs()
+                    .iter()
+                    .filter(|(_, _, j)| j.builds.last().is_some_and(|b| b.building()))
+                    .count();
+            }
+        }
+        assert_eq!(incidents(&w), before, "variant {variant} after an hour");
+        if variant == 0 {
+            let api = before
+                .still
+                .iter()
+                .find(|(f, ..)| f == "platform/api-server");
+            assert_eq!(api.map(|a| a.2), Some(Some(BuildResult::Failure)));
+            assert!(!before.stuck.is_empty() && !before.offline.is_empty());
+        }
+        let new = builds(&w) - initial;
+        assert!(
+            new > 100,
+            "variant {variant}: {new} new builds in two hours"
+        );
+        assert!(
+            seen_running > 10,
+            "variant {variant}: builds run ({seen_running})"
+        );
+    }
 }

@@ -1,12 +1,23 @@
-//! The guard: what a request may cost, checked before the schema executes anything.
+//! The guard: who may ask, and what a request may cost, before the schema executes anything.
 //!
-//! It is an async-graphql extension, so every transport that runs the schema passes
-//! through it: the document is scanned and measured ([`document`]) before it is parsed
-//! and validated, its cost to Jenkins is estimated by the planner and refused above the
-//! budget, and every error that leaves without a code gets one, so a client can always
-//! branch on `extensions.code`.
+//! Who may ask is decided by the transport before a body is read, with the rules of
+//! [`auth`] (API keys, identity-provider tokens through [`jwt`], scopes, the rates of
+//! [`rate`]) and [`cors`]; the resulting [`auth::Caller`] rides on the GraphQL request, and
+//! `schema/load.rs` shows each caller only the connections in its scope.
+//!
+//! What a request may cost is checked by extensions, so every transport that runs the
+//! schema passes through them: [`trusted`] documents first; then the document is scanned and
+//! measured ([`document`]) before it is parsed and validated, a read-only request (GET) is
+//! refused anything but a query, its cost to Jenkins is estimated by the planner over the
+//! connections the caller sees and refused above the budget, and every error that leaves
+//! without a code gets one, so a client can always branch on `extensions.code`.
 
+pub(crate) mod auth;
+pub(crate) mod cors;
 pub(crate) mod document;
+pub(crate) mod jwt;
+pub(crate) mod rate;
+pub(crate) mod trusted;
 
 use std::sync::{Arc, Mutex};
 
@@ -14,7 +25,9 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
     NextValidation,
 };
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
 use async_graphql::{
     ErrorExtensions, Request, Response, ServerError, ServerResult, ValidationResult, Variables,
 };
@@ -22,6 +35,10 @@ use async_graphql::{
 use crate::config::LimitsConfig;
 use crate::error::GatewayError;
 use crate::planner::cost::Estimate;
+use auth::Caller;
+
+/// Marks a request that may only read: a GET, which a browser may send cross-site.
+pub(crate) struct ReadOnly;
 
 /// A [`GatewayError`] as a request-level GraphQL error (no path, no location).
 pub(crate) fn server_error(e: &GatewayError) -> ServerError {
@@ -48,6 +65,7 @@ fn with_code(mut e: ServerError, code: &'static str) -> ServerError {
 pub(crate) struct Guard {
     limits: Arc<LimitsConfig>,
     connections: u64,
+    introspection: bool,
 }
 
 impl Guard {
@@ -56,8 +74,37 @@ impl Guard {
         Guard {
             limits: Arc::new(limits),
             connections: connections as u64,
+            introspection: true,
         }
     }
+
+    /// The same guard, refusing `__schema` and `__type` unless `allowed`.
+    pub(crate) fn introspection(mut self, allowed: bool) -> Self {
+        self.introspection = allowed;
+        self
+    }
+}
+
+/// Whether any selection of the document (operations and fragments) is `__schema` or
+/// `__type`. Nesting was bounded before parsing, so the recursion is too.
+fn asks_introspection(doc: &ExecutableDocument) -> bool {
+    fn set(s: &SelectionSet) -> bool {
+        s.items.iter().any(|item| match &item.node {
+            Selection::Field(f) => {
+                matches!(f.node.name.node.as_str(), "__schema" | "__type")
+                    || set(&f.node.selection_set.node)
+            }
+            Selection::InlineFragment(f) => set(&f.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    doc.operations
+        .iter()
+        .any(|(_, op)| set(&op.node.selection_set.node))
+        || doc
+            .fragments
+            .values()
+            .any(|f| set(&f.node.selection_set.node))
 }
 
 impl ExtensionFactory for Guard {
@@ -65,6 +112,7 @@ impl ExtensionFactory for Guard {
         Arc::new(GuardExt {
             limits: Arc::clone(&self.limits),
             connections: self.connections,
+            introspection: self.introspection,
             operation: Mutex::new(None),
         })
     }
@@ -73,29 +121,47 @@ impl ExtensionFactory for Guard {
 struct GuardExt {
     limits: Arc<LimitsConfig>,
     connections: u64,
+    introspection: bool,
     /// The operation the request names, for the estimate.
     operation: Mutex<Option<String>>,
 }
 
 impl GuardExt {
-    /// Refuse a document estimated to cost Jenkins more than the budget.
+    fn operation(&self) -> Option<String> {
+        self.operation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Refuse anything but a query in a read-only request.
+    fn check_read_only(&self, doc: &ExecutableDocument) -> Result<(), GatewayError> {
+        let operation = self.operation();
+        let mutates = match &doc.operations {
+            DocumentOperations::Single(op) => op.node.ty != OperationType::Query,
+            DocumentOperations::Multiple(ops) => ops
+                .iter()
+                .filter(|(name, _)| operation.as_deref().is_none_or(|o| o == name.as_str()))
+                .any(|(_, op)| op.node.ty != OperationType::Query),
+        };
+        if mutates {
+            return Err(GatewayError::MethodNotAllowed);
+        }
+        Ok(())
+    }
+
+    /// Refuse a document estimated to cost Jenkins more than the budget, counting only
+    /// the connections the caller sees (none without a caller).
     fn check_cost(
         &self,
         doc: &ExecutableDocument,
         variables: &Variables,
+        caller: Option<&Caller>,
     ) -> Result<(), GatewayError> {
-        let operation = self
-            .operation
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let estimate = Estimate::new(
-            doc,
-            variables,
-            self.connections,
-            self.limits.assumed_list_size,
-        )
-        .operation(operation.as_deref());
+        let operation = self.operation();
+        let connections = caller.map_or(0, |c| c.visible_count(self.connections as usize)) as u64;
+        let estimate = Estimate::new(doc, variables, connections, self.limits.assumed_list_size)
+            .operation(operation.as_deref());
         let budget = self.limits.max_estimated_requests;
         if estimate > budget {
             return Err(GatewayError::QueryTooExpensive { estimate, budget });
@@ -134,7 +200,13 @@ impl Extension for GuardExt {
             .await
             .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
         document::measure(&doc, &self.limits).map_err(|e| server_error(&e))?;
-        self.check_cost(&doc, variables)
+        if !self.introspection && asks_introspection(&doc) {
+            return Err(server_error(&GatewayError::IntrospectionDisabled));
+        }
+        if ctx.data_opt::<ReadOnly>().is_some() {
+            self.check_read_only(&doc).map_err(|e| server_error(&e))?;
+        }
+        self.check_cost(&doc, variables, ctx.data_opt::<Caller>())
             .map_err(|e| server_error(&e))?;
         Ok(doc)
     }

@@ -1,13 +1,83 @@
 //! [`QueryBudget`]: what one query may spend on Jenkins, checked by the client before every
 //! request it sends: a deadline, a number of upstream requests, bytes of logs streamed,
-//! and whether anyone still waits for the answer. It also keeps what telemetry reports of
-//! the query: how long it waited on Jenkins, which controllers it asked, and its span.
+//! whether anyone still waits for the answer, and the caller's [`UpstreamRate`] (the
+//! upstream requests per second its key may send, shared by all of its queries). The
+//! budget also carries the caller's [`ForwardedCredentials`], for connections that send
+//! each caller's own. It also keeps what telemetry reports of the query: how long it
+//! waited on Jenkins, which controllers it asked, and its span.
 
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
 use super::error::JenkinsError;
+use super::forward::ForwardedCredentials;
+
+/// Longest a request waits for its turn under an [`UpstreamRate`] when the query has no
+/// deadline.
+const MAX_RATE_WAIT: Duration = Duration::from_secs(30);
+
+/// Upstream requests per second for one caller (an API key, or one subject of the
+/// identity provider), over every connection and every query of that caller.
+pub(crate) struct UpstreamRate {
+    limiter: Arc<DefaultKeyedRateLimiter<Arc<str>>>,
+    key: Arc<str>,
+    per_second: u32,
+}
+
+impl std::fmt::Debug for UpstreamRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamRate")
+            .field("per_second", &self.per_second)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The limiter behind the [`UpstreamRate`]s of many callers at `per_second` each.
+pub(crate) fn upstream_limiter(per_second: NonZeroU32) -> Arc<DefaultKeyedRateLimiter<Arc<str>>> {
+    Arc::new(DefaultKeyedRateLimiter::keyed(Quota::per_second(
+        per_second,
+    )))
+}
+
+impl UpstreamRate {
+    /// The rate of caller `key` in `limiter` (whose quota is `per_second`).
+    pub(crate) fn new(
+        limiter: Arc<DefaultKeyedRateLimiter<Arc<str>>>,
+        key: Arc<str>,
+        per_second: u32,
+    ) -> Self {
+        UpstreamRate {
+            limiter,
+            key,
+            per_second,
+        }
+    }
+
+    /// Wait for this caller's next upstream request to be allowed, but not past
+    /// `deadline` (or [`MAX_RATE_WAIT`] without one).
+    async fn admit(&self, deadline: Option<Instant>, connection: &str) -> Result<(), JenkinsError> {
+        let give_up = deadline.unwrap_or_else(|| Instant::now() + MAX_RATE_WAIT);
+        loop {
+            let wait = match self.limiter.check_key(&self.key) {
+                Ok(()) => return Ok(()),
+                Err(not_until) => not_until.wait_time_from(DefaultClock::default().now()),
+            };
+            if Instant::now() + wait > give_up {
+                return Err(JenkinsError::RateLimited {
+                    connection: connection.to_string(),
+                    per_second: self.per_second,
+                });
+            }
+            // Others may take the slot first; then the loop waits again.
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
 
 /// The limits one query runs under and what it has spent so far.
 #[derive(Debug)]
@@ -22,7 +92,9 @@ pub(crate) struct QueryBudget {
     wait: Mutex<WaitClock>,
     controllers: Mutex<Vec<String>>,
     span: tracing::Span,
-    forwarded: http::HeaderMap,
+    trace_context: http::HeaderMap,
+    rate: Option<Arc<UpstreamRate>>,
+    forwarded: Option<ForwardedCredentials>,
 }
 
 /// Time with at least one load in flight: concurrent loads overlap, so their durations
@@ -72,7 +144,9 @@ impl QueryBudget {
             wait: Mutex::new(WaitClock::default()),
             controllers: Mutex::new(Vec::new()),
             span: tracing::Span::none(),
-            forwarded: http::HeaderMap::new(),
+            trace_context: http::HeaderMap::new(),
+            rate: None,
+            forwarded: None,
         }
     }
 
@@ -82,16 +156,34 @@ impl QueryBudget {
         self
     }
 
-    /// The same budget, passing the caller's trace context `forwarded` on to Jenkins as
-    /// received when the query is not traced.
-    pub(crate) fn with_forwarded(mut self, forwarded: http::HeaderMap) -> Self {
+    /// The same budget, passing the caller's trace context on to Jenkins as received
+    /// when the query is not traced.
+    pub(crate) fn with_trace_context(mut self, trace_context: http::HeaderMap) -> Self {
+        self.trace_context = trace_context;
+        self
+    }
+
+    /// The same budget, pacing its upstream requests by the caller's rate.
+    pub(crate) fn with_rate(mut self, rate: Option<Arc<UpstreamRate>>) -> Self {
+        self.rate = rate;
+        self
+    }
+
+    /// The same budget, carrying the caller's own Jenkins credentials.
+    pub(crate) fn with_forwarded(mut self, forwarded: Option<ForwardedCredentials>) -> Self {
         self.forwarded = forwarded;
         self
     }
 
-    /// The caller's trace context an untraced query passes on (see [`Self::with_forwarded`]).
-    pub(crate) fn forwarded(&self) -> &http::HeaderMap {
-        &self.forwarded
+    /// The caller's own Jenkins credentials, if it sent any.
+    pub(crate) fn forwarded(&self) -> Option<&ForwardedCredentials> {
+        self.forwarded.as_ref()
+    }
+
+    /// The caller's trace context an untraced query passes on (see
+    /// [`Self::with_trace_context`]).
+    pub(crate) fn trace_context(&self) -> &http::HeaderMap {
+        &self.trace_context
     }
 
     /// The query's span.
@@ -160,8 +252,10 @@ impl QueryBudget {
     }
 
     /// Take one upstream request to `connection` from the budget, or say why it may not
-    /// be sent: nobody waits for the answer, the deadline passed, or the budget is spent.
-    pub(crate) fn spend_request(&self, connection: &str) -> Result<(), JenkinsError> {
+    /// be sent: nobody waits for the answer, the deadline passed, the budget is spent, or
+    /// the caller's upstream rate would not allow it before the deadline. Under a rate it
+    /// waits for its turn.
+    pub(crate) async fn spend_request(&self, connection: &str) -> Result<(), JenkinsError> {
         if self.cancelled.load(Ordering::Relaxed) {
             return Err(JenkinsError::Cancelled {
                 connection: connection.to_string(),
@@ -169,6 +263,9 @@ impl QueryBudget {
         }
         if self.remaining().is_some_and(|r| r.is_zero()) {
             return Err(self.deadline_error(connection));
+        }
+        if let Some(rate) = &self.rate {
+            rate.admit(self.deadline, connection).await?;
         }
         let sent = self.requests.fetch_add(1, Ordering::Relaxed);
         if sent >= self.max_requests {
@@ -212,12 +309,12 @@ impl QueryBudget {
 mod tests {
     use super::*;
 
-    #[test]
-    fn requests_stop_at_the_limit_and_after_cancel() {
+    #[tokio::test]
+    async fn requests_stop_at_the_limit_and_after_cancel() {
         let b = QueryBudget::new(None, 2, 10);
-        assert!(b.spend_request("c").is_ok());
-        assert!(b.spend_request("c").is_ok());
-        let e = b.spend_request("c").expect_err("over budget");
+        assert!(b.spend_request("c").await.is_ok());
+        assert!(b.spend_request("c").await.is_ok());
+        let e = b.spend_request("c").await.expect_err("over budget");
         assert_eq!(e.code(), "UPSTREAM_BUDGET_EXCEEDED");
         assert!(b.spend_log_bytes("c", 10).is_ok());
         assert_eq!(
@@ -226,11 +323,14 @@ mod tests {
         );
         let c = QueryBudget::new(None, 10, 10);
         c.cancel();
-        assert_eq!(c.spend_request("c").map_err(|e| e.code()), Err("CANCELLED"));
+        assert_eq!(
+            c.spend_request("c").await.map_err(|e| e.code()),
+            Err("CANCELLED")
+        );
     }
 
-    #[test]
-    fn overlapping_waits_count_once() {
+    #[tokio::test]
+    async fn overlapping_waits_count_once() {
         let b = QueryBudget::unlimited();
         let start = Instant::now();
         let first = b.waiting();
@@ -254,21 +354,46 @@ mod tests {
             waited,
             "nothing in flight: the clock stands"
         );
-        b.spend_request("b").expect("budget");
-        b.spend_request("a").expect("budget");
-        b.spend_request("b").expect("budget");
+        b.spend_request("b").await.expect("budget");
+        b.spend_request("a").await.expect("budget");
+        b.spend_request("b").await.expect("budget");
         assert_eq!(b.controllers(), ["a", "b"]);
         assert_eq!(b.requests_sent(), 3);
     }
 
-    #[test]
-    fn a_passed_deadline_stops_requests() {
+    #[tokio::test]
+    async fn a_passed_deadline_stops_requests() {
         let b = QueryBudget::new(Some(Duration::ZERO), 10, 10);
-        let e = b.spend_request("c").expect_err("late");
+        let e = b.spend_request("c").await.expect_err("late");
         assert_eq!(e.code(), "TIMEOUT");
         assert!(
             !e.is_connection_failure(),
             "the query's deadline is not the controller's fault"
         );
+    }
+
+    #[tokio::test]
+    async fn a_rate_paces_requests_and_refuses_what_cannot_wait() {
+        let limiter = upstream_limiter(NonZeroU32::new(10).expect("10"));
+        let rate = Arc::new(UpstreamRate::new(limiter, Arc::from("k"), 10));
+        let b =
+            QueryBudget::new(Some(Duration::from_secs(5)), 100, 10).with_rate(Some(rate.clone()));
+        let started = Instant::now();
+        // A burst of 10 is allowed at once; 5 more at 10 per second take about 0.5 s.
+        for _ in 0..15 {
+            b.spend_request("c").await.expect("paced, not refused");
+        }
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(400),
+            "15 requests at 10/s took {took:?}"
+        );
+        let short =
+            QueryBudget::new(Some(Duration::from_millis(20)), 100, 10).with_rate(Some(rate));
+        let e = short
+            .spend_request("c")
+            .await
+            .expect_err("no turn before the deadline");
+        assert_eq!(e.code(), "UPSTREAM_RATE_LIMITED");
     }
 }

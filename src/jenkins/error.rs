@@ -93,6 +93,15 @@ pub enum JenkinsError {
         /// The limit.
         limit: u64,
     },
+    /// The caller's upstream requests per second would not allow this request before the
+    /// query's deadline.
+    #[error("{connection}: the caller's limit of {per_second} upstream requests per second leaves no turn before the deadline")]
+    RateLimited {
+        /// The connection name.
+        connection: String,
+        /// The caller's `upstream_requests_per_second`.
+        per_second: u32,
+    },
     /// Nobody waits for the answer any more (the client went away).
     #[error("{connection}: the query was cancelled")]
     Cancelled {
@@ -107,6 +116,18 @@ pub enum JenkinsError {
         connection: String,
         /// The status Jenkins answered; `None` when the client did not send it.
         status: Option<u16>,
+    },
+    /// An `https://` URL points at a port that speaks plain HTTP.
+    #[error("{connection}: the port does not speak TLS")]
+    NotTls {
+        /// The connection name.
+        connection: String,
+    },
+    /// The controller's root answered 404: the URL or its context path is wrong.
+    #[error("{connection}: the controller's root answered 404 (HTTP 404)")]
+    RootNotFound {
+        /// The connection name.
+        connection: String,
     },
     /// The TLS handshake failed (untrusted or invalid certificate).
     #[error("{connection}: TLS error: {detail}")]
@@ -212,10 +233,13 @@ impl JenkinsError {
             JenkinsError::Unreachable { .. } => "UNREACHABLE",
             JenkinsError::TlsError { .. } => "TLS_ERROR",
             JenkinsError::CircuitOpen { .. } => "CIRCUIT_OPEN",
+            JenkinsError::NotTls { .. } => "TLS_ERROR",
+            JenkinsError::RootNotFound { .. } => "NOT_FOUND",
             JenkinsError::RequestTooLarge { .. } => "REQUEST_TOO_LARGE",
             JenkinsError::DeadlineExceeded { .. } => "TIMEOUT",
             JenkinsError::BudgetExceeded { .. } => "UPSTREAM_BUDGET_EXCEEDED",
             JenkinsError::Cancelled { .. } => "CANCELLED",
+            JenkinsError::RateLimited { .. } => "UPSTREAM_RATE_LIMITED",
             JenkinsError::InvalidResponse { .. } => "INVALID_RESPONSE",
             JenkinsError::PipelineApiMissing { .. } => "PIPELINE_API_MISSING",
             JenkinsError::NotAPipeline { .. } => "NOT_A_PIPELINE",
@@ -228,7 +252,9 @@ impl JenkinsError {
         match self {
             JenkinsError::Unauthorized { .. } => Some(401),
             JenkinsError::Forbidden { .. } => Some(403),
-            JenkinsError::NotFound { .. } | JenkinsError::PipelineApiMissing { .. } => Some(404),
+            JenkinsError::NotFound { .. }
+            | JenkinsError::RootNotFound { .. }
+            | JenkinsError::PipelineApiMissing { .. } => Some(404),
             JenkinsError::Unavailable { status, .. }
             | JenkinsError::UpstreamError { status, .. } => Some(*status),
             JenkinsError::BadRequest { status, .. }
@@ -237,9 +263,11 @@ impl JenkinsError {
             | JenkinsError::Unreachable { .. }
             | JenkinsError::TlsError { .. }
             | JenkinsError::CircuitOpen { .. }
+            | JenkinsError::NotTls { .. }
             | JenkinsError::DeadlineExceeded { .. }
             | JenkinsError::BudgetExceeded { .. }
             | JenkinsError::Cancelled { .. }
+            | JenkinsError::RateLimited { .. }
             | JenkinsError::InvalidResponse { .. }
             | JenkinsError::NotAPipeline { .. } => None,
         }
@@ -273,6 +301,10 @@ impl JenkinsError {
             JenkinsError::CircuitOpen { .. } => {
                 "the controller failed repeatedly (see the cause); Majordomo retries it after the cooldown"
             }
+            JenkinsError::NotTls { .. } => "this port does not speak TLS: use http:// in the URL",
+            JenkinsError::RootNotFound { .. } => {
+                "the URL or its context path is wrong (e.g. …/jenkins on a controller served at /, or the reverse)"
+            }
             JenkinsError::RequestTooLarge { .. } => {
                 "lower the connection's max_request_bytes so Majordomo splits requests sooner, or raise the limit on the controller's side (Jetty --requestHeaderSize, Tomcat maxHttpHeaderSize, nginx large_client_header_buffers)"
             }
@@ -283,6 +315,9 @@ impl JenkinsError {
                 "the query asked Jenkins for more than its budget (limits.max_upstream_requests, limits.max_log_bytes); narrow it"
             }
             JenkinsError::Cancelled { .. } => "the client went away before the answer was ready",
+            JenkinsError::RateLimited { .. } => {
+                "the API key's upstream_requests_per_second is used up; ask for less, rely on the cache, or retry shortly"
+            }
             JenkinsError::InvalidResponse { .. } => {
                 "the URL may not point at Jenkins (a proxy or login page answered)"
             }
@@ -310,10 +345,13 @@ impl JenkinsError {
             | JenkinsError::Unreachable { connection, .. }
             | JenkinsError::TlsError { connection, .. }
             | JenkinsError::CircuitOpen { connection, .. }
+            | JenkinsError::NotTls { connection }
+            | JenkinsError::RootNotFound { connection }
             | JenkinsError::RequestTooLarge { connection, .. }
             | JenkinsError::DeadlineExceeded { connection, .. }
             | JenkinsError::BudgetExceeded { connection, .. }
             | JenkinsError::Cancelled { connection }
+            | JenkinsError::RateLimited { connection, .. }
             | JenkinsError::InvalidResponse { connection, .. }
             | JenkinsError::PipelineApiMissing { connection, .. }
             | JenkinsError::NotAPipeline { connection, .. }

@@ -269,40 +269,65 @@ pub struct LogGrep {
     pub more_data: bool,
 }
 
-/// Streaming substring search over decoded console bytes.
+/// What to look for in a log: a plain, case-sensitive substring, the lines of context
+/// each side, how many matches, and whether the first or the last ones.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LogSearch {
+    /// The text a line must contain.
+    pub pattern: String,
+    /// Lines of context each side of a match.
+    pub context: usize,
+    /// Most matches returned.
+    pub max_matches: usize,
+    /// Keep the last matches instead of the first.
+    pub from_end: bool,
+}
+
+/// Streaming substring search over decoded console bytes, keeping the first matches or,
+/// from the end, the last ones (the error is usually near the end of a log); either way
+/// at most `max_matches` are held.
 #[derive(Debug)]
 pub struct LogSearcher {
     pattern: String,
     context: usize,
     max_matches: usize,
+    from_end: bool,
     line: Vec<u8>,
     line_cut: bool,
     line_number: u64,
     before: VecDeque<String>,
-    matches: Vec<GrepMatch>,
+    matches: VecDeque<GrepMatch>,
     /// Index of the first match that still wants `after` lines.
     open_from: usize,
+    /// Whether matches were left out (past the limit, or dropped from the front).
+    dropped: bool,
 }
 
 impl LogSearcher {
-    /// A search for `pattern` (plain, case-sensitive substring).
-    pub fn new(pattern: &str, context: usize, max_matches: usize) -> Self {
+    /// A searcher for `search`.
+    pub fn new(search: &LogSearch) -> Self {
+        let context = search.context;
         LogSearcher {
-            pattern: pattern.to_string(),
+            pattern: search.pattern.clone(),
             context,
-            max_matches,
+            max_matches: search.max_matches.max(1),
+            from_end: search.from_end,
             line: Vec::new(),
             line_cut: false,
             line_number: 0,
             before: VecDeque::with_capacity(context + 1),
-            matches: Vec::new(),
+            matches: VecDeque::new(),
             open_from: 0,
+            dropped: false,
         }
     }
 
-    /// Whether enough matches (with their after-context) are collected.
+    /// Whether enough matches (with their after-context) are collected: never, when the
+    /// last matches are wanted.
     pub fn is_done(&self) -> bool {
-        self.matches.len() >= self.max_matches && self.open_from >= self.matches.len()
+        !self.from_end
+            && self.matches.len() >= self.max_matches
+            && self.open_from >= self.matches.len()
     }
 
     /// Feeds decoded bytes (from [`ConsoleDecoder`]).
@@ -329,8 +354,9 @@ impl LogSearcher {
             self.end_line();
         }
         LogGrep {
-            limit_reached: self.matches.len() >= self.max_matches,
-            matches: self.matches,
+            limit_reached: self.dropped
+                || (!self.from_end && self.matches.len() >= self.max_matches),
+            matches: self.matches.into(),
             lines_scanned: self.line_number,
             total_bytes,
             more_data,
@@ -353,7 +379,7 @@ impl LogSearcher {
         self.line.clear();
         self.line_cut = false;
 
-        for m in &mut self.matches[self.open_from..] {
+        for m in self.matches.range_mut(self.open_from..) {
             m.after.push(text.clone());
         }
         while self
@@ -364,8 +390,14 @@ impl LogSearcher {
             self.open_from += 1;
         }
 
-        if self.matches.len() < self.max_matches && text.contains(&self.pattern) {
-            self.matches.push(GrepMatch {
+        let wanted = text.contains(&self.pattern);
+        if wanted && self.from_end && self.matches.len() == self.max_matches {
+            self.matches.pop_front();
+            self.open_from = self.open_from.saturating_sub(1);
+            self.dropped = true;
+        }
+        if wanted && self.matches.len() < self.max_matches {
+            self.matches.push_back(GrepMatch {
                 line_number: self.line_number,
                 line: text.clone(),
                 before: self.before.iter().cloned().collect(),
@@ -487,7 +519,12 @@ mod tests {
     #[test]
     fn grep_with_context() {
         let text: String = (1..=20).map(|i| format!("line {i}\n")).collect();
-        let mut s = LogSearcher::new("line 1", 2, 100);
+        let mut s = LogSearcher::new(&LogSearch {
+            pattern: "line 1".into(),
+            context: 2,
+            max_matches: 100,
+            from_end: false,
+        });
         for chunk in text.as_bytes().chunks(3) {
             s.push(chunk);
         }
@@ -501,7 +538,12 @@ mod tests {
         assert_eq!(r.lines_scanned, 20);
         assert!(!r.limit_reached);
 
-        let mut s = LogSearcher::new("line", 1, 2);
+        let mut s = LogSearcher::new(&LogSearch {
+            pattern: "line".into(),
+            context: 1,
+            max_matches: 2,
+            from_end: false,
+        });
         s.push(text.as_bytes());
         assert!(s.is_done());
         let r = s.finish(0, false);
@@ -513,7 +555,12 @@ mod tests {
 
     #[test]
     fn grep_last_line_without_newline_and_long_lines() {
-        let mut s = LogSearcher::new("needle", 0, 10);
+        let mut s = LogSearcher::new(&LogSearch {
+            pattern: "needle".into(),
+            context: 0,
+            max_matches: 10,
+            from_end: false,
+        });
         let long = "x".repeat(MAX_LINE_BYTES * 2);
         s.push(format!("{long}\nhay\nfinal needle").as_bytes());
         let r = s.finish(0, false);
@@ -526,5 +573,32 @@ mod tests {
     fn html_step_logs_become_text() {
         let html = "<span class=\"timestamp\"><b>21:36:11</b> </span><span style=\"display: none\">[2026-11-21T21:36:11.184Z]</span> + echo a &amp; b\n";
         assert_eq!(strip_html(html), "21:36:11  + echo a & b\n");
+    }
+
+    #[test]
+    fn from_the_end_keeps_the_last_matches_with_their_context() {
+        let mut s = LogSearcher::new(&LogSearch {
+            pattern: "ERROR".into(),
+            context: 1,
+            max_matches: 2,
+            from_end: true,
+        });
+        let log: String = (1..=100)
+            .map(|i| {
+                if i % 10 == 0 {
+                    format!("ERROR {i}\n")
+                } else {
+                    format!("line {i}\n")
+                }
+            })
+            .collect();
+        s.push(log.as_bytes());
+        assert!(!s.is_done(), "the last matches need the whole log");
+        let r = s.finish(0, false);
+        let lines: Vec<u64> = r.matches.iter().map(|m| m.line_number).collect();
+        assert_eq!(lines, vec![90, 100]);
+        assert_eq!(r.matches[0].before, vec!["line 89"]);
+        assert_eq!(r.matches[0].after, vec!["line 91"]);
+        assert!(r.limit_reached, "earlier matches were left out");
     }
 }

@@ -1,6 +1,7 @@
 //! The Jenkins client layer: one [`JenkinsClient`] per connection, the wire
 //! types it parses ([`wire`]), its error type ([`JenkinsError`]), URL paths
-//! ([`path`]), console log processing ([`log`]) and the circuit breaker.
+//! ([`path`]), console log processing ([`log`]), the circuit breaker, what a query may
+//! spend ([`budget`]) and a caller's own credentials ([`forward`]).
 //!
 //! Callers above this layer (loaders, planner) never see reqwest.
 
@@ -8,6 +9,7 @@ pub(crate) mod breaker;
 pub(crate) mod budget;
 pub(crate) mod client;
 pub mod error;
+pub(crate) mod forward;
 pub mod log;
 pub(crate) mod path;
 pub(crate) mod tree;
@@ -16,8 +18,9 @@ pub mod wire;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use budget::QueryBudget;
+pub(crate) use budget::{upstream_limiter, QueryBudget, UpstreamRate};
 pub(crate) use client::JenkinsClient;
 pub use error::JenkinsError;
+pub(crate) use forward::ForwardedCredentials;
 pub use log::{GrepMatch, LogGrep, LogTail};
 pub(crate) use tree::Tree;

@@ -255,7 +255,9 @@ impl<'a> Estimate<'a> {
                     depth: left,
                 }
             }
-            (_, "parent") => step(1, None, Some(("Folder", 1))),
+            ("Folder" | "Job" | "Item", "parent") => step(1, None, Some(("Folder", 1))),
+            ("Build", "waitingForInput") => step(1, None, None),
+            ("Build", "pendingInputs") => step(1, None, None),
             ("Job" | "Item", "builds") => self.builds(field),
             ("Job" | "Item", "trend") => step(1, None, None),
             ("JobPage", "nodes") => step(0, None, Some(("Job", 1))),
@@ -280,7 +282,7 @@ impl<'a> Estimate<'a> {
     /// A page of builds: free in the listing inside the window, else the pager's reads.
     fn builds(&self, field: &Field) -> Step {
         let first = self.int(field, "first", DEFAULT_BUILDS_PAGE);
-        let before = self.arg(field, "before").is_some();
+        let before = self.arg(field, "after").is_some();
         let filtered = self.arg(field, "result").is_some();
         let own = if rides_along(first, before, filtered) {
             0

@@ -173,7 +173,7 @@ pub(crate) fn rides_along(first: i32, cursor: bool, filtered: bool) -> bool {
 
 fn riding_page(f: &SelectionField<'_>) -> Option<u32> {
     let first = arg_i32(f, "first").unwrap_or(DEFAULT_BUILDS_PAGE);
-    rides_along(first, has_arg(f, "before"), has_arg(f, "result"))
+    rides_along(first, has_arg(f, "after"), has_arg(f, "result"))
         .then_some(first.clamp(0, MAX_PAGE) as u32)
 }
 

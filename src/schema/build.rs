@@ -4,17 +4,18 @@ use async_graphql::{Context, ErrorExtensions, Object, ResultExt, ID};
 
 use super::convert::{
     artifact, build_result, build_status, cause, change, failed_test, log_grep, log_tail,
-    parameter, test_summary, user_ref,
+    parameter, pending_input, test_summary, user_ref,
 };
 use super::ids::GlobalId;
 use super::load::{load_job, loaders, now_ms, stages_of};
 use super::objects::{BuildObj, ConnectionObj, JobObj, StageObj};
 use super::values::{
-    Artifact, BuildResultEnum, BuildStatus, Cause, Change, FailedTest, Log, Parameter, TestSummary,
-    UserRef,
+    Artifact, BuildResultEnum, BuildStatus, Cause, Change, DateTime, FailedTest, Log, Long,
+    Parameter, PendingInput, TestSummary, UserRef,
 };
 use crate::error::GatewayError;
 use crate::jenkins::client::{MAX_GREP_CONTEXT, MAX_GREP_MATCHES};
+use crate::jenkins::log::LogSearch;
 use crate::jenkins::JenkinsError;
 use crate::planner::{DEFAULT_FAILED_TESTS, DEFAULT_TAIL_BYTES};
 
@@ -60,26 +61,23 @@ impl BuildObj {
         build_status(self.finished(), self.result_enum())
     }
 
-    /// Start time, epoch ms.
-    async fn timestamp(&self) -> Option<f64> {
-        self.data.timestamp.map(|t| t as f64)
+    /// When it started.
+    async fn timestamp(&self) -> Option<DateTime> {
+        self.data.timestamp.map(DateTime)
     }
 
     /// Duration in ms; for a running build, the time it has run so far.
-    async fn duration(&self) -> Option<f64> {
+    async fn duration(&self) -> Option<Long> {
         if self.finished() {
-            self.data.duration.map(|d| d as f64)
+            self.data.duration.map(Long)
         } else {
-            self.data.timestamp.map(|t| (now_ms() - t).max(0) as f64)
+            self.data.timestamp.map(|t| Long((now_ms() - t).max(0)))
         }
     }
 
     /// Jenkins' estimate of the duration, ms (null when unknown).
-    async fn estimated_duration(&self) -> Option<f64> {
-        self.data
-            .estimated_duration
-            .filter(|d| *d >= 0)
-            .map(|d| d as f64)
+    async fn estimated_duration(&self) -> Option<Long> {
+        self.data.estimated_duration.filter(|d| *d >= 0).map(Long)
     }
 
     /// Absolute URL in Jenkins.
@@ -93,8 +91,8 @@ impl BuildObj {
     }
 
     /// Queue item id the build came from.
-    async fn queue_id(&self) -> Option<f64> {
-        self.data.queue_id.map(|q| q as f64)
+    async fn queue_id(&self) -> Option<Long> {
+        self.data.queue_id.map(Long)
     }
 
     /// Why it started.
@@ -171,6 +169,8 @@ impl BuildObj {
         ))
     }
 
+    // Each argument is part of the public API; grouping them would change the schema.
+    #[allow(clippy::too_many_arguments)]
     /// The build log: by default its tail (never the whole log). `tailLines` keeps the
     /// last N lines of at most `maxBytes` bytes; `grep` searches the whole log instead
     /// (streamed, bounded memory) and returns matching lines with `context` lines around.
@@ -186,41 +186,86 @@ impl BuildObj {
         #[graphql(desc = "Search the whole log for lines containing this text (case-sensitive).")]
         grep: Option<String>,
         #[graphql(default = 2, desc = "Lines of context around each match (at most 50).")] context: i32,
-        #[graphql(default = 100, desc = "Stop after this many matches.")] max_matches: i32,
+        #[graphql(default = 100, desc = "Return at most this many matches.")] max_matches: i32,
+        #[graphql(
+            default = false,
+            desc = "Return the last matches instead of the first (the whole log is still read once, in bounded memory)."
+        )]
+        from_end: bool,
     ) -> async_graphql::Result<Option<Log>> {
         if let Some(pattern) = grep {
             let context = context.clamp(0, MAX_GREP_CONTEXT as i32) as usize;
             let max = max_matches.clamp(1, MAX_GREP_MATCHES as i32) as usize;
-            let g = loaders(ctx)
-                .log_grep(&self.at(), &pattern, context, max)
-                .await
-                .extend()?;
+            let search = LogSearch {
+                pattern,
+                context,
+                max_matches: max,
+                from_end,
+            };
+            let g = loaders(ctx).log_grep(&self.at(), search).await.extend()?;
             return Ok(Some(log_grep(&g)));
         }
         if max_bytes <= 0 {
             return Err(GatewayError::BadArgument("maxBytes must be positive".into()).extend());
         }
-        let t = loaders(ctx)
-            .log_tail(&self.at(), max_bytes as usize)
-            .await
-            .extend()?;
+        // A build that never wrote a log has none: absent, not an error.
+        let t = match loaders(ctx).log_tail(&self.at(), max_bytes as usize).await {
+            Ok(t) => t,
+            Err(JenkinsError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.extend()),
+        };
         let tail_lines = tail_lines.filter(|n| *n >= 0).map(|n| n as usize);
         Ok(Some(log_tail(&t, tail_lines)))
     }
 
-    /// Pipeline stages (Pipeline REST API). Null with error code NOT_A_PIPELINE for other
-    /// job types, or PIPELINE_API_MISSING when the controller lacks the plugin.
+    /// Pipeline stages (Pipeline REST API). Null, without an error, for other job types
+    /// (a freestyle build has no stages); an error (PIPELINE_API_MISSING) only when the
+    /// controller lacks the plugin.
     async fn stages(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<StageObj>>> {
         if self.data.class.is_some() && !self.data.is_pipeline() {
-            let e = JenkinsError::NotAPipeline {
-                connection: self.up.name.to_string(),
-                job: self.job.clone(),
-            };
-            return Err(e.extend());
+            return Ok(None);
         }
         let at = self.at();
-        let run = loaders(ctx).run(&at).await.extend()?;
-        Ok(Some(stages_of(&self.up, &at, &run)))
+        match loaders(ctx).run(&at).await {
+            Ok(run) => Ok(Some(stages_of(&self.up, &at, &run))),
+            Err(JenkinsError::NotAPipeline { .. }) => Ok(None),
+            Err(e) => Err(e.extend()),
+        }
+    }
+
+    /// Whether the build is paused at an `input` step, waiting for someone to answer.
+    /// Costs the run's `wfapi/describe` (shared with `stages`) for a running pipeline;
+    /// nothing for other builds.
+    async fn waiting_for_input(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<bool>> {
+        if self.finished() || (self.data.class.is_some() && !self.data.is_pipeline()) {
+            return Ok(Some(false));
+        }
+        match loaders(ctx).run(&self.at()).await {
+            Ok(run) => Ok(Some(run.status.as_deref() == Some("PAUSED_PENDING_INPUT"))),
+            Err(JenkinsError::NotAPipeline { .. }) => Ok(Some(false)),
+            Err(e) => Err(e.extend()),
+        }
+    }
+
+    /// The questions the build waits on at `input` steps (`wfapi/pendingInputActions`,
+    /// one request for a running pipeline; empty for other builds).
+    async fn pending_inputs(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<PendingInput>>> {
+        if self.finished() || (self.data.class.is_some() && !self.data.is_pipeline()) {
+            return Ok(Some(Vec::new()));
+        }
+        match loaders(ctx).pending_inputs(&self.at()).await {
+            Ok(inputs) => Ok(Some(
+                inputs
+                    .iter()
+                    .map(|p| pending_input(&self.up.url, p))
+                    .collect(),
+            )),
+            Err(JenkinsError::NotAPipeline { .. }) => Ok(Some(Vec::new())),
+            Err(e) => Err(e.extend()),
+        }
     }
 
     /// The job this build belongs to.

@@ -7,9 +7,9 @@ use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail};
 
 use super::values::{
     Artifact, BuildResultEnum, BuildStatus, Cause, CauseKind, Change, ChangedPath,
-    ConnectionStatus, FailedTest, FolderKind, Health, JobKind, JobStatus, Log, LogMatch, Parameter,
-    ParameterDefinition, ParameterKind, QueueState, StageError, StageStatus, TestSummary, Trend,
-    UpstreamProblem, UserRef,
+    ConnectionStatus, DateTime, FailedTest, FolderKind, Health, InputParameter, JobKind, JobStatus,
+    Log, LogMatch, Long, Parameter, ParameterDefinition, ParameterKind, PendingInput, QueueState,
+    StageError, StageStatus, TestSummary, Trend, UpstreamProblem, UserRef,
 };
 
 /// What a password's value is shown as.
@@ -25,6 +25,7 @@ pub(crate) fn status_of(e: &JenkinsError) -> ConnectionStatus {
         "TIMEOUT" => ConnectionStatus::Timeout,
         "UNAVAILABLE" => ConnectionStatus::Unavailable,
         "TLS_ERROR" => ConnectionStatus::TlsError,
+        "NOT_FOUND" => ConnectionStatus::NotFound,
         _ => ConnectionStatus::Error,
     }
 }
@@ -260,7 +261,7 @@ pub(crate) fn change(i: &wire::ChangeSetItem) -> Change {
         full_message: i.comment.clone(),
         author: i.author.as_ref().and_then(|a| a.full_name.clone()),
         author_email: i.author_email.clone(),
-        timestamp: i.timestamp.map(|t| t as f64),
+        timestamp: i.timestamp.map(DateTime),
         paths,
     }
 }
@@ -358,6 +359,29 @@ pub(crate) fn stage_status(s: Option<&str>) -> StageStatus {
     }
 }
 
+/// A pending input of a run; `base` is the controller's URL (Jenkins gives paths).
+pub(crate) fn pending_input(base: &str, p: &wire::PendingInputActionExt) -> PendingInput {
+    PendingInput {
+        id: p.id.clone().unwrap_or_default(),
+        message: p.message.clone(),
+        proceed_text: p.proceed_text.clone(),
+        parameters: p
+            .inputs
+            .iter()
+            .flatten()
+            .map(|i| InputParameter {
+                name: i.name.clone().unwrap_or_default(),
+                kind: parameter_kind(i.kind.as_deref().unwrap_or("")),
+                description: i.description.clone().filter(|d| !d.is_empty()),
+            })
+            .collect(),
+        url: p
+            .redirect_approval_url
+            .as_deref()
+            .map(|path| format!("{}{}", base.trim_end_matches('/'), path)),
+    }
+}
+
 /// The error of a failed stage.
 pub(crate) fn stage_error(e: &wire::ErrorExt) -> StageError {
     StageError {
@@ -412,7 +436,7 @@ pub(crate) fn log_tail(t: &LogTail, tail_lines: Option<usize>) -> Log {
     }
     Log {
         text,
-        total_bytes: t.total_bytes as f64,
+        total_bytes: Long(t.total_bytes as i64),
         truncated,
         more_data: t.more_data,
         matches: vec![],
@@ -424,14 +448,14 @@ pub(crate) fn log_tail(t: &LogTail, tail_lines: Option<usize>) -> Log {
 pub(crate) fn log_grep(g: &LogGrep) -> Log {
     Log {
         text: String::new(),
-        total_bytes: g.total_bytes as f64,
+        total_bytes: Long(g.total_bytes as i64),
         truncated: false,
         more_data: g.more_data,
         matches: g
             .matches
             .iter()
             .map(|m| LogMatch {
-                line_number: m.line_number as f64,
+                line_number: i32::try_from(m.line_number).unwrap_or(i32::MAX),
                 line: m.line.clone(),
                 before: m.before.clone(),
                 after: m.after.clone(),
@@ -455,11 +479,12 @@ pub(crate) fn trend_of<'a>(builds: impl IntoIterator<Item = &'a wire::Build>) ->
     let mut durations: Vec<i64> = done.iter().filter_map(|b| b.duration).collect();
     durations.sort_unstable();
     let n = done.len();
-    let mean = (!durations.is_empty())
-        .then(|| durations.iter().sum::<i64>() as f64 / durations.len() as f64);
+    let mean = (!durations.is_empty()).then(|| {
+        Long((durations.iter().sum::<i64>() as f64 / durations.len() as f64).round() as i64)
+    });
     let p95 = (!durations.is_empty()).then(|| {
         let rank = ((0.95 * durations.len() as f64).ceil() as usize).clamp(1, durations.len());
-        durations[rank - 1] as f64
+        Long(durations[rank - 1])
     });
     let outcomes: Vec<bool> = done
         .iter()
@@ -513,8 +538,8 @@ mod tests {
         let t = trend_of(&builds);
         assert_eq!((t.builds, t.successes, t.failures, t.aborted), (5, 3, 1, 1));
         assert_eq!(t.success_rate, Some(0.6));
-        assert_eq!(t.mean_duration, Some(400.0));
-        assert_eq!(t.p95_duration, Some(1000.0));
+        assert_eq!(t.mean_duration, Some(Long(400)));
+        assert_eq!(t.p95_duration, Some(Long(1000)));
         // outcomes S F S S: two flips out of three transitions
         assert!((t.flakiness.unwrap_or(0.0) - 2.0 / 3.0).abs() < 1e-9);
     }

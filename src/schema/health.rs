@@ -8,7 +8,7 @@ use futures::future::join_all;
 
 use super::convert::{job_status, problem, status_of};
 use super::load::{
-    agents_of, agents_one, all_jobs, loaders, queue_of, queue_one, report, skip_connection, state,
+    agents_of, agents_one, all_jobs, loaders, queue_of, queue_one, report, skip_connection, visible,
 };
 use super::objects::{AgentObj, ConnectionObj, JobObj, QueueItemObj};
 use super::values::{ConnectionStatus, FleetTotals, JobStatus, UpstreamProblem};
@@ -145,9 +145,8 @@ impl FleetHealth {
 impl FleetHealth {
     /// Per-connection health.
     async fn connections(&self, ctx: &Context<'_>) -> Vec<ConnectionHealth> {
-        state(ctx)
-            .upstreams()
-            .iter()
+        visible(ctx)
+            .into_iter()
             .map(|u| ConnectionHealth {
                 up: u.clone(),
                 tree: self.tree.clone(),
@@ -157,7 +156,7 @@ impl FleetHealth {
 
     /// Failing jobs across every controller that answers.
     async fn failing_jobs(&self, ctx: &Context<'_>) -> Vec<JobObj> {
-        let ups = state(ctx).upstreams().to_vec();
+        let ups = visible(ctx);
         let lists = join_all(ups.iter().map(|u| all_jobs(ctx, u, "", &self.tree))).await;
         lists
             .into_iter()
@@ -169,7 +168,7 @@ impl FleetHealth {
 
     /// Stuck queue items across every controller.
     async fn stuck_queue_items(&self, ctx: &Context<'_>) -> Vec<QueueItemObj> {
-        let ups = state(ctx).upstreams().to_vec();
+        let ups = visible(ctx);
         queue_of(ctx, &ups)
             .await
             .into_iter()
@@ -179,7 +178,7 @@ impl FleetHealth {
 
     /// Offline agents across every controller.
     async fn offline_agents(&self, ctx: &Context<'_>) -> Vec<AgentObj> {
-        let ups = state(ctx).upstreams().to_vec();
+        let ups = visible(ctx);
         agents_of(ctx, &ups)
             .await
             .into_iter()
@@ -189,7 +188,7 @@ impl FleetHealth {
 
     /// Counts over the fleet. Controllers that fail add an error and count only as configured.
     async fn totals(&self, ctx: &Context<'_>) -> FleetTotals {
-        let ups = state(ctx).upstreams().to_vec();
+        let ups = visible(ctx);
         let l = loaders(ctx);
         let tree = &self.tree;
         let mut t = FleetTotals {

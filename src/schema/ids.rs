@@ -1,7 +1,8 @@
-//! Global IDs: every object can be fetched again with `node(id)`.
+//! Global IDs (every object can be fetched again with `node(id)`) and page cursors.
 //!
-//! An ID is URL-safe base64 of a small JSON array, `["Build","prod","team/app",142]`,
-//! so names may contain any character, including `:` and `/`.
+//! Both are URL-safe base64 of a small JSON array, `["Build","prod","team/app",142]`,
+//! so names may contain any character, including `:` and `/`; clients treat them as
+//! opaque.
 
 use async_graphql::ID;
 use base64::Engine;
@@ -66,6 +67,40 @@ impl GlobalId {
     }
 }
 
+/// Where a page ends, for `after` to go on from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Cursor {
+    /// After this job (connection, full name) of a job search.
+    Job(String, String),
+    /// After this build number of a job's builds.
+    Build(u32),
+}
+
+impl Cursor {
+    /// Encode as an opaque cursor.
+    pub(crate) fn encode(&self) -> String {
+        let v = match self {
+            Cursor::Job(c, j) => json!(["job", c, j]),
+            Cursor::Build(n) => json!(["build", n]),
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    }
+
+    /// Decode a cursor made by [`Cursor::encode`].
+    pub(crate) fn decode(cursor: &str) -> Option<Cursor> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(cursor)
+            .ok()?;
+        let v: Vec<Value> = serde_json::from_slice(&bytes).ok()?;
+        let s = |i: usize| v.get(i).and_then(Value::as_str).map(str::to_string);
+        Some(match s(0)?.as_str() {
+            "job" => Cursor::Job(s(1)?, s(2)?),
+            "build" => Cursor::Build(u32::try_from(v.get(1)?.as_u64()?).ok()?),
+            _ => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +118,16 @@ mod tests {
             assert_eq!(GlobalId::decode(&gid.encode()), Some(gid));
         }
         assert_eq!(GlobalId::decode("not-base64!"), None);
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        for c in [Cursor::Job("prod".into(), "a/b".into()), Cursor::Build(142)] {
+            assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        }
+        assert_eq!(
+            Cursor::decode(&GlobalId::Connection("x".into()).encode()),
+            None
+        );
     }
 }

@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, ResultExt, ID};
+use async_graphql::{Context, ErrorExtensions, Object, ResultExt, ID};
+
+use crate::error::GatewayError;
 
 use super::convert::{
     folder_kind, health_of, is_building, is_disabled, jenkins_result, job_kind, job_status,
     parameter_definition, trend_of,
 };
-use super::ids::GlobalId;
+use super::ids::{Cursor, GlobalId};
 use super::load::{build_number, item_obj, load_build, load_parent, loaders};
 use super::objects::{
     BuildObj, BuildPage, ConnectionObj, FolderObj, ItemObj, JobObj, QueueItemObj,
@@ -153,22 +155,29 @@ impl JobObj {
         &self,
         ctx: &Context<'_>,
         first: i32,
-        before: Option<i32>,
+        after: Option<String>,
         result: Option<BuildResultEnum>,
     ) -> async_graphql::Result<BuildPage> {
+        let before = match after {
+            Some(c) => match Cursor::decode(&c) {
+                Some(Cursor::Build(n)) => Some(n),
+                _ => return Err(GatewayError::BadCursor(c).extend()),
+            },
+            None => None,
+        };
         let size = first.clamp(0, MAX_PAGE) as usize;
         let riding = self
             .data
             .builds
             .as_ref()
             .filter(|_| rides_along(first, before.is_some(), result.is_some()));
+
         let (builds, more) = match riding {
             Some(builds) => (
                 builds.iter().take(size).cloned().map(Arc::new).collect(),
                 builds.len() > size,
             ),
             None => {
-                let before = before.map(|b| u32::try_from(b).unwrap_or(0));
                 let result = result.map(|r| jenkins_result(r).to_string());
                 let pager = Pager::new(size, before, result, planner::page_fields(&ctx.field()));
                 loaders(ctx)
@@ -177,7 +186,10 @@ impl JobObj {
                     .extend()?
             }
         };
-        let end_cursor = builds.last().and_then(|b| b.number).map(|n| n.to_string());
+        let end_cursor = builds
+            .last()
+            .and_then(|b| b.number)
+            .map(|n| Cursor::Build(n).encode());
         Ok(BuildPage {
             nodes: builds.iter().map(|b| self.build_obj(b)).collect(),
             page_info: PageInfo {
@@ -354,9 +366,9 @@ impl JobObj {
         self.named_build(&self.data.last_unsuccessful_build)
     }
 
-    /// Builds, newest first. `before` is a build number (exclusive): pass the previous
-    /// page's `pageInfo.endCursor` to go on, past Jenkins' 100-build window if needed.
-    /// `result` keeps only builds with that result.
+    /// Builds, newest first. Pass the previous page's `pageInfo.endCursor` as `after`
+    /// to go on, past Jenkins' 100-build window if needed. `result` keeps only builds
+    /// with that result.
     async fn builds(
         &self,
         ctx: &Context<'_>,
@@ -365,11 +377,10 @@ impl JobObj {
             desc = "Page size (at most 1000)."
         )]
         first: i32,
-        #[graphql(desc = "Only builds numbered below this (the previous page's `endCursor`).")]
-        before: Option<i32>,
+        #[graphql(desc = "`pageInfo.endCursor` of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only builds with this result.")] result: Option<BuildResultEnum>,
     ) -> async_graphql::Result<Option<BuildPage>> {
-        self.builds_page(ctx, first, before, result).await.map(Some)
+        self.builds_page(ctx, first, after, result).await.map(Some)
     }
 
     /// One build by number; null if there is none.

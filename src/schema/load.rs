@@ -1,6 +1,10 @@
 //! Loading objects: what resolvers of every type share to turn a field's selection into
 //! objects, through the planner (what to ask) and the loaders (asking it). Resolver files
 //! call down into this module and never into each other.
+//!
+//! It is also the one place that hands out connections, so the caller's scope holds for
+//! every field: [`upstream`] (one by name) and [`visible`] (all the caller may see). A
+//! connection outside the scope is exactly as unknown as a name that does not exist.
 
 use std::sync::Arc;
 
@@ -8,9 +12,11 @@ use async_graphql::{Context, ErrorExtensions, ResultExt};
 use futures::future::join_all;
 
 use super::convert::folder_kind;
+use super::layout::RunLayout;
 use super::objects::{AgentObj, BuildObj, FolderObj, ItemObj, JobObj, QueueItemObj, StageObj};
 use crate::error::GatewayError;
 use crate::gateway::{GatewayState, Upstream};
+use crate::guard::auth::Caller;
 use crate::jenkins::{wire, JenkinsError, Tree};
 use crate::loaders::{BuildRef, Loaders};
 use crate::planner;
@@ -25,12 +31,31 @@ pub(crate) fn loaders<'a>(ctx: &Context<'a>) -> &'a Loaders {
     ctx.data_unchecked::<Loaders>()
 }
 
-/// The connection with this name, or `UNKNOWN_CONNECTION`.
+/// Whether the caller may see the connection `name`. A request without a caller (the
+/// transports always set one) sees none.
+fn may_see(ctx: &Context<'_>, name: &str) -> bool {
+    ctx.data_opt::<Caller>().is_some_and(|c| c.may_see(name))
+}
+
+/// The connection with this name, or `UNKNOWN_CONNECTION` (also for one the caller may not
+/// see: the same error, the same message).
 pub(crate) fn upstream(ctx: &Context<'_>, name: &str) -> async_graphql::Result<Arc<Upstream>> {
     state(ctx)
         .upstream(name)
+        .filter(|u| may_see(ctx, &u.name))
         .cloned()
         .ok_or_else(|| GatewayError::UnknownConnection(name.to_string()).extend())
+}
+
+/// Every connection the caller may see, in configuration order. Every fleet-wide field
+/// starts here, never at the gateway's own list.
+pub(crate) fn visible(ctx: &Context<'_>) -> Vec<Arc<Upstream>> {
+    state(ctx)
+        .upstreams()
+        .iter()
+        .filter(|u| may_see(ctx, &u.name))
+        .cloned()
+        .collect()
 }
 
 /// A build number argument.
@@ -193,35 +218,16 @@ pub(crate) async fn load_build(
     }
 }
 
-/// The stages of a run, each knowing which others ran at the same time. The Pipeline
-/// REST API lists parallel stages flat, so overlap in time is what tells.
+/// The stages of a run, laid out (parallel branches under their holder, skipped stages
+/// told apart).
 pub(crate) fn stages_of(up: &Arc<Upstream>, build: &BuildRef, run: &wire::RunExt) -> Vec<StageObj> {
-    let stages: Vec<&wire::StageNodeExt> = run.stages.iter().flatten().collect();
-    let span = |s: &wire::StageNodeExt| {
-        let start = s.start_time_millis.unwrap_or(0);
-        (start, start + s.duration_millis.unwrap_or(0))
-    };
-    let finished = !run.is_running();
-    stages
-        .iter()
-        .map(|s| {
-            let (start, end) = span(s);
-            let concurrent = stages
-                .iter()
-                .filter(|o| o.id != s.id)
-                .filter(|o| {
-                    let (os, oe) = span(o);
-                    os < end && start < oe
-                })
-                .filter_map(|o| o.name.clone())
-                .collect();
-            StageObj {
-                up: up.clone(),
-                build: build.clone(),
-                finished,
-                data: Arc::new((*s).clone()),
-                concurrent,
-            }
+    let run = Arc::new(RunLayout::of(run));
+    (0..run.stages.len())
+        .map(|index| StageObj {
+            up: up.clone(),
+            build: build.clone(),
+            run: Arc::clone(&run),
+            index,
         })
         .collect()
 }
@@ -240,7 +246,7 @@ pub(crate) async fn load_stage(
     };
     Ok(stages_of(up, build, &run)
         .into_iter()
-        .find(|s| s.data.id.as_deref() == Some(id)))
+        .find(|s| s.data().id.as_deref() == Some(id)))
 }
 
 /// The queue of one connection.

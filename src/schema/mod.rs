@@ -20,6 +20,7 @@ mod convert;
 mod health;
 mod ids;
 mod item;
+mod layout;
 mod load;
 mod nulls;
 mod objects;
@@ -43,23 +44,41 @@ use health::FleetHealth;
 use ids::GlobalId;
 use load::{
     agents_of, build_number, load_agent, load_build, load_folder, load_job, load_queue_item,
-    load_stage, queue_of, state, upstream,
+    load_stage, queue_of, upstream, visible,
 };
 use objects::{AgentObj, BuildObj, ConnectionObj, JobObj, JobPage, Node, QueueItemObj};
 use search::{search_jobs, JobFilter};
+
+/// What the schema is, for `schema.graphql` and `__schema { description }`.
+pub(crate) const DESCRIPTION: &str =
+    "Majordomo: one GraphQL endpoint over many Jenkins controllers. \
+Connections (controllers) hold folders and jobs; jobs hold builds; pipeline builds hold \
+stages. `jobs`, `queue`, `agents` and `health` look across every controller; `node(id)` \
+fetches any object again by its global ID. A controller that fails adds an error (with \
+`extensions.code`, `connection` and `hint`) and its fields are null; the others still answer.";
 
 /// The schema type.
 pub type MajordomoSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
 /// Build the schema over a gateway.
 pub fn build_schema(state: GatewayState) -> MajordomoSchema {
-    let guard = crate::guard::Guard::new(state.config().limits.clone(), state.connection_count());
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    let introspection = state.config().introspection;
+    let guard = crate::guard::Guard::new(state.config().limits.clone(), state.connection_count())
+        .introspection(introspection);
+    let trusted = state.trusted().clone();
+    let mut builder = Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .data(state)
         // The guard first: it is the outermost extension and sees every error.
         .extension(guard)
         // Names the request's span and metrics after the operation, once parsed.
-        .extension(crate::telemetry::graphql::Observe)
+        .extension(crate::telemetry::graphql::Observe);
+    if trusted.is_active() {
+        builder = builder.extension(crate::guard::trusted::Trusted(trusted));
+    }
+    if !introspection {
+        builder = builder.disable_introspection();
+    }
+    builder
         .extension(order::QueryOrder)
         .extension(nulls::NullOnError)
         .finish()
@@ -70,9 +89,18 @@ pub fn bare_schema() -> MajordomoSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription).finish()
 }
 
-/// The SDL of the schema (what `majordomo schema` prints and `schema.graphql` holds).
+/// The SDL of the schema (what `majordomo schema` prints and `schema.graphql` holds),
+/// with the schema's own description.
 pub fn sdl() -> String {
-    bare_schema().sdl()
+    let sdl = bare_schema().sdl();
+    match sdl.find("schema {") {
+        Some(at) => format!(
+            "{}\"\"\"\n{DESCRIPTION}\n\"\"\"\n{}",
+            &sdl[..at],
+            &sdl[at..]
+        ),
+        None => sdl,
+    }
 }
 
 /// The connections a fleet-wide field covers: one by name, or all.
@@ -82,7 +110,7 @@ fn connections(
 ) -> async_graphql::Result<Vec<Arc<Upstream>>> {
     match name {
         Some(name) => Ok(vec![upstream(ctx, &name)?]),
-        None => Ok(state(ctx).upstreams().to_vec()),
+        None => Ok(visible(ctx)),
     }
 }
 
@@ -124,14 +152,10 @@ pub struct QueryRoot;
 /// The root of every query.
 #[Object]
 impl QueryRoot {
-    /// Every configured Jenkins connection, in configuration order.
+    /// Every Jenkins connection the caller may see, in configuration order. A connection
+    /// outside the caller's scope (its API key or token) is not listed anywhere.
     async fn connections(&self, ctx: &Context<'_>) -> Vec<ConnectionObj> {
-        state(ctx)
-            .upstreams()
-            .iter()
-            .cloned()
-            .map(ConnectionObj::new)
-            .collect()
+        visible(ctx).into_iter().map(ConnectionObj::new).collect()
     }
 
     /// One connection by name.
@@ -176,7 +200,7 @@ impl QueryRoot {
         first: i32,
         #[graphql(desc = "`pageInfo.endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<JobPage>> {
-        let ups = state(ctx).upstreams().to_vec();
+        let ups = visible(ctx);
         search_jobs(ctx, ups, filter.unwrap_or_default(), first, after)
             .await
             .map(Some)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_graphql::{Interface, SimpleObject, ID};
 
+use super::layout::RunLayout;
 use super::values::PageInfo;
 use crate::gateway::Upstream;
 use crate::jenkins::wire;
@@ -42,16 +43,30 @@ pub(crate) struct BuildObj {
     pub(crate) data: Arc<wire::Build>,
 }
 
-/// A stage of a pipeline run.
+/// A stage of a pipeline run: one entry of its run's layout.
 #[derive(Clone)]
 pub(crate) struct StageObj {
     pub(crate) up: Arc<Upstream>,
     pub(crate) build: BuildRef,
-    /// Whether the run has finished (its stages' logs no longer change).
-    pub(crate) finished: bool,
-    pub(crate) data: Arc<wire::StageNodeExt>,
-    /// Names of stages whose time overlapped this one's.
-    pub(crate) concurrent: Vec<String>,
+    pub(crate) run: Arc<RunLayout>,
+    pub(crate) index: usize,
+}
+
+impl StageObj {
+    /// The stage's data as Jenkins sent it.
+    pub(crate) fn data(&self) -> &wire::StageNodeExt {
+        &self.run.stages[self.index]
+    }
+
+    /// Another stage of the same run.
+    pub(crate) fn sibling(&self, index: usize) -> StageObj {
+        StageObj {
+            up: self.up.clone(),
+            build: self.build.clone(),
+            run: Arc::clone(&self.run),
+            index,
+        }
+    }
 }
 
 /// An item in a build queue.

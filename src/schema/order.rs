@@ -4,7 +4,8 @@
 //! its field completes, so a slow field lands after a fast one whatever the query said.
 //! This extension keeps the operation it parsed and, once the response is built, puts
 //! every object's keys back in the order of the selection (fragments inlined, aliases as
-//! written).
+//! written). It also answers `__schema { description }` with this schema's own
+//! description, which async-graphql would give as a generic text.
 
 use std::sync::{Arc, Mutex};
 
@@ -49,7 +50,7 @@ impl Extension for QueryOrderExt {
             };
             if let Some((_, op)) = op {
                 let order = Order { doc: &doc };
-                order.apply(&mut resp.data, &[&op.node.selection_set.node]);
+                order.apply(&mut resp.data, &[&op.node.selection_set.node], "");
             }
         }
         resp
@@ -78,14 +79,18 @@ impl Extension for QueryOrderExt {
     }
 }
 
+/// A response key, the field it answers, and the selection sets below it.
+type Key<'a> = (Name, &'a str, Vec<&'a SelectionSet>);
+
 struct Order<'a> {
     doc: &'a ExecutableDocument,
 }
 
 impl<'a> Order<'a> {
-    /// Response keys of `sets` in order, each with the selection sets below it.
-    fn keys(&self, sets: &[&'a SelectionSet]) -> Vec<(Name, Vec<&'a SelectionSet>)> {
-        let mut out: Vec<(Name, Vec<&'a SelectionSet>)> = Vec::new();
+    /// Response keys of `sets` in order, each with its field's name and the selection
+    /// sets below it.
+    fn keys(&self, sets: &[&'a SelectionSet]) -> Vec<Key<'a>> {
+        let mut out: Vec<Key<'a>> = Vec::new();
         let mut spread = Vec::new();
         for set in sets {
             self.collect(set, &mut out, &mut spread);
@@ -93,20 +98,15 @@ impl<'a> Order<'a> {
         out
     }
 
-    fn collect(
-        &self,
-        set: &'a SelectionSet,
-        out: &mut Vec<(Name, Vec<&'a SelectionSet>)>,
-        spread: &mut Vec<&'a str>,
-    ) {
+    fn collect(&self, set: &'a SelectionSet, out: &mut Vec<Key<'a>>, spread: &mut Vec<&'a str>) {
         for item in &set.items {
             match &item.node {
                 Selection::Field(f) => {
                     let key = f.node.response_key().node.clone();
                     let sub = &f.node.selection_set.node;
-                    match out.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, subs)) => subs.push(sub),
-                        None => out.push((key, vec![sub])),
+                    match out.iter_mut().find(|(k, _, _)| *k == key) {
+                        Some((_, _, subs)) => subs.push(sub),
+                        None => out.push((key, f.node.name.node.as_str(), vec![sub])),
                     }
                 }
                 Selection::InlineFragment(f) => {
@@ -127,18 +127,22 @@ impl<'a> Order<'a> {
         }
     }
 
-    fn apply(&self, value: &mut Value, sets: &[&'a SelectionSet]) {
+    /// Order `value` (an answer to `sets`, the field `parent` of its parent object).
+    fn apply(&self, value: &mut Value, sets: &[&'a SelectionSet], parent: &str) {
         match value {
             Value::List(items) => {
                 for v in items {
-                    self.apply(v, sets);
+                    self.apply(v, sets, parent);
                 }
             }
             Value::Object(map) if !sets.is_empty() => {
                 let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
-                for (key, subs) in self.keys(sets) {
+                for (key, name, subs) in self.keys(sets) {
                     if let Some(mut v) = map.shift_remove(&key) {
-                        self.apply(&mut v, &subs);
+                        if parent == "__schema" && name == "description" {
+                            v = Value::String(super::DESCRIPTION.into());
+                        }
+                        self.apply(&mut v, &subs, name);
                         ordered.insert(key, v);
                     }
                 }

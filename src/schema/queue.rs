@@ -6,7 +6,7 @@ use super::convert::{cause, full_name_from_url, queue_params, queue_state};
 use super::ids::GlobalId;
 use super::load::{load_job, now_ms};
 use super::objects::{AgentObj, ConnectionObj, JobObj, QueueItemObj};
-use super::values::{Cause, Parameter, QueueState};
+use super::values::{Cause, DateTime, Long, Parameter, QueueState};
 
 impl QueueItemObj {
     fn job_full_name(&self) -> Option<String> {
@@ -29,8 +29,8 @@ impl QueueItemObj {
     }
 
     /// Jenkins' queue item id.
-    async fn queue_id(&self) -> Option<f64> {
-        self.data.id.map(|i| i as f64)
+    async fn queue_id(&self) -> Option<Long> {
+        self.data.id.map(Long)
     }
 
     /// Where it waits.
@@ -71,16 +71,16 @@ impl QueueItemObj {
         self.is_stuck()
     }
 
-    /// When it entered the queue, epoch ms.
-    async fn in_queue_since(&self) -> Option<f64> {
-        self.data.in_queue_since.map(|t| t as f64)
+    /// When it entered the queue.
+    async fn in_queue_since(&self) -> Option<DateTime> {
+        self.data.in_queue_since.map(DateTime)
     }
 
     /// How long it has waited, ms.
-    async fn waiting_ms(&self) -> Option<f64> {
+    async fn waiting_ms(&self) -> Option<Long> {
         self.data
             .in_queue_since
-            .map(|t| (now_ms() - t).max(0) as f64)
+            .map(|t| Long((now_ms() - t).max(0)))
     }
 
     /// Parameters it was queued with (passwords masked, as Jenkins masks them).

@@ -6,14 +6,14 @@ use super::convert::{stage_error, stage_status};
 use super::ids::GlobalId;
 use super::load::loaders;
 use super::objects::StageObj;
-use super::values::{StageError, StageStatus};
+use super::values::{DateTime, Long, StageError, StageStatus};
 use crate::jenkins::log::strip_html;
 use crate::planner::DEFAULT_STAGE_LOG_BYTES;
 
 impl StageObj {
     /// The last lines of each of the stage's steps, joined, at most `max` bytes.
     async fn log_text(&self, ctx: &Context<'_>, max: usize) -> async_graphql::Result<String> {
-        let Some(id) = self.data.id.as_deref() else {
+        let Some(id) = self.data().id.as_deref() else {
             return Ok(String::new());
         };
         let l = loaders(ctx);
@@ -28,7 +28,7 @@ impl StageObj {
         let logs = futures::future::join_all(
             steps
                 .into_iter()
-                .map(|step| l.node_log(&self.build, step, self.finished)),
+                .map(|step| l.node_log(&self.build, step, self.run.finished)),
         )
         .await;
         let mut text = String::new();
@@ -55,50 +55,75 @@ impl StageObj {
             self.up.name.to_string(),
             self.build.job.clone(),
             self.build.number,
-            self.data.id.clone().unwrap_or_default(),
+            self.data().id.clone().unwrap_or_default(),
         )
         .encode()
     }
 
     /// Flow node id of the stage.
     async fn node_id(&self) -> Option<&str> {
-        self.data.id.as_deref()
+        self.data().id.as_deref()
     }
 
     /// Stage name.
-    async fn name(&self) -> Option<&str> {
-        self.data.name.as_deref()
+    async fn name(&self) -> &str {
+        self.data().name.as_deref().unwrap_or_default()
     }
 
-    /// Status.
+    /// Status. A stage holding parallel branches shows the worst of theirs; a stage
+    /// skipped because an earlier one failed is SKIPPED.
     async fn status(&self) -> StageStatus {
-        stage_status(self.data.status.as_deref())
+        if self.run.skipped[self.index] {
+            StageStatus::Skipped
+        } else {
+            stage_status(self.run.status(self.index))
+        }
     }
 
-    /// Start time, epoch ms.
-    async fn start_time(&self) -> Option<f64> {
-        self.data.start_time_millis.map(|t| t as f64)
+    /// When it started.
+    async fn start_time(&self) -> Option<DateTime> {
+        self.data().start_time_millis.map(DateTime)
     }
 
-    /// Duration, ms.
-    async fn duration(&self) -> Option<f64> {
-        self.data.duration_millis.map(|t| t as f64)
+    /// Duration, ms; a stage holding parallel branches lasts until its last branch ends.
+    async fn duration(&self) -> Option<Long> {
+        self.run.duration(self.index).map(Long)
     }
 
     /// Time spent paused (waiting for input), ms.
-    async fn pause_duration(&self) -> Option<f64> {
-        self.data.pause_duration_millis.map(|t| t as f64)
+    async fn pause_duration(&self) -> Option<Long> {
+        self.data().pause_duration_millis.map(Long)
     }
 
-    /// Error of a failed stage.
+    /// Error of a stage that failed (not of one skipped after an earlier failure).
     async fn error(&self) -> Option<StageError> {
-        self.data.error.as_ref().map(stage_error)
+        if self.run.skipped[self.index] {
+            return None;
+        }
+        self.data().error.as_ref().map(stage_error)
     }
 
-    /// Stages that ran at the same time as this one (parallel branches). The Pipeline
-    /// REST API lists parallel stages flat, so this is inferred from overlapping times.
-    async fn concurrent_with(&self) -> &[String] {
-        &self.concurrent
+    /// The stage holding this one when it is a branch of a `parallel` block.
+    async fn parent(&self) -> Option<StageObj> {
+        self.run.parent[self.index].map(|i| self.sibling(i))
+    }
+
+    /// The branches of the `parallel` block this stage holds (empty for other stages).
+    async fn branches(&self) -> Vec<StageObj> {
+        self.run
+            .branches(self.index)
+            .into_iter()
+            .map(|i| self.sibling(i))
+            .collect()
+    }
+
+    /// Names of the stages that ran at the same time as this one (parallel branches).
+    /// The Pipeline REST API lists stages flat, so this is read from overlapping times.
+    async fn concurrent_with(&self) -> Vec<&str> {
+        self.run.concurrent[self.index]
+            .iter()
+            .map(|&i| self.run.stages[i].name.as_deref().unwrap_or_default())
+            .collect()
     }
 
     /// The tail of this stage's log: the last lines of each of its steps, joined,

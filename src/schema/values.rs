@@ -1,7 +1,60 @@
 //! The GraphQL value types: enums and plain objects made from Jenkins data by
 //! [`super::convert`]. They hold no connection and fetch nothing.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{
+    Enum, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value,
+};
+
+/// A point in time: RFC 3339 in UTC with milliseconds, e.g. `2026-11-21T21:36:11.184Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct DateTime(pub(crate) i64);
+
+/// A point in time: RFC 3339 in UTC with milliseconds, e.g. `2026-11-21T21:36:11.184Z`.
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
+)]
+impl ScalarType for DateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| DateTime(t.timestamp_millis()))
+                .map_err(|e| InputValueError::custom(format!("not an RFC 3339 time: {e}"))),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        match chrono::DateTime::from_timestamp_millis(self.0) {
+            Some(t) => Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            None => Value::Null,
+        }
+    }
+}
+
+/// A 64-bit integer (a duration in milliseconds, a size in bytes, a Jenkins id): a JSON
+/// number, exact up to 2^53.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Long(pub(crate) i64);
+
+/// A 64-bit integer (a duration in milliseconds, a size in bytes, a Jenkins id): a JSON
+/// number, exact up to 2^53.
+#[Scalar(name = "Long")]
+impl ScalarType for Long {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::Number(n) => n
+                .as_i64()
+                .map(Long)
+                .ok_or_else(|| InputValueError::custom("not an integer")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::Number(self.0.into())
+    }
+}
 
 /// Whether a connection answers, and if not, why.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -18,8 +71,10 @@ pub(crate) enum ConnectionStatus {
     Timeout,
     /// HTTP 502/503: starting up, restarting or behind a failing proxy.
     Unavailable,
-    /// TLS handshake failed.
+    /// TLS handshake failed (or an `https://` URL points at a plain-HTTP port).
     TlsError,
+    /// The controller's root answered 404: the URL or its context path is wrong.
+    NotFound,
     /// Any other failure (invalid response, unexpected status).
     Error,
 }
@@ -223,8 +278,8 @@ pub(crate) struct Change {
     pub(crate) author: Option<String>,
     /// Author's e-mail.
     pub(crate) author_email: Option<String>,
-    /// Commit time, epoch ms.
-    pub(crate) timestamp: Option<f64>,
+    /// Commit time.
+    pub(crate) timestamp: Option<DateTime>,
     /// Files touched.
     pub(crate) paths: Vec<ChangedPath>,
 }
@@ -283,7 +338,7 @@ pub(crate) struct FailedTest {
 #[derive(SimpleObject, Clone, Debug)]
 pub(crate) struct LogMatch {
     /// 1-based line number in the log.
-    pub(crate) line_number: f64,
+    pub(crate) line_number: i32,
     /// The matching line.
     pub(crate) line: String,
     /// Lines before it.
@@ -298,7 +353,7 @@ pub(crate) struct Log {
     /// The tail of the log (annotations stripped, LF line endings); empty when searching.
     pub(crate) text: String,
     /// Size of the whole raw log, bytes.
-    pub(crate) total_bytes: f64,
+    pub(crate) total_bytes: Long,
     /// Whether `text` is only the end of the log.
     pub(crate) truncated: bool,
     /// Whether the build is still writing to it.
@@ -324,8 +379,37 @@ pub(crate) enum StageStatus {
     InProgress,
     /// Waiting for input.
     PausedPendingInput,
-    /// Skipped or not reached.
+    /// Skipped because an earlier stage failed (Jenkins reports it FAILED with the
+    /// earlier stage's error).
+    Skipped,
+    /// Not reached.
     NotExecuted,
+}
+
+/// A question a pipeline waits on at an `input` step.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct PendingInput {
+    /// The input's id.
+    pub(crate) id: String,
+    /// The question, e.g. `Deploy to production?`.
+    pub(crate) message: Option<String>,
+    /// The proceed button's text.
+    pub(crate) proceed_text: Option<String>,
+    /// What the approver is asked to fill in.
+    pub(crate) parameters: Vec<InputParameter>,
+    /// The page where it is answered.
+    pub(crate) url: Option<String>,
+}
+
+/// A parameter of a pending input.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct InputParameter {
+    /// Name.
+    pub(crate) name: String,
+    /// Kind of value.
+    pub(crate) kind: ParameterKind,
+    /// Description.
+    pub(crate) description: Option<String>,
 }
 
 /// Error of a failed stage.
@@ -361,10 +445,10 @@ pub(crate) struct Trend {
     pub(crate) aborted: i32,
     /// successes / builds (0–1); null without builds.
     pub(crate) success_rate: Option<f64>,
-    /// Mean duration of completed builds, ms.
-    pub(crate) mean_duration: Option<f64>,
+    /// Mean duration of completed builds, ms (rounded).
+    pub(crate) mean_duration: Option<Long>,
     /// 95th percentile duration (nearest rank), ms.
-    pub(crate) p95_duration: Option<f64>,
+    pub(crate) p95_duration: Option<Long>,
     /// Fraction of consecutive builds whose outcome flipped between pass and fail (0–1).
     pub(crate) flakiness: Option<f64>,
 }
@@ -385,7 +469,7 @@ pub(crate) enum QueueState {
 /// Counts over the fleet.
 #[derive(SimpleObject, Default)]
 pub(crate) struct FleetTotals {
-    /// Configured connections.
+    /// Connections the caller may see (every configured one without an API key scope).
     pub(crate) connections: i32,
     /// Connections that answer.
     pub(crate) online: i32,

@@ -2,9 +2,13 @@
 //! `/healthz`, `/readyz`, `/metrics` (the admin routes, on a listener of their own when
 //! `admin_listen` is set); and [`run`] / [`serve`], which serve them with bounded
 //! connections (`accept`, `connection`, `overload`, `limits`) and stop cleanly.
+//! Who may ask is decided in `access` before a request body is read; CORS answers only
+//! the origins `[cors]` lists.
 
 mod accept;
+pub(crate) mod access;
 mod connection;
+mod graphql_http;
 mod limits;
 mod overload;
 
@@ -14,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -26,15 +30,18 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower_http::cors::CorsLayer;
 use tracing::Instrument as _;
 
 use crate::error::GatewayError;
 use crate::gateway::GatewayState;
-use crate::guard::server_error;
+use crate::guard::auth::Caller;
+use crate::guard::trusted::DOCUMENT_ID;
+use crate::guard::ReadOnly;
 use crate::loaders::Loaders;
 use crate::schema::{build_schema, MajordomoSchema};
 use crate::telemetry::graphql::QueryTelemetry;
+use access::{admit, check_get_preflight, check_post_type, reject};
+use graphql_http::Media;
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
@@ -73,32 +80,38 @@ pub fn app(gateway: GatewayState) -> Router {
 /// The API: `/graphql`, GraphiQL, `/healthz`; and the admin routes too, unless they have a
 /// listener of their own.
 fn api(state: AppState) -> Router {
+    let gateway = state.gateway.clone();
     let router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql/{file}", get(crate::graphiql::asset));
-    let router = match state.gateway.config().admin_listen {
-        None => router.merge(admin_routes()),
+    let mut router = match gateway.config().admin_listen {
+        None => router.merge(admin_routes(&gateway)),
         // Liveness stays here too: `majordomo health` and the container check use it.
         Some(_) => router.route("/healthz", get(healthz)),
     };
+    if let Some(cors) = crate::guard::cors::layer(&gateway.config().cors) {
+        router = router.layer(cors);
+    }
     router
-        .layer(CorsLayer::permissive())
         .layer(middleware::from_fn(access_log))
         .with_state(state)
 }
 
-/// The admin routes, in one place so that whatever guards them (an admin key) applies on
-/// either listener: liveness, readiness and the metrics.
-fn admin_routes() -> Router<AppState> {
+/// The admin routes, in one place so that what guards them (an admin key, see
+/// `access::admin_only`) applies on either listener: liveness (always open), readiness and
+/// the metrics.
+fn admin_routes(gateway: &GatewayState) -> Router<AppState> {
+    let guarded = Router::new()
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics));
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .merge(access::admin_only(guarded, gateway))
 }
 
 /// The admin listener's app.
 fn admin(state: AppState) -> Router {
-    admin_routes()
+    admin_routes(&state.gateway)
         .layer(middleware::from_fn(access_log))
         .with_state(state)
 }
@@ -152,6 +165,7 @@ pub async fn serve(
         shutdown_grace_ms = limits.shutdown_grace.as_millis() as u64,
         "connection limits"
     );
+    log_access(&gateway, listener.local_addr().ok());
     let state = AppState::new(gateway);
     let ready = Arc::clone(&state.ready);
     let shutdown = shutdown
@@ -176,10 +190,41 @@ pub async fn serve(
     Ok(())
 }
 
+/// What the gateway lets in, at start; loudly when anyone who reaches a non-loopback
+/// address may read every controller.
+fn log_access(gateway: &GatewayState, addr: Option<std::net::SocketAddr>) {
+    let access = gateway.access();
+    let (keys, jwt) = access.summary();
+    let config = gateway.config();
+    tracing::info!(
+        api_keys = keys,
+        jwt,
+        cors_origins = config.cors.allow_origins.len(),
+        trusted_documents = ?config.trusted_documents.mode,
+        introspection = config.introspection,
+        "access"
+    );
+    if !access.is_required() && addr.is_some_and(|a| !a.ip().is_loopback()) {
+        tracing::warn!(
+            "no API key or [auth.jwt] is configured and the gateway listens beyond loopback: \
+             anyone who reaches it reads what every connection's service account can"
+        );
+    }
+}
+
 /// Most connections the admin listener serves at once: scrapers and probes, not clients.
 const ADMIN_CONNECTIONS: usize = 64;
 
-async fn execute(app: &AppState, req: async_graphql::Request, headers: &HeaderMap) -> Response {
+/// Run one GraphQL request for `caller`: only the connections it may see have loaders,
+/// and its budget carries its upstream rate and forwarded credentials, and the request's
+/// span (or, untraced, the caller's trace context). The answer goes out as `media`.
+async fn execute(
+    app: &AppState,
+    req: async_graphql::Request,
+    caller: Caller,
+    headers: &HeaderMap,
+    media: Media,
+) -> Response {
     // The semaphore is never closed, so acquiring only fails if it were.
     let _permit = match &app.admission {
         Some(s) => s.clone().acquire_owned().await.ok(),
@@ -188,48 +233,34 @@ async fn execute(app: &AppState, req: async_graphql::Request, headers: &HeaderMa
     let config = &app.gateway.config().telemetry;
     let telemetry = QueryTelemetry::start(headers, &req.variables, config);
     let span = telemetry.span().clone();
-    let loaders = Loaders::for_query(&app.gateway, span.clone(), telemetry.forwarded().clone());
-    let budget = loaders.budget();
-    let req = req.data(loaders).data(Arc::clone(&telemetry));
-    let response = app.schema.execute(req).instrument(span).await;
-    let body = serde_json::to_vec(&response).unwrap_or_default();
-    telemetry.finish(
-        app.gateway.metrics(),
-        config,
-        &response,
-        body.len(),
-        &budget,
+    let trace_context = telemetry.forwarded().clone();
+    tracing::debug!(caller = caller.name(), "graphql request");
+    let loaders = Loaders::for_query(
+        &app.gateway,
+        |name| caller.may_see(name),
+        |budget| {
+            caller
+                .budget(budget)
+                .with_span(span.clone())
+                .with_trace_context(trace_context)
+        },
     );
-    graphql_response(response, body)
-}
-
-/// The HTTP response of a GraphQL answer (what `async-graphql-axum` sends, from a body
-/// serialized once, so its size can be counted).
-fn graphql_response(response: async_graphql::Response, body: Vec<u8>) -> Response {
-    let mut http = (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/graphql-response+json"),
-        )],
-        body,
-    )
-        .into_response();
-    if response.is_ok() {
-        if let Some(cache_control) = response.cache_control.value() {
-            if let Ok(value) = HeaderValue::from_str(&cache_control) {
-                http.headers_mut().insert(header::CACHE_CONTROL, value);
-            }
-        }
+    let budget = loaders.budget();
+    let req = req.data(loaders).data(caller).data(Arc::clone(&telemetry));
+    let response = app.schema.execute(req).instrument(span).await;
+    // A GET that runs anything but a query (the only way to get this code).
+    let not_a_query = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("METHOD_NOT_ALLOWED"))
+    });
+    let (mut http, size) = graphql_http::respond(media, &response);
+    if not_a_query {
+        *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     }
-    http.headers_mut().extend(response.http_headers);
+    telemetry.finish(app.gateway.metrics(), config, &response, size, &budget);
     http
-}
-
-/// A request refused before the schema saw it, as a GraphQL response with its status.
-fn reject(e: &GatewayError) -> Response {
-    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = serde_json::json!({ "errors": [server_error(e)] });
-    (status, Json(body)).into_response()
 }
 
 /// The body of a POST, read up to the limit: beyond it the client gets 413 and the rest
@@ -262,17 +293,50 @@ async fn read_body(body: Body, limit: usize, stall: Duration) -> Result<Bytes, G
     }
 }
 
-/// A POST body as one GraphQL request.
+/// GraphQL over HTTP's `documentId`, which async-graphql's request does not read.
+#[derive(serde::Deserialize)]
+struct DocumentIdField {
+    #[serde(rename = "documentId")]
+    document_id: Option<String>,
+}
+
+/// A POST body as one GraphQL request; a `documentId` goes where the trusted documents
+/// look for it.
 fn parse_post(body: &[u8]) -> Result<async_graphql::Request, GatewayError> {
     if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(GatewayError::BatchNotSupported);
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let mut request: async_graphql::Request = serde_json::from_slice(body).map_err(|e| {
         GatewayError::InvalidRequest(format!("the body is not a GraphQL request: {e}"))
-    })
+    })?;
+    if body
+        .windows(DOCUMENT_ID.len())
+        .any(|w| w == DOCUMENT_ID.as_bytes())
+    {
+        if let Ok(DocumentIdField {
+            document_id: Some(id),
+        }) = serde_json::from_slice(body)
+        {
+            request
+                .extensions
+                .0
+                .insert(DOCUMENT_ID.into(), async_graphql::Value::from(id));
+        }
+    }
+    Ok(request)
 }
 
 async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let Some(media) = graphql_http::negotiate(&headers) else {
+        return graphql_http::not_acceptable();
+    };
+    let caller = match admit(app.gateway.access(), &headers).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    if let Err(e) = check_post_type(&headers) {
+        return reject(&e);
+    }
     let config = app.gateway.config();
     let (limit, stall) = (
         config.limits.max_request_bytes,
@@ -285,27 +349,43 @@ async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Bod
         Ok(request) => request,
         Err(e) => return reject(&e),
     };
-    execute(&app, request, &headers).await
+    execute(&app, request, caller, &headers, media).await
 }
 
-/// GET with `?query=` executes; a browser's plain GET gets GraphiQL.
+/// GET with `?query=` (or a persisted query's `extensions=`) runs a query, once the
+/// request shows a preflight happened; a browser's plain GET gets GraphiQL. A GET never
+/// runs anything but a query (405).
 async fn graphql_get(
     State(app): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let has_query = query
-        .as_deref()
-        .is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
+    let has_query = query.as_deref().is_some_and(|q| {
+        q.split('&')
+            .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
+    });
     if !has_query {
         return crate::graphiql::page("/graphql").into_response();
     }
-    match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
-        Ok(req) => execute(&app, req, &headers).await,
-        Err(e) => reject(&GatewayError::InvalidRequest(format!(
-            "bad GraphQL GET request: {e}"
-        ))),
+    let Some(media) = graphql_http::negotiate(&headers) else {
+        return graphql_http::not_acceptable();
+    };
+    let caller = match admit(app.gateway.access(), &headers).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    if let Err(e) = check_get_preflight(&headers) {
+        return reject(&e);
     }
+    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
+        Ok(request) => request.data(ReadOnly),
+        Err(e) => {
+            return reject(&GatewayError::InvalidRequest(format!(
+                "bad GraphQL GET request: {e}"
+            )))
+        }
+    };
+    execute(&app, request, caller, &headers, media).await
 }
 
 async fn healthz() -> &'static str {

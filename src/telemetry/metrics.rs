@@ -554,6 +554,16 @@ impl Metrics {
         }
     }
 
+    /// Count refusals by access control as `majordomo_auth_refused_total{reason}`, read
+    /// from `snapshot` (`(reason, count)` pairs) at each scrape.
+    pub(crate) fn collect_refusals(
+        &mut self,
+        snapshot: impl Fn() -> Vec<(&'static str, u64)> + Send + Sync + 'static,
+    ) {
+        self.registry
+            .register_collector(Box::new(Refusals(Box::new(snapshot))));
+    }
+
     /// Every metric in the OpenMetrics text format ([`CONTENT_TYPE`]).
     pub(crate) fn render(&self) -> String {
         self.uptime.set(self.started.elapsed().as_secs_f64());
@@ -561,6 +571,37 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// The refusal counts of access control, kept by `guard::auth` and read at each scrape.
+struct Refusals(Box<dyn Fn() -> Vec<(&'static str, u64)> + Send + Sync>);
+
+impl std::fmt::Debug for Refusals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Refusals")
+    }
+}
+
+impl prometheus_client::collector::Collector for Refusals {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> std::fmt::Result {
+        use prometheus_client::encoding::EncodeMetric as _;
+        use prometheus_client::metrics::counter::ConstCounter;
+        let mut family = encoder.encode_descriptor(
+            n::AUTH_REFUSED,
+            "Requests refused by access control, by reason (missing, invalid, unavailable, \
+             rate_limited, not_admin).",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for (reason, count) in (self.0)() {
+            let labels = [("reason", reason)];
+            ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
+        }
+        Ok(())
     }
 }
 

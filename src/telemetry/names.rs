@@ -84,6 +84,8 @@ pub(crate) const FLEET_UPDATED: &str = "fleet_last_update_timestamp";
 
 // ----- Process -----------------------------------------------------------------------
 
+/// Counter: requests refused by access control, by `reason`.
+pub(crate) const AUTH_REFUSED: &str = "auth_refused";
 /// Gauge (seconds): since the gateway started.
 pub(crate) const UPTIME: &str = "uptime";
 /// Info: the gateway's `version`.

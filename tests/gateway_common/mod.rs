@@ -118,6 +118,53 @@ impl Gateway {
         (status, text)
     }
 
+    /// Send `method` to `path` (e.g. `/graphql`, `/metrics?x`) with these headers and body:
+    /// the HTTP status, the response headers and the body as text.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let url = self.endpoint.replace("/graphql", path);
+        let mut request = self.http.request(method, url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let resp = request.send().await.expect("request to the gateway");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("response body");
+        assert_no_secret(&text);
+        (status, headers, text)
+    }
+
+    /// POST a JSON body to `/graphql` with these headers (`Content-Type: application/json`
+    /// is added): the HTTP status, the response headers and the body as JSON.
+    pub async fn post_with_headers(
+        &self,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut all = vec![("content-type", "application/json")];
+        all.extend_from_slice(headers);
+        let (status, headers, text) = self
+            .send(
+                reqwest::Method::POST,
+                "/graphql",
+                &all,
+                Some(body.to_string()),
+            )
+            .await;
+        let value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("response is not JSON ({e}): {text}"));
+        (status, headers, value)
+    }
+
     /// GET a path of the gateway (e.g. `/metrics`): the HTTP status and the body as text.
     pub async fn get(&self, path: &str) -> (u16, String) {
         let url = self.endpoint.replace("/graphql", path);
@@ -267,10 +314,17 @@ pub struct DemoFleet {
 impl DemoFleet {
     /// Start the demo controllers (seed 42, not live) and a gateway.
     pub async fn start() -> DemoFleet {
+        DemoFleet::start_with(|_| {}).await
+    }
+
+    /// Start them with a gateway whose configuration `tweak` adjusts.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> DemoFleet {
         let demo = majordomo::demo::start_with(42, false)
             .await
             .expect("demo controllers start");
-        let gateway = Gateway::start_config(demo.config.clone()).await;
+        let mut config = demo.config.clone();
+        tweak(&mut config);
+        let gateway = Gateway::start_config(config).await;
         DemoFleet { demo, gateway }
     }
 
@@ -310,4 +364,53 @@ impl DemoFleet {
             .unwrap_or_else(|| panic!("no controller {connection}"));
         sim.with_world(|w| f(w))
     }
+}
+
+/// What the process logs, captured from the first call to [`captured_logs`] on.
+#[derive(Clone, Default)]
+pub struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    /// Everything logged so far, as text.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The logs of this test binary at DEBUG and above (a global subscriber, installed once).
+pub fn captured_logs() -> LogBuffer {
+    static LOGS: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = LogBuffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        buffer
+    })
+    .clone()
+}
+
+/// SHA-256 of `text` in lowercase hex, as `sha256sum` prints it.
+pub fn sha256_hex(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }

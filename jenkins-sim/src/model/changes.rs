@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use super::ctx::Ctx;
-use super::props::{opt_s, p, s};
+use super::props::{bean, opt_s, p, s};
 use super::users::user_ref;
 use crate::export::{Bean, Value};
 use crate::world::{Build, Job};
@@ -17,10 +17,10 @@ pub(super) fn git_build_data<'a>(ctx: Ctx<'a>, job: &'a Job, b: &'a Build) -> Op
     );
     let _ = ctx;
     let revision = move |sha: &'a str, branch: String| {
-        Value::Bean(Bean {
-            class: Cow::Borrowed("hudson.plugins.git.Revision"),
-            show_class: false,
-            sections: vec![vec![
+        bean(
+            "hudson.plugins.git.Revision",
+            false,
+            vec![
                 p("SHA1", move || s(sha)).vis(999),
                 p("branch", move || {
                     Value::List(vec![Value::Bean(Bean {
@@ -33,16 +33,16 @@ pub(super) fn git_build_data<'a>(ctx: Ctx<'a>, job: &'a Job, b: &'a Build) -> Op
                     })])
                 })
                 .vis(999),
-            ]],
-        })
+            ],
+        )
     };
     let b2 = branch.clone();
     let b3 = branch.clone();
     let number = b.number;
-    Some(Value::Bean(Bean {
-        class: Cow::Borrowed("hudson.plugins.git.util.BuildData"),
-        show_class: true,
-        sections: vec![vec![
+    Some(bean(
+        "hudson.plugins.git.util.BuildData",
+        true,
+        vec![
             p("buildsByBranchName", move || {
                 let entry = Value::Bean(Bean {
                     class: Cow::Borrowed("hudson.plugins.git.util.Build"),
@@ -64,8 +64,8 @@ pub(super) fn git_build_data<'a>(ctx: Ctx<'a>, job: &'a Job, b: &'a Build) -> Op
             p("lastBuiltRevision", move || revision(sha, b3)).vis(999),
             p("remoteUrls", move || Value::List(vec![s(git.url.as_str())])).vis(999),
             p("scmName", || s("")).vis(999),
-        ]],
-    }))
+        ],
+    ))
 }
 
 pub(super) fn change_set<'a>(
@@ -84,10 +84,10 @@ pub(super) fn change_set<'a>(
             ]],
         });
     }
-    Value::Bean(Bean {
-        class: Cow::Borrowed("hudson.plugins.git.GitChangeSetList"),
-        show_class: true,
-        sections: vec![vec![
+    bean(
+        "hudson.plugins.git.GitChangeSetList",
+        true,
+        vec![
             p("items", move || {
                 Value::List(
                     b.changes
@@ -140,8 +140,8 @@ pub(super) fn change_set<'a>(
             })
             .vis(999),
             p("kind", || s("git")).vis(999),
-        ]],
-    })
+        ],
+    )
 }
 
 /// `yyyy-MM-dd HH:mm:ss +0000` as git's changelog writes dates.

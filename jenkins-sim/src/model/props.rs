@@ -32,3 +32,12 @@ pub(super) fn opaque_list<'a>(classes: &[Option<&'static str>]) -> Vec<Value<'a>
         })
         .collect()
 }
+
+/// A bean of one section of properties, as most nested beans are.
+pub(super) fn bean<'a>(class: &'static str, show_class: bool, props: Vec<Prop<'a>>) -> Value<'a> {
+    Value::Bean(Bean {
+        class: Cow::Borrowed(class),
+        show_class,
+        sections: vec![props],
+    })
+}

@@ -10,21 +10,26 @@ mod auth;
 mod config_xml;
 mod console;
 mod faults;
+mod guard;
 mod inject;
 mod jenkins;
+mod limits;
 pub mod pages;
 mod post;
 mod request;
 mod state;
 pub mod wfapi;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::middleware;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rand::SeedableRng;
@@ -33,6 +38,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use self::faults::Faults;
+use self::guard::GuardedListener;
+pub use self::limits::{Container, HeadLimit, DEFAULT_HEAD_BYTES};
 pub use self::state::{RequestLog, RequestRecord, SimState};
 use crate::live::LiveConfig;
 use crate::world::World;
@@ -44,6 +51,7 @@ pub struct SimBuilder {
     seed: u64,
     listen: SocketAddr,
     live: Option<LiveConfig>,
+    head_limit: HeadLimit,
 }
 
 impl SimBuilder {
@@ -56,6 +64,7 @@ impl SimBuilder {
             seed: 1,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             live: None,
+            head_limit: HeadLimit::default(),
         }
     }
 
@@ -98,6 +107,26 @@ impl SimBuilder {
         self
     }
 
+    /// Refuse request heads (request line and headers, as sent) over `bytes`, as the
+    /// container in front of Jenkins does; 8 KiB by default, like Jetty's
+    /// `--requestHeaderSize`.
+    pub fn request_header_size(mut self, bytes: usize) -> Self {
+        self.head_limit.max_bytes = Some(bytes);
+        self
+    }
+
+    /// Accept request heads of any size (up to what hyper itself takes).
+    pub fn no_request_header_limit(mut self) -> Self {
+        self.head_limit.max_bytes = None;
+        self
+    }
+
+    /// Answer over-long heads as this container does (Jetty by default).
+    pub fn container(mut self, container: Container) -> Self {
+        self.head_limit.container = container;
+        self
+    }
+
     /// Make the world move on its own.
     pub fn live(mut self, config: LiveConfig) -> Self {
         self.live = Some(config);
@@ -116,7 +145,10 @@ impl SimBuilder {
             seed: self.seed,
             started: Instant::now(),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(self.seed)),
+            rejected: Mutex::new(HashMap::new()),
+            next_rejected: AtomicU64::new(1),
         });
+        let listener = GuardedListener::new(listener, state.clone(), self.head_limit);
         let (tx, rx) = oneshot::channel::<()>();
         let app = router(state.clone());
         let server = tokio::spawn(async move {
@@ -231,6 +263,7 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/__sim/requests", get(sim_requests))
         .route("/__sim/reset", post(sim_reset))
         .route("/__sim/faults", get(sim_get_faults).put(sim_put_faults))
+        .route("/__sim/rejected/{id}", get(sim_rejected))
         .with_state(state.clone());
     let jenkins = Router::new()
         .fallback(jenkins::handle)
@@ -266,4 +299,16 @@ async fn sim_put_faults(State(s): State<Arc<SimState>>, Json(f): Json<Faults>) -
         *cur = f;
     }
     StatusCode::NO_CONTENT
+}
+
+/// The stand-in of a request whose head was over the limit: logged as it was sent, and
+/// answered as the container answers it.
+async fn sim_rejected(State(s): State<Arc<SimState>>, Path(id): Path<u64>) -> pages::Resp {
+    match s.take_rejected(id) {
+        Some(r) => pages::head_too_large(
+            r.container,
+            StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+        ),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }

@@ -3,6 +3,7 @@
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 
+use super::limits::Container;
 use crate::html::escape;
 use crate::world::ControllerInfo;
 
@@ -193,6 +194,31 @@ pub fn container(status: StatusCode, message: &str) -> Resp {
     set(h, "X-Content-Type-Options", "nosniff");
     set(h, "Content-Type", "text/html;charset=utf-8");
     set(h, "Content-Language", "en");
+    r
+}
+
+/// The container's answer to a request head over its size limit, before Jenkins sees
+/// it: Jetty's bad-message page (414 or 431), or Tomcat's 400 page. Either closes the
+/// connection.
+pub fn head_too_large(by: Container, status: StatusCode) -> Resp {
+    let mut r = match by {
+        Container::Jetty => {
+            let code = status.as_u16();
+            let reason = status.canonical_reason().unwrap_or("Bad Message");
+            let mut r = Response::new(Body::from(format!(
+                "<h1>Bad Message {code}</h1><pre>reason: {reason}</pre>"
+            )));
+            *r.status_mut() = status;
+            set(
+                r.headers_mut(),
+                "Content-Type",
+                "text/html;charset=iso-8859-1",
+            );
+            r
+        }
+        Container::Tomcat => container(StatusCode::BAD_REQUEST, "Request header is too large"),
+    };
+    set(r.headers_mut(), "Connection", "close");
     r
 }
 

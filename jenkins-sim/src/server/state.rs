@@ -1,6 +1,8 @@
 //! What one simulated controller holds while it serves: the world, the faults in force,
 //! the request log.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -10,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::faults::Faults;
+use super::limits::Container;
 use crate::world::World;
 
 /// One request the simulator served.
@@ -49,6 +52,19 @@ pub struct SimState {
     /// When the controller started (for the start-up 503 window).
     pub started: Instant,
     pub(super) rng: Mutex<ChaCha8Rng>,
+    /// Requests whose heads were over the limit, until their stand-ins are answered.
+    pub(super) rejected: Mutex<HashMap<u64, Rejected>>,
+    pub(super) next_rejected: AtomicU64,
+}
+
+/// A request the container refused for its head's size, before Jenkins saw it.
+#[derive(Debug, Clone)]
+pub(super) struct Rejected {
+    pub(super) method: String,
+    pub(super) path: String,
+    pub(super) query: Option<String>,
+    pub(super) status: u16,
+    pub(super) container: Container,
 }
 
 impl SimState {
@@ -58,6 +74,29 @@ impl SimState {
 
     pub(super) fn pick(&self, n: usize) -> usize {
         self.rng.lock().map_or(0, |mut r| r.gen_range(0..n.max(1)))
+    }
+
+    /// Keep a rejected request until its stand-in is answered; its id.
+    pub(super) fn reject(&self, r: Rejected) -> u64 {
+        let id = self.next_rejected.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut m) = self.rejected.lock() {
+            m.insert(id, r);
+        }
+        id
+    }
+
+    /// The rejected request `id`, logged as it was sent.
+    pub(super) fn take_rejected(&self, id: u64) -> Option<Rejected> {
+        let r = self.rejected.lock().ok()?.remove(&id)?;
+        if let Ok(mut log) = self.requests.lock() {
+            log.push(RequestRecord {
+                method: r.method.clone(),
+                path: r.path.clone(),
+                query: r.query.clone(),
+                status: r.status,
+            });
+        }
+        Some(r)
     }
 
     /// Log a request served in Jenkins' URL space.

@@ -5,12 +5,13 @@
 
 pub mod file;
 pub mod generate;
+mod names;
 mod query;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use self::query::join_full_name;
-pub use self::query::{branch_item_name, split_full_name, PERMALINKS};
+pub(crate) use self::names::join_full_name;
+pub use self::names::{branch_item_name, split_full_name, PERMALINKS};
 
 /// Everything one simulated controller knows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,9 +197,13 @@ pub struct Job {
     /// For a multibranch branch job: the branch head name.
     #[serde(default)]
     pub branch: Option<String>,
-    /// Stage names a new pipeline build runs through (live mode and generated worlds).
+    /// Stage names a new pipeline build runs through (live mode and generated worlds), a
+    /// parallel stage followed by its branches.
     #[serde(default)]
     pub stage_names: Vec<String>,
+    /// Stages of `stage_names` that run branches in parallel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parallel: Vec<Parallel>,
     /// Builds, ascending by number.
     #[serde(default)]
     pub builds: Vec<Build>,
@@ -213,6 +218,41 @@ pub struct Job {
     /// and its runs.
     #[serde(default)]
     pub scripted: bool,
+    /// What live mode may do with the job.
+    #[serde(default, skip_serializing_if = "LiveRule::is_free")]
+    pub live: LiveRule,
+}
+
+/// A stage that runs its branches in parallel (`parallel { stage(…) {…} … }`); each
+/// branch is a stage of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parallel {
+    /// The stage holding the branches.
+    pub stage: String,
+    /// Its branches' stage names, in the order they are declared.
+    pub branches: Vec<String>,
+}
+
+/// What live mode may do with a job: the incidents a demo shows are jobs it leaves as they
+/// are, or whose builds keep failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveRule {
+    /// Builds are triggered now and then, run, and end as they may.
+    #[default]
+    Free,
+    /// Never triggered: the job stays as it is (its failing last build, say).
+    Still,
+    /// Triggered like any other, and every build fails.
+    Failing,
+}
+
+impl LiveRule {
+    /// Whether this is the default, free rule.
+    pub fn is_free(&self) -> bool {
+        *self == LiveRule::Free
+    }
 }
 
 /// Git SCM configuration of a job.
@@ -405,9 +445,28 @@ pub struct TestReport {
     /// Failed test cases (class, name, error).
     #[serde(default)]
     pub failures: Vec<TestFailure>,
+    /// Passed test cases the report names (the others are only counted in `passed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passing: Vec<TestPass>,
     /// Total duration in seconds.
     #[serde(default)]
     pub duration: f64,
+}
+
+/// One passed test case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestPass {
+    /// Class name.
+    pub class_name: String,
+    /// Test name.
+    pub name: String,
+    /// Duration in seconds.
+    #[serde(default)]
+    pub duration: f64,
+    /// It failed in the build before (junit's `FIXED`).
+    #[serde(default)]
+    pub fixed: bool,
 }
 
 /// One failed test case.
@@ -512,6 +571,10 @@ pub struct PendingInput {
     /// Label of the proceed button.
     #[serde(default)]
     pub proceed_text: Option<String>,
+    /// Who may approve (user ids or groups, comma-separated; anyone with Job/Build when
+    /// unset). Jenkins shows it on the input page only, not in `api/json` or `wfapi`.
+    #[serde(default)]
+    pub submitter: Option<String>,
 }
 
 /// A build log: literal text, or generated lazily to a given size.

@@ -1,41 +1,45 @@
 //! Questions asked of a world: items by full name, every job, a job's builds and
 //! permalinks, users' names, how results are spelled and colored.
 
-use super::{Build, BuildResult, Folder, FolderKind, Item, Job, JobKind, User, World};
-
-/// The full name of the item `name` in the folder `parent` (`""` for the root).
-pub(crate) fn join_full_name(parent: &str, name: &str) -> String {
-    if parent.is_empty() {
-        name.to_string()
-    } else {
-        format!("{parent}/{name}")
-    }
-}
-
-/// A path through the item tree to one item, e.g. `team-a/services/api-build`.
-pub fn split_full_name(full_name: &str) -> impl Iterator<Item = &str> {
-    full_name.split('/').filter(|s| !s.is_empty())
-}
-
-/// branch-api's `NameEncoder.encode`: the item name of a branch (`feature/foo` → `feature%2Ffoo`).
-pub fn branch_item_name(branch: &str) -> String {
-    let mut out = String::with_capacity(branch.len() + 4);
-    for c in branch.chars() {
-        match c {
-            '#' => out.push_str("%23"),
-            '%' => out.push_str("%25"),
-            '/' => out.push_str("%2F"),
-            '?' => out.push_str("%3F"),
-            '[' => out.push_str("%5B"),
-            ']' => out.push_str("%5D"),
-            '\\' => out.push_str("%5C"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::names::split_full_name;
+use super::{
+    Build, BuildResult, Folder, FolderKind, Item, Job, JobKind, Stage, TestReport, User, World,
+};
 
 impl World {
+    /// The job with that full name.
+    pub fn job(&self, full_name: &str) -> Option<&Job> {
+        self.item(full_name)?.as_job().map(|(_, j)| j)
+    }
+
+    /// Every build that checked out this revision (git's `lastBuiltRevision`), with its
+    /// job's full name: oldest first within a job.
+    pub fn builds_of_revision(&self, sha: &str) -> Vec<(String, &Build)> {
+        self.jobs()
+            .into_iter()
+            .flat_map(|(full, _, j)| {
+                j.builds
+                    .iter()
+                    .filter(|b| b.revision.as_deref() == Some(sha))
+                    .map(move |b| (full.clone(), b))
+            })
+            .collect()
+    }
+
+    /// Every build that deployed to `environment` (its `ENVIRONMENT` parameter), with
+    /// its job's full name: oldest first within a job.
+    pub fn deployments(&self, environment: &str) -> Vec<(String, &Build)> {
+        self.jobs()
+            .into_iter()
+            .flat_map(|(full, _, j)| {
+                j.builds
+                    .iter()
+                    .filter(|b| b.parameter("ENVIRONMENT") == Some(environment))
+                    .map(move |b| (full.clone(), b))
+            })
+            .collect()
+    }
+
     /// The item with that full name (names joined by `/`).
     pub fn item(&self, full_name: &str) -> Option<&Item> {
         let mut items = &self.items;
@@ -189,7 +193,7 @@ impl Job {
     }
 
     /// The build a permalink names (`lastBuild`, `lastSuccessfulBuild`, …; see
-    /// [`PERMALINKS`]), if there is one.
+    /// [`PERMALINKS`](super::PERMALINKS)), if there is one.
     pub fn permalink(&self, name: &str) -> Option<&Build> {
         match name {
             "firstBuild" => self.builds.first(),
@@ -201,18 +205,6 @@ impl Job {
         }
     }
 }
-
-/// The permalinks Jenkins gives every job.
-pub const PERMALINKS: [&str; 8] = [
-    "firstBuild",
-    "lastBuild",
-    "lastCompletedBuild",
-    "lastFailedBuild",
-    "lastStableBuild",
-    "lastSuccessfulBuild",
-    "lastUnstableBuild",
-    "lastUnsuccessfulBuild",
-];
 
 /// Whether a build is of the kind a permalink names.
 type Named = fn(&Build) -> bool;
@@ -238,6 +230,24 @@ const LAST_BUILD_WHERE: [(&str, Named); 6] = [
 ];
 
 impl Build {
+    /// The value of a parameter of the build.
+    pub fn parameter(&self, name: &str) -> Option<&str> {
+        self.parameters
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.value.as_str())
+    }
+
+    /// When the build ended (`timestamp + duration`); `None` while it runs.
+    pub fn end(&self) -> Option<i64> {
+        (!self.building()).then_some(self.timestamp + self.duration)
+    }
+
+    /// The stage of that name.
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+
     /// Whether the build is still running.
     pub fn building(&self) -> bool {
         self.result.is_none()
@@ -276,5 +286,21 @@ impl BuildResult {
             BuildResult::NotBuilt => 3,
             BuildResult::Aborted => 4,
         }
+    }
+}
+
+impl TestReport {
+    /// Whether the report has the case (class, name) failing.
+    pub fn fails(&self, class_name: &str, name: &str) -> bool {
+        self.failures
+            .iter()
+            .any(|f| f.class_name == class_name && f.name == name)
+    }
+
+    /// Whether the report names the case (class, name) as passed.
+    pub fn passes(&self, class_name: &str, name: &str) -> bool {
+        self.passing
+            .iter()
+            .any(|p| p.class_name == class_name && p.name == name)
     }
 }

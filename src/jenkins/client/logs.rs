@@ -14,7 +14,7 @@ use crate::cache::Loaded;
 use crate::jenkins::budget::QueryBudget;
 use crate::jenkins::error::JenkinsError;
 use crate::jenkins::log::{
-    drop_partial_first_line, ConsoleDecoder, LogGrep, LogSearcher, LogTail, TailBuffer,
+    drop_partial_first_line, ConsoleDecoder, LogGrep, LogSearch, LogSearcher, LogTail, TailBuffer,
 };
 use crate::jenkins::path::encode_query_value;
 
@@ -35,7 +35,7 @@ impl JenkinsClient {
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
-        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"));
+        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"), budget);
         self.cached(key, &base, Endpoint::Log, budget, async {
             let tail = self.load_log_tail(&base, max_bytes, budget).await?;
             Ok(Loaded {
@@ -49,33 +49,39 @@ impl JenkinsClient {
 
     /// Searches a build's whole console log for lines containing `pattern`
     /// (plain, case-sensitive), streaming it chunk by chunk with bounded memory.
-    /// Returns up to `max_matches` matches with `context` lines each side.
+    /// Returns up to `max_matches` matches with `context` lines each side: the first
+    /// ones, or the last ones when `from_end`.
     pub(crate) async fn log_grep(
         &self,
         full_name: &str,
         number: u32,
-        pattern: &str,
-        context: usize,
-        max_matches: usize,
+        search: &LogSearch,
         budget: &QueryBudget,
     ) -> Result<Arc<LogGrep>, JenkinsError> {
-        if pattern.is_empty() {
+        if search.pattern.is_empty() {
             return Err(self.bad_request("the search pattern is empty"));
         }
-        let context = context.min(MAX_GREP_CONTEXT);
-        let max_matches = max_matches.clamp(1, MAX_GREP_MATCHES);
+        let search = LogSearch {
+            context: search.context.min(MAX_GREP_CONTEXT),
+            max_matches: search.max_matches.clamp(1, MAX_GREP_MATCHES),
+            ..search.clone()
+        };
         let base = format!(
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
-        let key = self.key::<LogGrep>(format!(
-            "{base}#grep={}&context={context}&max={max_matches}",
-            encode_query_value(pattern)
-        ));
+        let key = self.key::<LogGrep>(
+            format!(
+                "{base}#grep={}&context={}&max={}&from_end={}",
+                encode_query_value(&search.pattern),
+                search.context,
+                search.max_matches,
+                search.from_end
+            ),
+            budget,
+        );
         self.cached(key, &base, Endpoint::Log, budget, async {
-            let grep = self
-                .load_log_grep(&base, pattern, context, max_matches, budget)
-                .await?;
+            let grep = self.load_log_grep(&base, &search, budget).await?;
             let weight = grep
                 .matches
                 .iter()
@@ -174,9 +180,7 @@ impl JenkinsClient {
     async fn load_log_grep(
         &self,
         base: &str,
-        pattern: &str,
-        context: usize,
-        max_matches: usize,
+        search: &LogSearch,
         budget: &QueryBudget,
     ) -> Result<LogGrep, JenkinsError> {
         // One request from the start: `X-Text-Size` cannot be used to page a
@@ -191,7 +195,7 @@ impl JenkinsClient {
             )
             .await?;
         let (size, more_data) = log_headers(upstream.response.headers());
-        let mut searcher = LogSearcher::new(pattern, context, max_matches);
+        let mut searcher = LogSearcher::new(search);
         self.stream_log(upstream, budget, |text| {
             searcher.push(text);
             !searcher.is_done()

@@ -28,7 +28,7 @@ use super::path::{api_json, build_path, job_path, raw_encode, InvalidFullName};
 use super::tree::Tree;
 use super::wire;
 use crate::cache::{credential_scope, CacheClass, CacheKey, Loaded, UpstreamCache};
-use crate::config::{ConfigError, ConnectionConfig};
+use crate::config::{ConfigError, ConnectionAuth, ConnectionConfig};
 use crate::telemetry::metrics::{Lookup, Metrics};
 use crate::telemetry::names::SPAN_FETCH;
 
@@ -41,6 +41,8 @@ pub(crate) const MAX_GREP_CONTEXT: usize = 50;
 /// Longest URL the client sends. Jenkins' servlet containers refuse far shorter request
 /// lines (8 KiB by default); this bound only keeps absurd arguments off the wire.
 pub(crate) const MAX_URL_BYTES: usize = 64 * 1024;
+/// Room kept in a request head for a caller's forwarded `Authorization` header.
+const FORWARDED_AUTH_ROOM: usize = "authorization: \r\n".len() + 1024;
 /// `builds` holds the newest 100 builds; past that only `allBuilds` helps.
 pub(crate) const BUILDS_WINDOW: u32 = 100;
 
@@ -54,6 +56,8 @@ pub(crate) enum Endpoint {
     Build,
     /// A run's stages (`wfapi/describe`).
     Describe,
+    /// The inputs a run is paused at (`wfapi/pendingInputActions`).
+    Inputs,
     /// One flow node (`execution/node/<id>/wfapi/describe`).
     Node,
     /// One flow node's log (`execution/node/<id>/wfapi/log`).
@@ -77,6 +81,7 @@ impl Endpoint {
             Endpoint::Listing => "listing",
             Endpoint::Build => "build",
             Endpoint::Describe => "describe",
+            Endpoint::Inputs => "inputs",
             Endpoint::Node => "node",
             Endpoint::NodeLog => "node_log",
             Endpoint::Tests => "tests",
@@ -93,6 +98,7 @@ impl Endpoint {
             Endpoint::Listing => "jenkins listing",
             Endpoint::Build => "jenkins build",
             Endpoint::Describe => "jenkins describe",
+            Endpoint::Inputs => "jenkins inputs",
             Endpoint::Node => "jenkins node",
             Endpoint::NodeLog => "jenkins node_log",
             Endpoint::Tests => "jenkins tests",
@@ -142,6 +148,8 @@ struct Inner {
     /// Preemptive `Basic` header, marked sensitive; never logged.
     auth: Option<HeaderValue>,
     scope: u64,
+    /// Whether each caller's forwarded credentials replace `auth` (`auth = "forward"`).
+    forward: bool,
     timeout: Duration,
     permits: Arc<Semaphore>,
     max_concurrency: usize,
@@ -163,6 +171,7 @@ impl std::fmt::Debug for JenkinsClient {
             .field("name", &self.inner.name)
             .field("base", &self.inner.base.as_str())
             .field("authenticated", &self.inner.auth.is_some())
+            .field("forward", &self.inner.forward)
             .field("timeout", &self.inner.timeout)
             .finish_non_exhaustive()
     }
@@ -235,6 +244,7 @@ impl JenkinsClient {
             None => None,
         };
         let scope = credential_scope(config.username.as_deref(), config.token.as_ref());
+        let forward = config.auth == ConnectionAuth::Forward;
         // What a request head holds besides its target: `GET ` and ` HTTP/1.1`, and the
         // headers sent with it (host, authorization, user agent, accept, accept-encoding),
         // plus room for a trace header.
@@ -245,6 +255,7 @@ impl JenkinsClient {
             + auth
                 .as_ref()
                 .map_or(0, |a| "authorization: \r\n".len() + a.len())
+            + if forward { FORWARDED_AUTH_ROOM } else { 0 }
             + concat!("user-agent: majordomo/", env!("CARGO_PKG_VERSION"), "\r\n").len()
             + "accept: */*\r\naccept-encoding: gzip\r\n\r\n".len()
             + 128;
@@ -256,6 +267,7 @@ impl JenkinsClient {
                 http,
                 auth,
                 scope,
+                forward,
                 timeout,
                 permits: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
                 max_concurrency: config.max_concurrency.max(1),
@@ -357,6 +369,7 @@ impl JenkinsClient {
             },
         )
         .await
+        .map_err(|e| self.root_error(e))
     }
 
     /// A job or folder by full name (`a/b/c`) with a tree. Class: listing.
@@ -432,6 +445,14 @@ impl JenkinsClient {
         .await
     }
 
+    /// A 404 on the root means the URL is wrong, not that something is missing.
+    fn root_error(&self, e: JenkinsError) -> JenkinsError {
+        match e {
+            JenkinsError::NotFound { connection } => JenkinsError::RootNotFound { connection },
+            other => other,
+        }
+    }
+
     /// An item (`""`: the root) as raw JSON: one part of a request the planner split,
     /// merged with the others before it is parsed. Class: listing.
     pub(crate) async fn item_json(
@@ -441,13 +462,19 @@ impl JenkinsClient {
         budget: &QueryBudget,
     ) -> Result<Arc<serde_json::Value>, JenkinsError> {
         let path = self.job_path(full_name)?;
-        self.fetch_json(
-            api_json(&path, tree),
-            Endpoint::Listing,
-            budget,
-            |_: &serde_json::Value| CacheClass::Listing,
-        )
-        .await
+        let answer = self
+            .fetch_json(
+                api_json(&path, tree),
+                Endpoint::Listing,
+                budget,
+                |_: &serde_json::Value| CacheClass::Listing,
+            )
+            .await;
+        if path.is_empty() {
+            answer.map_err(|e| self.root_error(e))
+        } else {
+            answer
+        }
     }
 
     /// A build as raw JSON: one part of a split request. The class follows `building`
@@ -571,6 +598,29 @@ impl JenkinsClient {
             .await
     }
 
+    /// Inputs a run is waiting for (`wfapi/pendingInputActions`). Class: volatile.
+    pub(crate) async fn wfapi_pending_inputs(
+        &self,
+        full_name: &str,
+        number: u32,
+        budget: &QueryBudget,
+    ) -> Result<Arc<Vec<wire::PendingInputActionExt>>, JenkinsError> {
+        let path = format!(
+            "{}wfapi/pendingInputActions",
+            self.build_path(full_name, number)?
+        );
+        let result = self
+            .fetch_json(
+                path,
+                Endpoint::Inputs,
+                budget,
+                |_: &Vec<wire::PendingInputActionExt>| CacheClass::Volatile,
+            )
+            .await;
+        self.explain_wfapi(result, full_name, Some(number), budget)
+            .await
+    }
+
     /// The last 10 KiB of one step's log, as HTML (`wfapi/log`). Pass
     /// `finished` from the run: `nodeStatus` says SUCCESS even while running.
     pub(crate) async fn wfapi_node_log(
@@ -598,8 +648,26 @@ impl JenkinsClient {
             .await
     }
 
-    fn key<T: 'static>(&self, request: String) -> CacheKey {
-        CacheKey::new::<T>(Arc::clone(&self.inner.name), self.inner.scope, request)
+    /// The cache key of `request` for the credentials it is sent with: the service
+    /// account's, or on a forwarding connection the caller's own (anonymous without them).
+    fn key<T: 'static>(&self, request: String, budget: &QueryBudget) -> CacheKey {
+        let scope = if self.inner.forward {
+            budget
+                .forwarded()
+                .map_or_else(|| credential_scope(None, None), |f| f.scope())
+        } else {
+            self.inner.scope
+        };
+        CacheKey::new::<T>(Arc::clone(&self.inner.name), scope, request)
+    }
+
+    /// The `Authorization` header a request carries, if any.
+    fn authorization<'a>(&'a self, budget: &'a QueryBudget) -> Option<&'a HeaderValue> {
+        if self.inner.forward {
+            budget.forwarded().map(|f| f.header())
+        } else {
+            self.inner.auth.as_ref()
+        }
     }
 
     fn seen_version(&self) -> Option<String> {
@@ -641,7 +709,7 @@ impl JenkinsClient {
         T: DeserializeOwned + Send + Sync + 'static,
         C: FnOnce(&T) -> CacheClass,
     {
-        let key = self.key::<T>(rel.clone());
+        let key = self.key::<T>(rel.clone(), budget);
         self.cached(key, &rel, endpoint, budget, async {
             let (value, weight) = self.load_json::<T>(&rel, endpoint, budget).await?;
             let class = classify(&value);

@@ -103,11 +103,16 @@ impl JenkinsClient {
             });
         }
         let url = self.url_for(rel)?;
+        // The first attempt is taken from the budget before a slot: waiting for the
+        // caller's upstream rate must not hold one of the controller's slots.
+        budget.spend_request(&inner.name).await?;
         let permit = self.slot(budget).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            budget.spend_request(&inner.name)?;
+            if attempt > 1 {
+                budget.spend_request(&inner.name).await?;
+            }
             let (timeout, by_deadline) = match budget.remaining() {
                 Some(left) if left < inner.timeout => (left, true),
                 _ => (inner.timeout, false),
@@ -120,13 +125,13 @@ impl JenkinsClient {
                 .http
                 .request(method.clone(), url.clone())
                 .timeout(timeout);
-            if let Some(auth) = &inner.auth {
+            if let Some(auth) = self.authorization(budget) {
                 request = request.header(AUTHORIZATION, auth.clone());
             }
             request = match budget.traced() {
                 true => traces::inject(&span, request),
-                false if budget.forwarded().is_empty() => request,
-                false => request.headers(budget.forwarded().clone()),
+                false if budget.trace_context().is_empty() => request,
+                false => request.headers(budget.trace_context().clone()),
             };
             inner.upstream_requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
@@ -372,6 +377,11 @@ impl JenkinsClient {
         let error = error.without_url();
         let chain = error_chain(&error);
         if error.is_connect() && (has_invalid_data_io(&error) || looks_like_tls(&chain)) {
+            // A plain-HTTP server answers a TLS hello with text, which TLS reads as a
+            // record of no known content type.
+            if self.inner.base.scheme() == "https" && speaks_plain_http(&chain) {
+                return JenkinsError::NotTls { connection };
+            }
             return JenkinsError::TlsError {
                 connection,
                 detail: chain,
@@ -424,6 +434,11 @@ fn has_invalid_data_io(error: &(dyn std::error::Error + 'static)) -> bool {
         source = e.source();
     }
     false
+}
+
+fn speaks_plain_http(chain: &str) -> bool {
+    chain.contains("InvalidContentType")
+        || chain.to_ascii_lowercase().contains("wrong version number")
 }
 
 fn looks_like_tls(chain: &str) -> bool {

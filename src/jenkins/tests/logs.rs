@@ -1,6 +1,7 @@
 //! Console logs: tails read only the end, searches stream with context.
 
 use super::*;
+use crate::jenkins::log::LogSearch;
 
 /// A raw Jenkins log: LF line endings, a console note on every third line.
 fn raw_log(lines: usize) -> Vec<u8> {
@@ -136,7 +137,17 @@ async fn log_grep_streams_with_context() {
     let client = client_for(connection(fake.url("")));
 
     let grep = client
-        .log_grep("x", 3, "ERROR", 2, 100, &QueryBudget::unlimited())
+        .log_grep(
+            "x",
+            3,
+            &LogSearch {
+                pattern: "ERROR".into(),
+                context: 2,
+                max_matches: 100,
+                from_end: false,
+            },
+            &QueryBudget::unlimited(),
+        )
         .await
         .expect("grep");
     let numbers: Vec<u64> = grep.matches.iter().map(|m| m.line_number).collect();
@@ -163,7 +174,17 @@ async fn log_grep_streams_with_context() {
 
     // Stops reading once enough matches are found.
     let grep = client
-        .log_grep("x", 3, "step 1", 0, 3, &QueryBudget::unlimited())
+        .log_grep(
+            "x",
+            3,
+            &LogSearch {
+                pattern: "step 1".into(),
+                context: 0,
+                max_matches: 3,
+                from_end: false,
+            },
+            &QueryBudget::unlimited(),
+        )
         .await
         .expect("grep");
     let numbers: Vec<u64> = grep.matches.iter().map(|m| m.line_number).collect();
@@ -172,7 +193,17 @@ async fn log_grep_streams_with_context() {
     assert!(grep.lines_scanned < 1_000, "{}", grep.lines_scanned);
 
     let e = client
-        .log_grep("x", 3, "", 0, 3, &QueryBudget::unlimited())
+        .log_grep(
+            "x",
+            3,
+            &LogSearch {
+                pattern: "".into(),
+                context: 0,
+                max_matches: 3,
+                from_end: false,
+            },
+            &QueryBudget::unlimited(),
+        )
         .await
         .expect_err("empty pattern");
     assert_eq!(e.code(), "BAD_REQUEST");

@@ -265,7 +265,7 @@ async fn https_to_a_plain_http_port_is_a_tls_error() {
     assert_eq!(e.code(), "TLS_ERROR", "{e}");
     assert_eq!(
         e.hint(),
-        "check ca_file, or tls_verify for self-signed certificates"
+        "this port does not speak TLS: use http:// in the URL"
     );
 }
 

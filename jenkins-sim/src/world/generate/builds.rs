@@ -5,13 +5,13 @@ use rand::Rng;
 
 use super::course::Course;
 use super::generator::Gen;
-use super::plan::{Fate, JobPlan, Lang, Trigger};
+use super::plan::{Commit, CommitTime, Fate, JobPlan, Lang, Trigger};
 use super::stages::StageTrace;
 use super::steps::RunCtx;
 use super::vocabulary::FREESTYLE_PHASES;
 use crate::world::{
-    Artifact, Build, BuildResult, Cause, Change, JobKind, Log, ParamDef, ParamKind, ParamValue,
-    TestFailure, TestReport,
+    Artifact, Build, BuildResult, Cause, Change, ChangedPath, JobKind, Log, ParamDef, ParamKind,
+    ParamValue, PendingInput, TestFailure, TestReport,
 };
 
 /// What every build of one job shares.
@@ -20,7 +20,17 @@ struct JobRun<'a> {
     plan: &'a JobPlan,
     /// A pipeline with stages (other builds go through [`FREESTYLE_PHASES`]).
     pipeline: bool,
-    phases: Vec<String>,
+}
+
+impl JobRun<'_> {
+    /// The stages (or freestyle phases) build `number` goes through.
+    fn phases(&self, number: u64) -> Vec<String> {
+        if self.pipeline {
+            self.plan.phases(number)
+        } else {
+            FREESTYLE_PHASES.iter().map(|s| s.to_string()).collect()
+        }
+    }
 }
 
 /// What carries over from one build of a job to the next.
@@ -83,7 +93,9 @@ impl Gen {
         for number in (1..=n).rev() {
             let dur = self.duration(p.duration_ms);
             let start = if number == n {
-                if plan.running {
+                // A run paused at its input is as old as the pause (its idle time) and the
+                // stages before it.
+                if plan.running && !plan.paused {
                     self.now - (dur as f64 * self.rng.gen_range(0.15..0.85)) as i64
                 } else {
                     let idle = match plan.idle_ms {
@@ -119,11 +131,6 @@ impl Gen {
             full,
             plan,
             pipeline,
-            phases: if pipeline {
-                plan.job.stage_names.clone()
-            } else {
-                FREESTYLE_PHASES.iter().map(|s| s.to_string()).collect()
-            },
         };
         let mut history = History {
             prev_ts: spans[0].0 - plan.profile.cadence_ms,
@@ -159,17 +166,17 @@ impl Gen {
         let plan = job.plan;
         let p = &plan.profile;
         let running = plan.running && number == plan.builds;
+        let phases = job.phases(number);
         let fate = (!running).then(|| self.fate(plan, number, h.prev_result));
-        let course = self.course(&job.phases, fate);
+        let course = if running && plan.paused {
+            Course::paused_at_approval(&phases)
+        } else {
+            self.course(&phases, &plan.job.parallel, fate)
+        };
         let cause = self.cause(plan, number);
-        let changes = self.changes(plan, &cause, h.prev_ts, ts);
-        if let Some(c) = changes.last() {
-            h.revision = Some(c.commit.clone());
-        } else if plan.job.git.is_some() && h.revision.is_none() {
-            h.revision = Some(self.sha());
-        }
+        let changes = self.changes_since(plan, h, &cause, number, ts);
         let culprits = h.culprits(&changes);
-        let tests = self.tests(p, &job.phases, &course, number, &mut h.failing_tests);
+        let tests = self.tests(p, &phases, &course, number, &mut h.failing_tests);
         let queue_duration = if self.chance(0.1) && !running {
             self.rng.gen_range(5_000..60_000)
         } else {
@@ -177,14 +184,15 @@ impl Gen {
         };
         let duration = intended.max(queue_duration + 4_000);
         let run_start = ts + queue_duration;
-        let ctx = run_ctx(job, h, &changes, tests.as_ref(), number, ts);
-        let traces = self.traces(&job.phases, &course, &ctx);
-        let stages = if job.pipeline {
-            self.timed_stages(&traces, &course, run_start, ts + duration)
-        } else {
-            Vec::new()
+        let mut ctx = run_ctx(job, h, &changes, tests.as_ref(), number, ts);
+        ctx.paused = course.paused;
+        let traces = self.traces(&phases, &plan.job.parallel, &course, &ctx);
+        let span = (run_start, ts + duration);
+        let stages = match job.pipeline {
+            true => self.timed_stages(&traces, &course, &plan.job.parallel, span),
+            false => Vec::new(),
         };
-        let built_on = self.node_for(plan.job.label.as_deref(), running);
+        let built_on = self.node_for(plan.job.label.as_deref(), running && !course.paused);
         let drawn = Drawn {
             plan,
             ctx: &ctx,
@@ -195,7 +203,10 @@ impl Gen {
         };
         let log = self.log(&drawn, running, duration, run_start);
         let artifacts = self.artifacts(plan, number, course.result);
-        let parameters = self.param_values(&plan.job.parameters, number);
+        let mut parameters = self.param_values(&plan.job.parameters, number);
+        if let Some(&(_, env)) = plan.environments.iter().find(|(n, _)| *n == number) {
+            set_parameter(&mut parameters, "ENVIRONMENT", env);
+        }
         Build {
             number,
             result: course.result,
@@ -216,8 +227,57 @@ impl Gen {
             artifacts,
             tests,
             stages,
-            input: None,
+            input: course.paused.then(|| pending_input(plan)).flatten(),
             log,
+        }
+    }
+
+    /// The commits since the build before (none once the job keeps building the same
+    /// revision), and the revision the build checks out.
+    fn changes_since(
+        &mut self,
+        plan: &JobPlan,
+        h: &mut History,
+        cause: &Cause,
+        number: u64,
+        ts: i64,
+    ) -> Vec<Change> {
+        let planned = plan.commits.iter().find(|(n, _)| *n == number);
+        let changes = if let Some((_, commits)) = planned {
+            commits.iter().map(|c| self.commit(c, ts)).collect()
+        } else if plan.same_revision_from.is_some_and(|n| number >= n) {
+            Vec::new()
+        } else {
+            self.changes(plan, cause, h.prev_ts, ts)
+        };
+        if let Some(c) = changes.last() {
+            h.revision = Some(c.commit.clone());
+        } else if plan.job.git.is_some() && h.revision.is_none() {
+            h.revision = Some(self.sha());
+        }
+        changes
+    }
+
+    /// A planned commit, for a build scheduled at `ts`.
+    fn commit(&mut self, c: &Commit, ts: i64) -> Change {
+        let timestamp = match c.when {
+            CommitTime::Before(ms) => ts - ms,
+            CommitTime::At(t) => t,
+        };
+        Change {
+            commit: c.sha.clone().unwrap_or_else(|| self.sha()),
+            message: c.message.clone(),
+            author: c.author.clone(),
+            email: Some(format!("{}@example.com", c.author)),
+            timestamp: timestamp - timestamp.rem_euclid(1000),
+            paths: c
+                .paths
+                .iter()
+                .map(|(edit, file)| ChangedPath {
+                    edit: edit.clone(),
+                    file: file.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -244,7 +304,7 @@ impl Gen {
                 generated_bytes: Some(bytes),
             };
         }
-        if !self.lean && !running && self.chance(0.25) {
+        if d.course.paused || (!self.lean && !running && self.chance(0.25)) {
             return Log {
                 text: Some(self.literal_log(d)),
                 generated_bytes: None,
@@ -352,10 +412,29 @@ fn run_ctx<'a>(
         commit_msg: changes.last().map(|c| c.message.as_str()),
         number,
         timestamp: ts,
+        approval: plan.approval.as_ref(),
+        paused: false,
         tests_total: tests.map_or(plan.profile.tests, |t| {
             t.passed + t.skipped + t.failures.len() as u32
         }),
         tests_failed: tests.map_or(0, |t| t.failures.len() as u32),
         tests_skipped: tests.map_or(0, |t| t.skipped),
+    }
+}
+
+/// The input a build paused at its approval waits for.
+fn pending_input(plan: &JobPlan) -> Option<PendingInput> {
+    let a = plan.approval.as_ref()?;
+    Some(PendingInput {
+        id: "Approve".into(),
+        message: a.message.clone(),
+        proceed_text: Some(a.ok.clone()),
+        submitter: a.submitter.clone(),
+    })
+}
+
+fn set_parameter(values: &mut [ParamValue], name: &str, value: &str) {
+    if let Some(v) = values.iter_mut().find(|v| v.name == name) {
+        v.value = value.to_string();
     }
 }

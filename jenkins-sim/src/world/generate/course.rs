@@ -9,7 +9,7 @@ use super::vocabulary::{
     failure_weight, full_name_of, is_test_stage, pascal, COMPONENTS, SERVICES, TEST_ERRORS,
     TEST_NAMES,
 };
-use crate::world::{BuildResult, StageError, TestFailure, TestReport};
+use crate::world::{BuildResult, Parallel, StageError, TestFailure, TestReport};
 
 /// Drawn facts about one build's course, before timings.
 pub(super) struct Course {
@@ -17,6 +17,40 @@ pub(super) struct Course {
     /// Index of the stage that failed, aborted, went unstable, or is running.
     pub(super) stop: Option<usize>,
     pub(super) error: Option<StageError>,
+    /// Running, and paused at the `input` step of the stage it stopped in.
+    pub(super) paused: bool,
+}
+
+impl Course {
+    /// A running build paused at the `input` step of its "Approve" stage.
+    pub(super) fn paused_at_approval(phases: &[String]) -> Course {
+        Course {
+            result: None,
+            stop: phases.iter().position(|s| s == "Approve"),
+            error: None,
+            paused: true,
+        }
+    }
+}
+
+/// Where a run stops, given its parallel stages: a failure is in a branch, never in the
+/// stage holding them; a running run is in a parallel stage before its branches start.
+fn settle(stop: usize, phases: &[String], groups: &[Parallel], running: bool) -> usize {
+    let name = &phases[stop];
+    if let Some(g) = groups.iter().find(|g| &g.stage == name) {
+        if !running {
+            return phases
+                .iter()
+                .position(|s| s == &g.branches[0])
+                .unwrap_or(stop);
+        }
+    }
+    if running {
+        if let Some(g) = groups.iter().find(|g| g.branches.contains(name)) {
+            return phases.iter().position(|s| *s == g.stage).unwrap_or(stop);
+        }
+    }
+    stop
 }
 
 impl Gen {
@@ -41,13 +75,20 @@ impl Gen {
     }
 
     /// Where a build stops (fails, aborts, goes unstable, or is running now).
-    pub(super) fn course(&mut self, phases: &[String], fate: Option<Fate>) -> Course {
+    pub(super) fn course(
+        &mut self,
+        phases: &[String],
+        groups: &[Parallel],
+        fate: Option<Fate>,
+    ) -> Course {
         let len = phases.len();
         let Some(fate) = fate else {
+            let stop = self.rng.gen_range(0..len);
             return Course {
                 result: None,
-                stop: Some(self.rng.gen_range(0..len)),
+                stop: Some(settle(stop, phases, groups, true)),
                 error: None,
+                paused: false,
             };
         };
         let first_test = phases.iter().position(|s| is_test_stage(s));
@@ -94,8 +135,9 @@ impl Gen {
         };
         Course {
             result: Some(fate.result()),
-            stop,
+            stop: stop.map(|i| settle(i, phases, groups, false)),
             error,
+            paused: false,
         }
     }
 
@@ -177,6 +219,7 @@ impl Gen {
             passed,
             skipped,
             failures: streak.clone(),
+            passing: Vec::new(),
             duration: ((passed as f64) * self.rng.gen_range(0.01..0.12) * 1000.0).round() / 1000.0,
         })
     }

@@ -43,8 +43,10 @@ impl Gen {
         } else {
             self.freestyle_log(d, &mut out);
         }
-        let result = d.course.result.unwrap_or(BuildResult::Success);
-        out.push_str(&format!("Finished: {}\n", result.as_str()));
+        // A run paused at its input has not finished.
+        if let Some(result) = d.course.result {
+            out.push_str(&format!("Finished: {}\n", result.as_str()));
+        }
         out
     }
 
@@ -129,7 +131,12 @@ fn pipeline_log(d: &Drawn, out: &mut String) {
         ));
     }
     out.push_str("[Pipeline] {\n");
-    for tr in d.traces {
+    let groups = &plan.job.parallel;
+    for (i, tr) in d.traces.iter().enumerate() {
+        let branch = groups.iter().any(|g| g.branches.contains(&tr.name));
+        if branch {
+            out.push_str(&format!("[Pipeline] {{ (Branch: {})\n", tr.name));
+        }
         out.push_str(&format!("[Pipeline] stage\n[Pipeline] {{ ({})\n", tr.name));
         if tr.skipped {
             out.push_str(&format!(
@@ -137,11 +144,25 @@ fn pipeline_log(d: &Drawn, out: &mut String) {
                 tr.name
             ));
         }
+        if groups.iter().any(|g| g.stage == tr.name) {
+            out.push_str("[Pipeline] parallel\n");
+            continue;
+        }
         for s in &tr.steps {
             out.push_str(&format!("[Pipeline] {}\n", s.func));
             push_lines(out, &s.lines);
         }
+        if d.course.paused && i + 1 == d.traces.len() {
+            // Waiting at the input: nothing has closed yet.
+            return;
+        }
         out.push_str("[Pipeline] }\n[Pipeline] // stage\n");
+        if branch {
+            out.push_str("[Pipeline] }\n");
+        }
+        if groups.iter().any(|g| g.branches.last() == Some(&tr.name)) {
+            out.push_str("[Pipeline] // parallel\n[Pipeline] }\n[Pipeline] // stage\n");
+        }
     }
     out.push_str("[Pipeline] }\n[Pipeline] // node\n[Pipeline] End of Pipeline\n");
     if let (Some(BuildResult::Failure), Some(e)) = (d.course.result, &d.course.error) {

@@ -9,6 +9,13 @@
 //! `backend-service`, the failing last build of `api-server`) while everything around
 //! them stays random but realistic. Only `ChaCha8Rng` draws decide anything, so a spec
 //! (seed and `now_ms` included) always yields the same world.
+//!
+//! Planning: `vocabulary` (the words), `generator` (the dice), `plan` (a spec and job
+//! plans), `tree` (the item tree), `agents`, `queue`. Realisation: `realise` (items, the
+//! world around them, and `extend` for teams added later), `builds`, `course` (how a
+//! build ends, its tests), `changes`, `stages`, `steps` (a table from a stage's kind to
+//! its steps), `logs`. Scenarios: `incidents` (regressions, flaky tests, slowing stages,
+//! deployments and releases) and `demo` (the demo companies, one function per team).
 
 mod agents;
 mod builds;
@@ -16,6 +23,7 @@ mod changes;
 mod course;
 mod demo;
 mod generator;
+mod incidents;
 mod logs;
 mod plan;
 mod queue;
@@ -53,13 +61,22 @@ impl World {
         g.agents = g.random_agents(spec.agents, spec.offline_agents.min(spec.agents));
         let mut nodes = g.generic_tree(spec);
         let queue = g.choose_queue(&mut nodes, spec.queue);
+        // Planned after the queue, so that none of them runs or waits.
+        if spec.incidents {
+            let release = incidents::release_commit(spec.seed, spec.now_ms);
+            nodes.push(incidents::incidents_folder(&mut g, &release));
+        }
         let controller = ControllerInfo {
             session: format!("{:08x}", g.rng.gen::<u32>()),
             num_executors: if spec.agents == 0 { 3 } else { 0 },
             ..ControllerInfo::default()
         };
         let users = users(g.devs);
-        g.finish(controller, users, nodes, queue)
+        let mut world = g.finish(controller, users, nodes, queue);
+        if spec.incidents {
+            incidents::pin_incidents(&mut world);
+        }
+        world
     }
 
     /// The demo world of controller `variant`: 0 is "ci-prod", 1 "ci-staging", 2
@@ -109,6 +126,7 @@ impl World {
             agents: 50,
             offline_agents: 5,
             log_bytes: 32 * 1024,
+            incidents: false,
         })
     }
 }

@@ -6,11 +6,13 @@ use rand::Rng;
 
 use super::generator::Gen;
 use super::vocabulary::{
-    dry_run_param, environment_param, param, DEPLOY_STAGES, ETL_STAGES, NODE_STAGES, SERVICES,
-    STAGE_SETS, TERRAFORM_STAGES, TIMER_SUFFIXES,
+    dry_run_param, environment_param, is_test_stage, param, DEPLOY_STAGES, ETL_STAGES, NODE_STAGES,
+    PARALLEL_STAGES, PARALLEL_TESTS, PROMOTION_STAGES, SERVICES, STAGE_SETS, TERRAFORM_STAGES,
+    TIMER_SUFFIXES,
 };
 use crate::world::{
-    join_full_name, BuildResult, Folder, FolderKind, GitScm, Job, JobKind, ParamDef, ParamKind,
+    join_full_name, BuildResult, Folder, FolderKind, GitScm, Job, JobKind, Parallel, ParamDef,
+    ParamKind,
 };
 
 /// Knobs of a generated world.
@@ -44,6 +46,11 @@ pub struct GenSpec {
     pub offline_agents: usize,
     /// Mean size of a generated console log, bytes (generated logs are never stored).
     pub log_bytes: u64,
+    /// Add a folder `incidents` of jobs whose histories hold incidents: a release built by
+    /// `checkout-api` and deployed by `deploy-checkout-api` (two failed production
+    /// deployments, then the restore), a regression (`orders-api`), a flaky test
+    /// (`wallet-service`), a stage getting slower (`search-service`).
+    pub incidents: bool,
 }
 
 /// 2026-01-01T00:00:00Z: the default "now", fixed so that the default spec is deterministic.
@@ -66,6 +73,7 @@ impl Default for GenSpec {
             agents: 3,
             offline_agents: 1,
             log_bytes: 16 * 1024,
+            incidents: false,
         }
     }
 }
@@ -153,6 +161,86 @@ pub(super) struct JobPlan {
     /// Upstream job (full name) and its number of builds, for upstream-triggered jobs.
     pub(super) upstream: Option<(String, u64)>,
     pub(super) profile: Profile,
+    /// The `input` step of the job's "Approve" stage.
+    pub(super) approval: Option<Approval>,
+    /// The last build is running, paused at the approval.
+    pub(super) paused: bool,
+    /// Build number → environment it deploys to (its `ENVIRONMENT` parameter; its
+    /// "Deploy" stage is named after it).
+    pub(super) environments: Vec<(u64, &'static str)>,
+    /// From this build on nothing changes: the job keeps building the same revision.
+    pub(super) same_revision_from: Option<u64>,
+    /// Build number → the commits it builds, instead of drawn ones.
+    pub(super) commits: Vec<(u64, Vec<Commit>)>,
+}
+
+/// A commit a scenario needs in a build's change set.
+#[derive(Debug, Clone)]
+pub(super) struct Commit {
+    /// Its id, when several jobs (or controllers) must see the same one; drawn otherwise.
+    pub(super) sha: Option<String>,
+    pub(super) author: String,
+    pub(super) message: String,
+    /// (edit type, file) of each path it touches.
+    pub(super) paths: Vec<(String, String)>,
+    pub(super) when: CommitTime,
+}
+
+/// When a planned commit was made.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum CommitTime {
+    /// This long (ms) before the build that builds it was scheduled.
+    Before(i64),
+    /// At this time, epoch ms.
+    At(i64),
+}
+
+/// The `input` step of an "Approve" stage: `input message: …, ok: …, submitter: …`.
+#[derive(Debug, Clone)]
+pub(super) struct Approval {
+    pub(super) message: String,
+    pub(super) ok: String,
+    /// Who may approve; Jenkins shows it on the input page only.
+    pub(super) submitter: Option<String>,
+}
+
+impl JobPlan {
+    /// Run the tests in parallel: [`PARALLEL_STAGES`].
+    pub(super) fn test_in_parallel(&mut self) {
+        let (stage, branches) = PARALLEL_TESTS;
+        self.job.stage_names = PARALLEL_STAGES.iter().map(|s| s.to_string()).collect();
+        self.job.parallel = vec![Parallel {
+            stage: stage.into(),
+            branches: branches.iter().map(|s| s.to_string()).collect(),
+        }];
+    }
+
+    /// Promote through staging to production, waiting for an approval between them.
+    pub(super) fn promote(&mut self, approval: Approval) {
+        self.job.stage_names = PROMOTION_STAGES.iter().map(|s| s.to_string()).collect();
+        self.approval = Some(approval);
+    }
+
+    /// The stages build `number` runs through: the job's, with the "Deploy" stage named
+    /// after the environment the build deploys to, and an approval before production.
+    pub(super) fn phases(&self, number: u64) -> Vec<String> {
+        let Some(&(_, env)) = self.environments.iter().find(|(n, _)| *n == number) else {
+            return self.job.stage_names.clone();
+        };
+        let deploy = format!("Deploy {}{}", env[..1].to_uppercase(), &env[1..]);
+        let mut out = Vec::with_capacity(self.job.stage_names.len() + 1);
+        for s in &self.job.stage_names {
+            if s == "Deploy" {
+                if env == "production" && self.approval.is_some() {
+                    out.push("Approve".to_string());
+                }
+                out.push(deploy.clone());
+            } else {
+                out.push(s.clone());
+            }
+        }
+        out
+    }
 }
 
 /// A node of the planned item tree.
@@ -309,6 +397,11 @@ impl Gen {
             log_sizes: Vec::new(),
             upstream: None,
             profile,
+            approval: None,
+            paused: false,
+            environments: Vec::new(),
+            same_revision_from: None,
+            commits: Vec::new(),
         }
     }
 
@@ -372,6 +465,11 @@ impl Gen {
         }
         if self.chance(0.08) {
             plan.job.parameters = self.some_params();
+        }
+        // Some of the pipelines that test run their tests in parallel.
+        let tests = plan.job.stage_names.iter().any(|s| is_test_stage(s));
+        if plan.kind == JobKind::Pipeline && tests && self.chance(0.2) {
+            plan.test_in_parallel();
         }
         plan
     }

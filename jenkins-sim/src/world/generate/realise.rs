@@ -1,8 +1,10 @@
 //! Realisation: plans become items, and the world is finished around them.
 
+use rand::Rng;
+
 use super::generator::Gen;
 use super::plan::{Node, QueuePlan};
-use super::queue::left_items;
+use super::queue::{collect_builds, left_items};
 use crate::world::{join_full_name, ControllerInfo, FolderKind, Item, JobKind, User, World};
 
 impl Gen {
@@ -29,6 +31,27 @@ impl Gen {
         world.left_items = left_items(&world, self.now);
         world.normalize();
         world
+    }
+
+    /// Realise more plans into a finished world, after all it holds, so that what was
+    /// there stays exactly as it was: new items at the root, queue ids for their builds
+    /// after the world's own (in the order the builds started), the left items again.
+    pub(super) fn extend(mut self, world: &mut World, nodes: Vec<Node>) {
+        self.agents = std::mem::take(&mut world.agents);
+        let mut items = self.realize(nodes, "");
+        world.agents = std::mem::take(&mut self.agents);
+        let mut builds = Vec::new();
+        collect_builds(&mut items, &mut builds);
+        builds.sort_by_key(|b| b.timestamp);
+        let mut id = world.controller.next_queue_id;
+        for b in builds {
+            b.queue_id = id;
+            id += self.rng.gen_range(1..=2);
+        }
+        world.controller.next_queue_id = id;
+        world.items.extend(items);
+        world.left_items = left_items(world, self.now);
+        world.normalize();
     }
 
     pub(super) fn realize(&mut self, nodes: Vec<Node>, prefix: &str) -> Vec<Item> {

@@ -3,8 +3,8 @@
 use rand::Rng;
 
 use super::generator::Gen;
-use super::plan::Lang;
-use super::vocabulary::{is_test_stage, pascal, COMPONENTS};
+use super::plan::{Approval, Lang};
+use super::vocabulary::{full_name_of, is_test_stage, pascal, COMPONENTS};
 use crate::world::GitScm;
 
 /// What the logs and step templates of one build need to know.
@@ -18,6 +18,10 @@ pub(super) struct RunCtx<'a> {
     pub(super) commit_msg: Option<&'a str>,
     pub(super) number: u64,
     pub(super) timestamp: i64,
+    /// The `input` step of the job's "Approve" stage.
+    pub(super) approval: Option<&'a Approval>,
+    /// The run waits at that input now.
+    pub(super) paused: bool,
     pub(super) tests_total: u32,
     pub(super) tests_failed: u32,
     pub(super) tests_skipped: u32,
@@ -49,6 +53,7 @@ type StepsOf = fn(&mut Gen, &StageCall) -> Vec<StepPlan>;
 /// plans the steps, and a stage of no known kind runs `make`.
 #[allow(clippy::type_complexity)]
 const STAGE_KINDS: &[(fn(&str, &RunCtx) -> bool, StepsOf)] = &[
+    (|l, ctx| l == "approve" && ctx.approval.is_some(), approve),
     (
         |l, ctx| l.contains("checkout") || (l == "prepare" && ctx.git.is_some()),
         checkout,
@@ -159,6 +164,24 @@ fn checkout(_: &mut Gen, c: &StageCall) -> Vec<StepPlan> {
         name: "Check out from version control",
         func: "checkout",
         desc: None,
+        lines,
+    }]
+}
+
+/// The `input` step of an approval: its message and buttons, and who approved once it
+/// was answered (a paused run has no answer yet).
+fn approve(g: &mut Gen, c: &StageCall) -> Vec<StepPlan> {
+    let Some(a) = c.ctx.approval else {
+        return Vec::new();
+    };
+    let mut lines = vec![a.message.clone(), format!("{} or Abort", a.ok)];
+    if !c.ctx.paused {
+        lines.push(format!("Approved by {}", full_name_of(g.dev())));
+    }
+    vec![StepPlan {
+        name: "Wait for interactive input",
+        func: "input",
+        desc: Some(a.message.clone()),
         lines,
     }]
 }
@@ -382,6 +405,8 @@ fn deploy(_: &mut Gen, c: &StageCall) -> Vec<StepPlan> {
     let slug = ctx.slug;
     let env = if c.l.contains("production") || ctx.full.contains("production") {
         "production"
+    } else if c.l.ends_with(" dev") {
+        "dev"
     } else {
         "staging"
     };

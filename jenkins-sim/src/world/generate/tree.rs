@@ -5,7 +5,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::generator::Gen;
-use super::plan::{plans_mut, GenSpec, JobPlan, Lang, Node, Trigger};
+use super::plan::{plans_mut, Approval, GenSpec, JobPlan, Lang, Node, Trigger};
 use super::vocabulary::{
     every_param_kind, JOB_SUFFIXES, NODE_STAGES, REPO_SUFFIXES, SUBFOLDERS_DEEP, SUBFOLDERS_TOP,
     TEAMS, TOPICS,
@@ -65,7 +65,42 @@ impl Gen {
         }
         self.give_every_param_kind(&mut nodes);
         self.ensure_idle_jobs(&mut nodes);
+        self.ensure_approval(&mut nodes);
         nodes
+    }
+
+    /// A controller of some size has a pipeline that promotes to production, its last run
+    /// waiting for an approval.
+    fn ensure_approval(&mut self, nodes: &mut [Node]) {
+        let mut plans = Vec::new();
+        plans_mut(nodes, "", &mut plans);
+        if plans.len() < 8 {
+            return;
+        }
+        let candidates: Vec<usize> = (0..plans.len())
+            .filter(|&i| {
+                let p = &plans[i].1;
+                p.kind == JobKind::Pipeline
+                    && p.job.branch.is_none()
+                    && !p.job.disabled
+                    && p.job.label.is_none()
+                    && p.job.parameters.is_empty()
+                    && p.builds >= 2
+            })
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let p = &mut plans[candidates[self.rng.gen_range(0..candidates.len())]].1;
+        p.promote(Approval {
+            message: "Deploy to production?".into(),
+            ok: "Ship it".into(),
+            submitter: Some("release-managers".into()),
+        });
+        p.job.parallel.clear();
+        p.running = true;
+        p.paused = true;
+        p.idle_ms = Some(self.rng.gen_range(20 * 60_000..8 * 3_600_000));
     }
 
     /// Every controller of some size has a retired (disabled) job and one never built.

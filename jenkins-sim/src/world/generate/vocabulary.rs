@@ -170,6 +170,31 @@ pub(super) const RELEASE_STAGES: &[&str] = &[
     "Deploy Production",
 ];
 
+/// A pipeline whose tests run in parallel: "Tests" holds the three branches after it.
+pub(super) const PARALLEL_STAGES: &[&str] = &[
+    "Checkout",
+    "Build",
+    "Tests",
+    "Unit Tests",
+    "Integration Tests",
+    "Lint",
+    "Package",
+];
+
+/// The parallel stage of [`PARALLEL_STAGES`] and its branches.
+pub(super) const PARALLEL_TESTS: (&str, &[&str]) =
+    ("Tests", &["Unit Tests", "Integration Tests", "Lint"]);
+
+/// A promotion pipeline: staging, then an approval, then production.
+pub(super) const PROMOTION_STAGES: &[&str] = &[
+    "Checkout",
+    "Verify Artifact",
+    "Deploy Staging",
+    "Approve",
+    "Deploy Production",
+    "Smoke Test",
+];
+
 /// The phases a freestyle build's shell script goes through (for its console log).
 pub(super) const FREESTYLE_PHASES: &[&str] = &["Checkout", "Build", "Test", "Archive"];
 

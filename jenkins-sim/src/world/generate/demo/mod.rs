@@ -9,9 +9,9 @@ pub(super) mod staging;
 use rand::Rng;
 
 use super::generator::Gen;
-use super::plan::{Fate, JobPlan, Lang, Node, QueuePlan, Trigger, Waits};
-use super::vocabulary::users;
-use crate::world::{Agent, ControllerInfo, Item, Job, JobKind, ParamDef, World};
+use super::plan::{Approval, Fate, JobPlan, Lang, Node, QueuePlan, Trigger, Waits};
+use super::vocabulary::{environment_param, users};
+use crate::world::{Agent, ControllerInfo, GitScm, Item, Job, JobKind, LiveRule, ParamDef, World};
 
 /// The generator of a demo company: its own seed, log size (KiB), how many developers
 /// work there and how many builds its typical job has.
@@ -20,6 +20,33 @@ pub(super) fn company(seed: u64, now: i64, (log_kib, devs, builds): (u64, usize,
     g.devs = devs;
     g.builds_per_job = builds;
     g
+}
+
+/// A team's folder holding these jobs.
+pub(super) fn folder(
+    name: &str,
+    description: &str,
+    jobs: impl IntoIterator<Item = JobPlan>,
+) -> Node {
+    Node::folder(
+        name,
+        Some(description),
+        jobs.into_iter().map(Node::job).collect(),
+    )
+}
+
+/// Teams added to a demo controller after its first ones: planned and realised by a
+/// generator of their own (`salt` its seed, `shape` as for [`company`]), so that every
+/// job that was there stays exactly as it was.
+pub(super) fn add_teams(
+    world: &mut World,
+    (salt, now): (u64, i64),
+    shape: (u64, usize, u64),
+    teams: impl FnOnce(&mut Gen) -> Vec<Node>,
+) {
+    let mut g = company(salt, now, shape);
+    let nodes = teams(&mut g);
+    g.extend(world, nodes);
 }
 
 /// An agent of a demo company: name, labels, executors, and, if it is offline, why and
@@ -91,6 +118,25 @@ pub(super) fn finish(
     };
     let users = users(g.devs);
     g.finish(controller, users, nodes, queue)
+}
+
+/// The `input` of an approval.
+pub(super) fn approval(message: &str, ok: &str, submitter: &str) -> Approval {
+    Approval {
+        message: message.into(),
+        ok: ok.into(),
+        submitter: Some(submitter.into()),
+    }
+}
+
+/// A deploy job's environments over `builds` builds, the last to production: dev most
+/// often, staging now and then, production after staging.
+pub(super) fn deploy_cycle(builds: u64) -> Vec<(u64, &'static str)> {
+    const CYCLE: [&str; 6] = ["dev", "dev", "staging", "dev", "staging", "production"];
+    let offset = 6 - (builds % 6) as usize;
+    (1..=builds)
+        .map(|n| (n, CYCLE[(n as usize - 1 + offset) % 6]))
+        .collect()
 }
 
 /// Plans jobs of a team (the team names their repositories, images and paths), in the
@@ -191,6 +237,61 @@ impl JobPlan {
     /// Builds are triggered by the `builds` builds of job `full`.
     pub(super) fn upstream(mut self, full: &str, builds: u64) -> Self {
         self.upstream = Some((full.into(), builds));
+        self
+    }
+
+    /// What live mode may do with the job.
+    pub(super) fn live(mut self, rule: LiveRule) -> Self {
+        self.job.live = rule;
+        self
+    }
+
+    /// Run the tests in parallel branches.
+    pub(super) fn tests_in_parallel(mut self) -> Self {
+        self.test_in_parallel();
+        self
+    }
+
+    /// Promote through staging to production with an approval between: `input message`,
+    /// its proceed button, and who may approve.
+    pub(super) fn promoting(mut self, message: &str, ok: &str, submitter: &str) -> Self {
+        self.promote(approval(message, ok, submitter));
+        self
+    }
+
+    /// Deploy to an environment a build (`ENVIRONMENT`, and the "Deploy" stage named after
+    /// it), production after an approval.
+    pub(super) fn deploying(
+        mut self,
+        environments: &[(u64, &'static str)],
+        approve: Option<Approval>,
+    ) -> Self {
+        self.job.parameters.push(environment_param());
+        self.environments = environments.to_vec();
+        self.approval = approve;
+        self
+    }
+
+    /// Check out this repository's `main`.
+    pub(super) fn repo(mut self, url: &str) -> Self {
+        self.job.git = Some(GitScm {
+            url: url.into(),
+            branch: Some("main".into()),
+        });
+        self
+    }
+
+    /// The service the job deploys, named in its commands.
+    pub(super) fn of(mut self, service: &str) -> Self {
+        self.slug = service.into();
+        self
+    }
+
+    /// The last build waits at its approval, since `ms` ago.
+    pub(super) fn paused(mut self, ms: i64) -> Self {
+        self.running = true;
+        self.paused = true;
+        self.idle_ms = Some(ms);
         self
     }
 

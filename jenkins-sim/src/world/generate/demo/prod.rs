@@ -1,15 +1,18 @@
 //! "ci-prod": the production controller of the demo, one function per team.
 
-use super::{agents, company, finish, queued, team, with_job, AgentRow};
+use super::{
+    add_teams, agents, company, deploy_cycle, finish, folder, queued, team, with_job, AgentRow,
+};
 use crate::world::generate::generator::Gen;
+use crate::world::generate::incidents::{pin_regression, pin_slowing, release_commit};
 use crate::world::generate::plan::Lang::{Go, Java, Python};
 use crate::world::generate::plan::Trigger::{Manual, Scm, Timer, Upstream};
-use crate::world::generate::plan::{Fate, JobPlan, Lang, Node, Waits};
+use crate::world::generate::plan::{Commit, Fate, JobPlan, Lang, Node, Waits};
 use crate::world::generate::vocabulary::{
     param, DEPLOY_STAGES, ETL_STAGES, NODE_STAGES, RELEASE_STAGES, STAGE_SETS, TERRAFORM_STAGES,
 };
 use crate::world::JobKind::{Freestyle, Pipeline};
-use crate::world::{BuildResult, Cause, Change, ChangedPath, ParamKind, World};
+use crate::world::{BuildResult, Cause, Change, ChangedPath, LiveRule, ParamKind, World};
 
 const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
@@ -57,6 +60,17 @@ pub(in crate::world::generate) fn world(seed: u64, now: i64) -> World {
     let description = "ci-prod: production CI. Questions go to #ci-help.";
     let mut world = finish(g, description, None, nodes, queue);
     pin_build_142(&mut world, seed, now);
+    let release = release_commit(seed, now);
+    add_teams(&mut world, (seed ^ 0xC1_1000, now), (48, 5, 30), |g| {
+        vec![commerce(g), delivery(g, &release)]
+    });
+    pin_regression(&mut world, "commerce/orders-api", 38);
+    pin_slowing(
+        &mut world,
+        "commerce/search-service",
+        "Integration Tests",
+        10,
+    );
     // Deployments say what they deployed.
     with_job(&mut world, "release/deploy-production", |job| {
         for b in &mut job.builds {
@@ -82,6 +96,9 @@ fn platform(g: &mut Gen) -> Node {
         .artifacts()
         .flaky(0.12)
         .describe("The public REST API (Java, Gradle).")
+        // The demo's incident: live mode leaves its failing last build (and its 128 MiB
+        // log) as it is.
+        .live(LiveRule::Still)
         .fates(&[
             (46, Fate::Success),
             (47, Fate::FailTests),
@@ -107,11 +124,11 @@ fn platform(g: &mut Gen) -> Node {
     let web = job("web-frontend", Pipeline, Scm, 60, Lang::Node)
         .stages(NODE_STAGES)
         .tests(310);
-    let jobs = [api, backend, auth, web]
-        .into_iter()
-        .map(Node::job)
-        .collect();
-    Node::folder("platform", Some("Core services of the platform team"), jobs)
+    folder(
+        "platform",
+        "Core services of the platform team",
+        [api, backend, auth, web],
+    )
 }
 
 /// release: the release pipeline and the production deployments it triggers.
@@ -152,8 +169,7 @@ fn release(g: &mut Gen) -> Node {
             ),
         ])
         .describe("Deploys a released version to production.");
-    let jobs = vec![Node::job(release), Node::job(deploy)];
-    Node::folder("release", Some("Release and deployment"), jobs)
+    folder("release", "Release and deployment", [release, deploy])
 }
 
 /// data: a nightly ETL (running now, its next run blocked behind it) and hourly syncs.
@@ -184,8 +200,7 @@ fn infra(g: &mut Gen) -> Node {
         .stages(TERRAFORM_STAGES)
         .tests(0);
     let ami = job("ami-bake", Freestyle, Timer, 10, Go);
-    let jobs = vec![Node::job(tf), Node::job(ami)];
-    Node::folder("infra", Some("Infrastructure as code"), jobs)
+    folder("infra", "Infrastructure as code", [tf, ami])
 }
 
 /// Jobs at the root: a retired deploy job, one never built, a parameterised migration and
@@ -261,6 +276,62 @@ fn web_app(g: &mut Gen) -> Node {
         ("PR-42", 3),
     ];
     super::demo_multibranch(g, "web-app", "web", &branches, "PR-42")
+}
+
+/// commerce: a search service whose tests run in parallel branches.
+fn commerce(g: &mut Gen) -> Node {
+    let mut job = team(g, "commerce");
+    let search = job("search-service", Pipeline, Scm, 36, Lang::Node)
+        .tests_in_parallel()
+        .tests(540)
+        .cadence(4 * HOUR)
+        .fates(&[
+            (34, Fate::Success),
+            (35, Fate::FailAt("Integration Tests")),
+            (36, Fate::Success),
+        ])
+        .describe("Product search (Node.js); unit, integration and lint run in parallel.");
+    let orders = job("orders-api", Pipeline, Scm, 40, Java)
+        .stages(STAGE_SETS[1])
+        .tests(900)
+        .cadence(3 * HOUR)
+        .regress_at(38)
+        .live(LiveRule::Still)
+        .describe("Order API (Java); its integration tests fail since the move to Java 21.");
+    folder("commerce", "Orders, search and checkout", [search, orders])
+}
+
+/// delivery: a promotion pipeline whose last run waits for approval to go to
+/// production, and the deployments of checkout-api (built on ci-staging): two failed
+/// production deployments of the release, then the one that restored service.
+fn delivery(g: &mut Gen, release: &Commit) -> Node {
+    let mut job = team(g, "delivery");
+    let backend = job("deploy-backend", Pipeline, Manual, 24, Java)
+        .of("backend-service")
+        .promoting("Deploy to production?", "Ship it", "release-managers")
+        .tests(0)
+        .cadence(8 * HOUR)
+        .paused(2 * HOUR)
+        .live(LiveRule::Still)
+        .describe(
+            "Promotes platform/backend-service to staging, then, once approved, to production.",
+        );
+    let checkout = job("deploy-checkout-api", Pipeline, Manual, 30, Go)
+        .of("checkout-api")
+        .repo("https://git.example.com/payments/checkout-api.git")
+        .stages(DEPLOY_STAGES)
+        .deploying(&deploy_cycle(30), None)
+        .restoring(release)
+        .tests(0)
+        .cadence(40 * 60_000)
+        .idle(5 * HOUR)
+        .live(LiveRule::Still)
+        .describe("Deploys payments/checkout-api, built on ci-staging, to ENVIRONMENT.");
+    folder(
+        "delivery",
+        "Deployments to dev, staging and production",
+        [backend, checkout],
+    )
 }
 
 /// Build #142 of backend-service's commits: (author, message, hours before the build,

@@ -1,13 +1,19 @@
 //! "ci-staging": the staging controller of the demo, one function per team.
 
-use super::{agents, company, demo_multibranch, finish, queued, team, AgentRow};
+use super::{
+    add_teams, agents, approval, company, demo_multibranch, deploy_cycle, finish, folder, queued,
+    team, AgentRow,
+};
 use crate::world::generate::generator::Gen;
+use crate::world::generate::incidents::{pin_flaky, release_commit};
 use crate::world::generate::plan::Lang::{Go, Java, Python};
 use crate::world::generate::plan::Trigger::{Manual, Scm};
-use crate::world::generate::plan::{Fate, Lang, Node, Waits};
-use crate::world::generate::vocabulary::STAGE_SETS;
+use crate::world::generate::plan::{Commit, Fate, Lang, Node, Waits};
+use crate::world::generate::vocabulary::{DEPLOY_STAGES, STAGE_SETS};
 use crate::world::JobKind::{Freestyle, Pipeline};
-use crate::world::World;
+use crate::world::{LiveRule, World};
+
+const HOUR: i64 = 3_600_000;
 
 /// ci-staging's agents: two Linux agents and an Android emulator being upgraded.
 const AGENTS: &[AgentRow] = &[
@@ -28,7 +34,38 @@ pub(in crate::world::generate) fn world(seed: u64, now: i64) -> World {
     let nodes = vec![mobile(&mut g), payments(&mut g)];
     let queue = vec![queued("mobile/ios-release", Waits::Stuck)];
     let description = "ci-staging: staging CI for mobile and payments.";
-    finish(g, description, None, nodes, queue)
+    let mut world = finish(g, description, None, nodes, queue);
+    let release = release_commit(seed, now);
+    add_teams(&mut world, (seed ^ 0xC1_1001, now), (32, 8, 20), |g| {
+        vec![delivery(g), release_builds(g, &release), wallet(g)]
+    });
+    pin_flaky(&mut world, "wallet/wallet-service", 19);
+    world
+}
+
+/// delivery: deployments of the ledger worker to dev, staging and production, the last
+/// waiting for approval to go to production.
+fn delivery(g: &mut Gen) -> Node {
+    let mut job = team(g, "delivery");
+    let approve = approval(
+        "Deploy ledger-worker to production?",
+        "Deploy",
+        "alice,payments-leads",
+    );
+    let ledger = job("deploy-ledger-worker", Pipeline, Manual, 20, Java)
+        .of("ledger-worker")
+        .stages(DEPLOY_STAGES)
+        .deploying(&deploy_cycle(20), Some(approve))
+        .tests(0)
+        .cadence(6 * 3_600_000)
+        .paused(40 * 60_000)
+        .live(LiveRule::Still)
+        .describe("Deploys payments/ledger-worker to the environment ENVIRONMENT names.");
+    folder(
+        "delivery",
+        "Deployments to dev, staging and production",
+        [ledger],
+    )
 }
 
 /// mobile: iOS and Android apps (Android's UI tests failing), a backend, and an iOS
@@ -94,4 +131,35 @@ fn payments(g: &mut Gen) -> Node {
         .collect();
     jobs.push(web);
     Node::folder("payments", Some("Payments team"), jobs)
+}
+
+/// release: the release builds of checkout-api; its last built the release commit that
+/// ci-prod deploys.
+fn release_builds(g: &mut Gen, release: &Commit) -> Node {
+    let mut job = team(g, "payments");
+    let build = job("checkout-api", Pipeline, Scm, 16, Go)
+        .repo("https://git.example.com/payments/checkout-api.git")
+        .stages(&["Checkout", "Build", "Unit Tests", "Package", "Publish"])
+        .tests(480)
+        .artifacts()
+        .cadence(12 * HOUR)
+        .idle(28 * HOUR)
+        .releasing(release)
+        .live(LiveRule::Still)
+        .describe("Builds and publishes checkout-api releases; ci-prod deploys them.");
+    folder("release", "Release builds", [build])
+}
+
+/// wallet: a service that keeps building one revision, its concurrency test failing
+/// every other build.
+fn wallet(g: &mut Gen) -> Node {
+    let mut job = team(g, "wallet");
+    let wallet = job("wallet-service", Pipeline, Scm, 24, Java)
+        .stages(STAGE_SETS[4])
+        .tests(350)
+        .cadence(2 * HOUR)
+        .flaky_from(19)
+        .live(LiveRule::Still)
+        .describe("Wallet balances (Java); one concurrency test is flaky.");
+    folder("wallet", "Wallets and balances", [wallet])
 }
