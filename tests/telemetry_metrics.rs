@@ -90,6 +90,8 @@ fn endpoint_of(path: &str) -> &'static str {
         .and_then(|p| p.rsplit('/').next());
     if path.ends_with("/wfapi/describe") {
         "describe"
+    } else if path.ends_with("/wfapi/runs") {
+        "runs"
     } else if path.ends_with("/wfapi/pendingInputActions") {
         "inputs"
     } else if path.ends_with("/queue/api/json") {

@@ -11,7 +11,8 @@
 //! - [`naive`]: the naive client (one request per folder, job, build and run).
 //! - [`load`]: percentiles, `wrk` at saturation, the fixed-rate client.
 //! - [`measure`]: cold, warm, naive and round-trip-chain measurements.
-//! - [`scenario`]: the demo, large, scaling, steady-state and telemetry-cost scenarios.
+//! - [`scenario`]: the demo, large, scaling, steady-state, soak-and-fault and
+//!   telemetry-cost scenarios.
 //! - [`report`]: the JSON results and the printed tables.
 
 mod config;
@@ -63,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         large: None,
         scaling: None,
         steady: None,
+        soak: None,
         telemetry: None,
     };
     if cfg.runs("demo") {
@@ -84,6 +86,9 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("steady scenario")?,
         );
+    }
+    if cfg.runs("soak") {
+        report.soak = Some(scenario::soak::run(&cfg).await.context("soak scenario")?);
     }
     if cfg.runs("telemetry") {
         report.telemetry = Some(
