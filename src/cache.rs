@@ -11,6 +11,9 @@
 //!   stored entry.
 //! - Identical concurrent loads are coalesced into one upstream call; errors
 //!   are handed to every waiter and never stored.
+//! - Every lookup, store and eviction is counted by class in the gateway's
+//!   [`Metrics`] (evictions by cause through moka's eviction listener), and in
+//!   [`CacheStats`] for the cache's own tests.
 
 use std::any::{Any, TypeId};
 use std::collections::hash_map::RandomState;
@@ -26,6 +29,7 @@ use moka::Expiry;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::CacheConfig;
+use crate::telemetry::metrics::{Lookup, Metrics};
 
 /// How mutable a cached answer is, which decides how long it lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +41,17 @@ pub(crate) enum CacheClass {
     Listing,
     /// Changes constantly (queue, running builds): `volatile_ttl_ms`.
     Volatile,
+}
+
+impl CacheClass {
+    /// The class as a metric label.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            CacheClass::Immutable => "immutable",
+            CacheClass::Listing => "listing",
+            CacheClass::Volatile => "volatile",
+        }
+    }
 }
 
 /// What identifies one cached answer.
@@ -193,6 +208,7 @@ impl Expiry<CacheKey, Arc<CachedValue>> for ClassExpiry {
 pub(crate) struct UpstreamCache {
     cache: Cache<CacheKey, Arc<CachedValue>>,
     counters: Arc<Counters>,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for UpstreamCache {
@@ -204,24 +220,41 @@ impl std::fmt::Debug for UpstreamCache {
 }
 
 impl UpstreamCache {
-    /// A cache bounded and timed as configured.
-    pub(crate) fn new(config: &CacheConfig) -> Self {
-        Self::with_limits(
+    /// A cache bounded and timed as configured, counting into `metrics`.
+    pub(crate) fn new(config: &CacheConfig, metrics: Arc<Metrics>) -> Self {
+        Self::build(
             config.max_bytes,
             config.listing_ttl(),
             config.volatile_ttl(),
+            metrics,
         )
     }
 
     /// A cache of at most `max_bytes`, with the given TTLs for
-    /// [`CacheClass::Listing`] and [`CacheClass::Volatile`].
+    /// [`CacheClass::Listing`] and [`CacheClass::Volatile`], counting into metrics of its own.
+    #[cfg(test)]
     pub(crate) fn with_limits(
         max_bytes: u64,
         listing_ttl: Duration,
         volatile_ttl: Duration,
     ) -> Self {
+        Self::build(
+            max_bytes,
+            listing_ttl,
+            volatile_ttl,
+            Arc::new(Metrics::default()),
+        )
+    }
+
+    fn build(
+        max_bytes: u64,
+        listing_ttl: Duration,
+        volatile_ttl: Duration,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let counters = Arc::new(Counters::default());
         let listener_counters = Arc::clone(&counters);
+        let listener_metrics = Arc::clone(&metrics);
         let cache = Cache::builder()
             .max_capacity(max_bytes)
             .weigher(|_key: &CacheKey, value: &Arc<CachedValue>| value.weight)
@@ -229,36 +262,72 @@ impl UpstreamCache {
                 listing: listing_ttl,
                 volatile: volatile_ttl,
             })
-            .eviction_listener(move |_key, _value, cause| match cause {
-                RemovalCause::Size => {
-                    listener_counters.evictions.fetch_add(1, Ordering::Relaxed);
-                }
-                RemovalCause::Expired => {
-                    listener_counters
-                        .expirations
-                        .fetch_add(1, Ordering::Relaxed);
-                }
-                RemovalCause::Explicit | RemovalCause::Replaced => {}
+            .eviction_listener(move |_key, value: Arc<CachedValue>, cause| {
+                let cause = match cause {
+                    RemovalCause::Size => {
+                        listener_counters.evictions.fetch_add(1, Ordering::Relaxed);
+                        Some("size")
+                    }
+                    RemovalCause::Expired => {
+                        listener_counters
+                            .expirations
+                            .fetch_add(1, Ordering::Relaxed);
+                        Some("expired")
+                    }
+                    RemovalCause::Explicit | RemovalCause::Replaced => None,
+                };
+                listener_metrics
+                    .cache
+                    .removed(value.class.label(), value.weight, cause);
             })
             .build();
-        UpstreamCache { cache, counters }
+        UpstreamCache {
+            cache,
+            counters,
+            metrics,
+        }
+    }
+
+    /// The metrics it counts into.
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Returns the cached value for `key`, or runs `load` once for all
     /// concurrent callers of the same key and stores its result.
     /// An error from `load` is returned to every waiting caller and not stored.
+    #[cfg(test)]
     pub(crate) async fn get_or_load<T, E, F>(&self, key: CacheKey, load: F) -> Result<Arc<T>, E>
     where
         T: Send + Sync + 'static,
         E: Clone + Send + Sync + 'static,
         F: Future<Output = Result<Loaded<T>, E>>,
     {
-        if let Some(stored) = self.cache.get(&key).await {
-            if let Ok(value) = Arc::clone(&stored.value).downcast::<T>() {
-                self.counters.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(value);
-            }
+        if let Some(value) = self.get::<T>(&key).await {
+            return Ok(value);
         }
+        self.load(key, load).await.0
+    }
+
+    /// The stored value for `key`, if there is one (a hit, counted as such).
+    pub(crate) async fn get<T: Send + Sync + 'static>(&self, key: &CacheKey) -> Option<Arc<T>> {
+        let stored = self.cache.get(key).await?;
+        let value = Arc::clone(&stored.value).downcast::<T>().ok()?;
+        self.counters.hits.fetch_add(1, Ordering::Relaxed);
+        self.metrics.cache.lookup(stored.class.label(), Lookup::Hit);
+        Some(value)
+    }
+
+    /// Runs `load` once for all concurrent callers of `key` (after [`Self::get`] found
+    /// nothing) and stores its result; says whether this caller loaded or waited for
+    /// another's load. An error from `load` is returned to every waiting caller and not
+    /// stored.
+    pub(crate) async fn load<T, E, F>(&self, key: CacheKey, load: F) -> (Result<Arc<T>, E>, Lookup)
+    where
+        T: Send + Sync + 'static,
+        E: Clone + Send + Sync + 'static,
+        F: Future<Output = Result<Loaded<T>, E>>,
+    {
         // `ran_loader` tells our own load apart from waiting on someone
         // else's: moka polls only one caller's init future per key.
         let ran_loader = AtomicBool::new(false);
@@ -273,17 +342,22 @@ impl UpstreamCache {
         };
         let result = self.cache.try_get_with(key, init).await;
         let ran = ran_loader.load(Ordering::Relaxed);
-        if ran {
+        let how = if ran {
             self.counters.misses.fetch_add(1, Ordering::Relaxed);
+            Lookup::Miss
         } else {
             // Either we waited for another caller's load, or an entry landed
             // between our `get` and `try_get_with`; both saved an upstream call.
             self.counters.coalesced.fetch_add(1, Ordering::Relaxed);
-        }
-        match result {
+            Lookup::Coalesced
+        };
+        let result = match result {
             Ok(stored) => {
+                let class = stored.class.label();
+                self.metrics.cache.lookup(class, how);
                 if ran {
                     self.counters.inserts.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.cache.stored(class, stored.weight);
                 }
                 match stored.value.clone().downcast::<T>() {
                     Ok(value) => Ok(value),
@@ -298,7 +372,8 @@ impl UpstreamCache {
                 }
                 Err((*error).clone())
             }
-        }
+        };
+        (result, how)
     }
 
     /// Runs moka's pending maintenance (evictions, expirations, counters), which tests

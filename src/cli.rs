@@ -38,6 +38,9 @@ pub enum CliError {
     /// `connections test NAME` for a name the config does not have.
     #[error("no connection is named {0:?}")]
     UnknownConnection(String),
+    /// Logs or traces could not be set up.
+    #[error("{0}")]
+    Telemetry(#[from] crate::telemetry::TracesError),
     /// `health --url` is not an http(s) URL.
     #[error("--url {url:?}: {reason}")]
     BadUrl {
@@ -57,18 +60,34 @@ pub fn load(path: Option<&Path>) -> Result<Config, CliError> {
     })
 }
 
-/// Serve the gateway until `shutdown` resolves.
+/// Serve the gateway until `shutdown` resolves: the API on `listen`, and the admin routes
+/// on `admin_listen` when it is set.
 pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
+    let admin = match config.admin_listen {
+        Some(at) => Some(tokio::net::TcpListener::bind(at).await?),
+        None => None,
+    };
     let gateway = GatewayState::new(config)?;
     tracing::info!(%addr, connections = gateway.connection_count(), "majordomo serving /graphql");
     println!("Majordomo: GraphiQL at http://{addr}/graphql");
-    crate::server::run(listener, gateway, shutdown).await?;
+    if let Some(admin) = &admin {
+        let admin_addr = admin.local_addr()?;
+        tracing::info!(addr = %admin_addr, "admin routes (/metrics, /readyz, /healthz) on their own listener");
+        println!("Majordomo: metrics at http://{admin_addr}/metrics");
+    }
+    crate::server::serve(listener, admin, gateway, shutdown).await?;
     Ok(())
+}
+
+/// Send the spans still buffered and stop exporting (off the runtime's threads, since
+/// the export runs on them).
+pub async fn stop_telemetry(guard: crate::telemetry::TelemetryGuard) {
+    let _ = tokio::task::spawn_blocking(move || guard.shutdown()).await;
 }
 
 /// Outcome of checking one connection.

@@ -1,5 +1,5 @@
 //! [`GatewayState`]: what every request shares: the connections, their clients, the cache,
-//! and the access rules (who may ask, trusted documents).
+//! the access rules (who may ask, trusted documents) and the metrics they count into.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,6 +9,7 @@ use crate::config::{Config, ConfigError};
 use crate::guard::auth::Access;
 use crate::guard::trusted::TrustedDocuments;
 use crate::jenkins::JenkinsClient;
+use crate::telemetry::metrics::Metrics;
 
 /// One configured Jenkins controller and its client.
 pub(crate) struct Upstream {
@@ -22,7 +23,7 @@ pub(crate) struct Upstream {
 
 struct Inner {
     upstreams: Vec<Arc<Upstream>>,
-    cache: Arc<UpstreamCache>,
+    metrics: Arc<Metrics>,
     access: Arc<Access>,
     trusted: Arc<TrustedDocuments>,
     config: Config,
@@ -38,22 +39,29 @@ pub struct GatewayState {
 impl GatewayState {
     /// Build clients for every connection of a validated config.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
-        let cache = Arc::new(UpstreamCache::new(&config.cache));
+        let access = Arc::new(Access::from_config(&config)?);
+        let mut metrics = Metrics::new(config.telemetry.max_operation_names);
+        let refusals = Arc::clone(&access);
+        metrics.collect_refusals(move || refusals.counters().snapshot().to_vec());
+        let metrics = Arc::new(metrics);
+        let cache = Arc::new(UpstreamCache::new(&config.cache, Arc::clone(&metrics)));
         let mut upstreams = Vec::with_capacity(config.connections.len());
         for c in &config.connections {
             let client = JenkinsClient::new(c, cache.clone())?;
+            let name = Arc::from(c.name.as_str());
+            metrics.fleet.connection_status(&name, "UNKNOWN");
+            metrics.upstream.connection_added(&name);
             upstreams.push(Arc::new(Upstream {
                 name: Arc::from(c.name.as_str()),
                 url: c.url.clone(),
                 client,
             }));
         }
-        let access = Arc::new(Access::from_config(&config)?);
         let trusted = Arc::new(TrustedDocuments::load(&config.trusted_documents)?);
         Ok(GatewayState {
             inner: Arc::new(Inner {
                 upstreams,
-                cache,
+                metrics,
                 access,
                 trusted,
                 config,
@@ -77,6 +85,27 @@ impl GatewayState {
         self.inner.upstreams.iter().find(|u| &*u.name == name)
     }
 
+    /// The metrics every layer counts into.
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// Every metric now, in the OpenMetrics text format: the gauges of each connection's
+    /// breaker and slots are read at this moment.
+    pub fn metrics_text(&self) -> String {
+        let m = &self.inner.metrics;
+        for up in &self.inner.upstreams {
+            let (in_flight, limit) = up.client.slots();
+            m.upstream.connection_state(
+                &up.name,
+                up.client.circuit_state().label(),
+                in_flight,
+                limit,
+            );
+        }
+        m.render()
+    }
+
     /// Who may ask: keys, tokens, scopes, rates, and the count of refusals.
     pub(crate) fn access(&self) -> &Arc<Access> {
         &self.inner.access
@@ -85,11 +114,6 @@ impl GatewayState {
     /// The trusted documents.
     pub(crate) fn trusted(&self) -> &Arc<TrustedDocuments> {
         &self.inner.trusted
-    }
-
-    /// The shared upstream cache.
-    pub(crate) fn cache(&self) -> &Arc<UpstreamCache> {
-        &self.inner.cache
     }
 
     /// The configuration the gateway runs with.

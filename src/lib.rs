@@ -13,7 +13,8 @@
 //! Beside them: [`config`] (the TOML tree and the environment), [`error`]
 //! ([`error::GatewayError`] and where every error gets its GraphQL extensions),
 //! [`gateway`] ([`gateway::GatewayState`], what every request shares), `graphiql`
-//! (compiled in), and what the binary needs: [`cli`], [`demo`], [`telemetry`].
+//! (compiled in), what operators see ([`telemetry`]: metrics, traces, logs), and what the
+//! binary needs: [`cli`], [`demo`].
 
 #![warn(unreachable_pub)]
 

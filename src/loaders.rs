@@ -8,6 +8,10 @@
 //! siblings asked for separately become one listing of their folder. Everything else
 //! runs concurrently, bounded per controller by the client. Each key carries its own
 //! result, so one failing controller never fails the keys of another.
+//!
+//! Each batch is a `majordomo.load` span under the query's span (the batches run on
+//! tasks of their own, so the parent is given, not inherited): the resolvers that waited
+//! on it, grouped, with the upstream fetches it made beneath.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -17,6 +21,7 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use futures::future::join_all;
+use tracing::Instrument as _;
 
 use crate::gateway::{GatewayState, Upstream};
 use crate::jenkins::log::LogSearch;
@@ -24,6 +29,7 @@ use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail, QueryBudget, Tree};
 use crate::planner::builds::Pager;
 use crate::planner::split;
 use crate::planner::{computers_tree, probe_tree, queue_tree, running_tree, tests_tree};
+use crate::telemetry::names::SPAN_LOAD;
 
 /// What an upstream fetch answers.
 pub(crate) type Answer<T> = Result<Arc<T>, JenkinsError>;
@@ -152,6 +158,20 @@ fn parent_of(full_name: &str) -> Option<(&str, &str)> {
 }
 
 impl UpstreamLoader {
+    /// The span of one batch of `keys` keys of `kind` for controller `conn`.
+    fn batch_span(&self, kind: &'static str, conn: &str, keys: usize) -> tracing::Span {
+        if !self.budget.traced() {
+            return tracing::Span::none();
+        }
+        tracing::info_span!(
+            parent: self.budget.span(),
+            SPAN_LOAD,
+            otel.name = kind,
+            majordomo.connection = conn,
+            majordomo.load.keys = keys,
+        )
+    }
+
     fn upstream(&self, conn: &str) -> Result<&Arc<Upstream>, JenkinsError> {
         // Keys are made from connections the schema resolved, so this always finds one.
         self.state
@@ -209,6 +229,17 @@ impl Loader<ItemKey> for UpstreamLoader {
     type Error = Infallible;
 
     async fn load(&self, keys: &[ItemKey]) -> Result<HashMap<ItemKey, Self::Value>, Infallible> {
+        let conn = keys.first().map_or("", |k| &*k.conn);
+        let span = self.batch_span("load items", conn, keys.len());
+        self.load_items(keys).instrument(span).await
+    }
+}
+
+impl UpstreamLoader {
+    async fn load_items(
+        &self,
+        keys: &[ItemKey],
+    ) -> Result<HashMap<ItemKey, Answer<wire::Item>>, Infallible> {
         // Keys on the same path share one request with the union of their trees.
         let mut paths: HashMap<ItemPath, Tree> = HashMap::new();
         for k in keys {
@@ -336,6 +367,8 @@ fn merged<T: serde::de::DeserializeOwned>(
 /// A key fetched on its own (no merging), concurrently with the others of its batch.
 trait Single: Clone + Eq + std::hash::Hash + Send + Sync + 'static {
     type Value: Send + Sync + 'static;
+    /// The name of a batch's span.
+    const KIND: &'static str;
     fn conn(&self) -> &str;
     fn fetch<'a>(
         &'a self,
@@ -346,6 +379,8 @@ trait Single: Clone + Eq + std::hash::Hash + Send + Sync + 'static {
 
 impl UpstreamLoader {
     async fn each<K: Single>(&self, keys: &[K]) -> HashMap<K, Answer<K::Value>> {
+        let conn = keys.first().map_or("", |k| k.conn());
+        let span = self.batch_span(K::KIND, conn, keys.len());
         join_all(keys.iter().map(|k| async move {
             let answer = match self.upstream(k.conn()) {
                 Ok(up) => k.fetch(up, &self.budget).await,
@@ -354,6 +389,7 @@ impl UpstreamLoader {
             log_failure(&answer);
             (k.clone(), answer)
         }))
+        .instrument(span)
         .await
         .into_iter()
         .collect()
@@ -361,9 +397,10 @@ impl UpstreamLoader {
 }
 
 macro_rules! single {
-    ($key:ty => $value:ty, conn: |$c:ident| $conn:expr, fetch: |$k:ident, $up:ident, $b:ident| $fetch:expr) => {
+    ($key:ty => $value:ty, $kind:literal, conn: |$c:ident| $conn:expr, fetch: |$k:ident, $up:ident, $b:ident| $fetch:expr) => {
         impl Single for $key {
             type Value = $value;
+            const KIND: &'static str = $kind;
             fn conn(&self) -> &str {
                 let $c = self;
                 $conn
@@ -387,31 +424,31 @@ macro_rules! single {
     };
 }
 
-single!(BuildsKey => wire::Item, conn: |k| &k.conn,
+single!(BuildsKey => wire::Item, "load builds", conn: |k| &k.conn,
     fetch: |k, up, b| fetch_item(up, &k.job, &k.tree, b));
-single!(BuildKey => wire::Build, conn: |k| &k.build.conn,
+single!(BuildKey => wire::Build, "load build", conn: |k| &k.build.conn,
     fetch: |k, up, b| fetch_build(up, &k.build, &k.tree, b));
-single!(RunKey => wire::RunExt, conn: |k| &k.0.conn,
+single!(RunKey => wire::RunExt, "load stages", conn: |k| &k.0.conn,
     fetch: |k, up, b| up.client.wfapi_describe(&k.0.job, k.0.number, b));
-single!(InputsKey => Vec<wire::PendingInputActionExt>, conn: |k| &k.0.conn,
+single!(InputsKey => Vec<wire::PendingInputActionExt>, "load inputs", conn: |k| &k.0.conn,
     fetch: |k, up, b| up.client.wfapi_pending_inputs(&k.0.job, k.0.number, b));
-single!(RunsKey => Vec<wire::RunExt>, conn: |k| &k.conn,
+single!(RunsKey => Vec<wire::RunExt>, "load runs", conn: |k| &k.conn,
     fetch: |k, up, b| up.client.wfapi_runs(&k.job, b));
-single!(RunningKey => wire::ComputerSet, conn: |k| &k.0,
-    fetch: |_k, up, b| up.client.computers(&running_tree(), b));
-single!(NodeKey => wire::StageNodeExt, conn: |k| &k.build.conn,
+single!(RunningKey => wire::ComputerSet, "load running builds", conn: |k| &k.0,
+    fetch: |_k, up, b| up.client.computers_partial(&running_tree(), b));
+single!(NodeKey => wire::StageNodeExt, "load node", conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.wfapi_node(&k.build.job, k.build.number, &k.node, b));
-single!(NodeLogKey => wire::NodeLogExt, conn: |k| &k.build.conn,
+single!(NodeLogKey => wire::NodeLogExt, "load node log", conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.wfapi_node_log(&k.build.job, k.build.number, &k.node, k.finished, b));
-single!(TestsKey => wire::TestReport, conn: |k| &k.build.conn,
+single!(TestsKey => wire::TestReport, "load tests", conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.test_report(&k.build.job, k.build.number, &tests_tree(), k.finished, b));
-single!(QueueKey => wire::Queue, conn: |k| &k.0,
+single!(QueueKey => wire::Queue, "load queue", conn: |k| &k.0,
     fetch: |_k, up, b| up.client.queue(&queue_tree(), b));
-single!(ComputersKey => wire::ComputerSet, conn: |k| &k.0,
+single!(ComputersKey => wire::ComputerSet, "load agents", conn: |k| &k.0,
     fetch: |_k, up, b| up.client.computers(&computers_tree(), b));
-single!(LogTailKey => LogTail, conn: |k| &k.build.conn,
+single!(LogTailKey => LogTail, "load log tail", conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.log_tail(&k.build.job, k.build.number, k.max_bytes, b));
-single!(LogGrepKey => LogGrep, conn: |k| &k.build.conn,
+single!(LogGrepKey => LogGrep, "load log search", conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.log_grep(&k.build.job, k.build.number, &k.search, b));
 
 /// The per-request loaders, put on every GraphQL request: one [`DataLoader`] per
@@ -454,7 +491,8 @@ impl Loaders {
 
     /// Loaders for one GraphQL request over the connections its caller may `reach`, with
     /// the budget the configuration's limits give every query, as the caller `adjust`s it
-    /// (its upstream rate, its forwarded credentials).
+    /// (its upstream rate, its forwarded credentials, the query's span or the caller's
+    /// trace context).
     pub(crate) fn for_query(
         state: &GatewayState,
         reach: impl Fn(&str) -> bool,
@@ -464,6 +502,11 @@ impl Loaders {
         let timeout = (l.query_timeout_ms > 0).then(|| Duration::from_millis(l.query_timeout_ms));
         let budget = QueryBudget::new(timeout, l.max_upstream_requests, l.max_log_bytes);
         Loaders::new(state, Arc::new(adjust(budget)), reach)
+    }
+
+    /// The query's budget (what telemetry reads of it once the query is answered).
+    pub(crate) fn budget(&self) -> Arc<QueryBudget> {
+        Arc::clone(&self.budget)
     }
 
     /// Load one key of connection `conn`; past the query's deadline the caller gets

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use majordomo::cli::{self, CliError, Output};
+use majordomo::config::{Config, TelemetryConfig};
 use majordomo::{demo, schema, telemetry};
 
 /// One GraphQL endpoint over many Jenkins controllers.
@@ -71,35 +72,55 @@ enum ConnectionsCommand {
     },
 }
 
+/// Load the configuration (its warnings on plain lines), then set up telemetry from it.
+fn load(path: Option<&std::path::Path>) -> Result<(Config, telemetry::TelemetryGuard), CliError> {
+    let config = telemetry::while_loading(|| cli::load(path))?;
+    let guard = telemetry::init(&config.telemetry)?;
+    Ok((config, guard))
+}
+
+/// Serve `config` until a signal, then flush the spans still buffered.
+async fn serve(config: Config, guard: telemetry::TelemetryGuard) -> Result<(), CliError> {
+    let served = cli::serve(config, cli::shutdown_signal()).await;
+    cli::stop_telemetry(guard).await;
+    served
+}
+
 async fn run(args: Args) -> Result<ExitCode, CliError> {
     let config = args.config.as_deref();
     match args.command {
         Command::Schema => {
             print!("{}", schema::sdl());
         }
-        Command::Serve => cli::serve(cli::load(config)?, cli::shutdown_signal()).await?,
+        Command::Serve => {
+            let (config, guard) = load(config)?;
+            serve(config, guard).await?;
+        }
         Command::Demo {
             listen,
             seed,
             no_browser,
         } => {
             let demo = demo::start(seed).await?;
+            let mut config = demo.config.clone();
+            telemetry::while_loading(|| config.apply_env())?;
+            config.listen = listen;
+            let guard = telemetry::init(&config.telemetry)?;
             for (name, sim) in &demo.controllers {
                 println!("simulated controller {name} at {}", sim.url());
             }
-            let mut config = demo.config.clone();
-            config.listen = listen;
             if !no_browser {
                 cli::open_browser(&format!("http://{listen}/graphql"));
             }
-            cli::serve(config, cli::shutdown_signal()).await?;
+            serve(config, guard).await?;
         }
         Command::Health { url, timeout_ms } => {
+            let _guard = telemetry::init(&TelemetryConfig::default())?;
             let url = cli::health_url(url.as_deref(), config)?;
             return Ok(cli::health(&url, Duration::from_millis(timeout_ms)).await);
         }
         Command::Connections { command } => {
-            let config = cli::load(config)?;
+            let (config, _guard) = load(config)?;
             return match command {
                 ConnectionsCommand::List { output } => cli::list_connections(config, output).await,
                 ConnectionsCommand::Test { name } => {
@@ -113,7 +134,6 @@ async fn run(args: Args) -> Result<ExitCode, CliError> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init_tracing();
     match run(Args::parse()).await {
         Ok(code) => code,
         Err(e) => {

@@ -260,6 +260,107 @@ async fn logs_never_contain_a_token() {
         !logs.contains(&basic),
         "no Authorization header in the logs"
     );
+    assert!(
+        !logs.contains('\u{1b}'),
+        "no colours when stderr is not a terminal: {logs}"
+    );
+}
+
+/// JSON logs: every line parses; the lines of a request carry its trace id (the caller's,
+/// from `traceparent`); the slow-query line names the operation, its upstream requests and
+/// controllers; no line holds a token, an Authorization header or a variable's value.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_trace_ids_and_never_a_secret() {
+    use std::io::{BufRead, BufReader, Read};
+    const TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+    const MARKER: &str = "variable-value-never-logged";
+    let good = SimBuilder::new(World::recorded())
+        .token("admin", TOKEN)
+        .start()
+        .await
+        .expect("sim");
+    let revoked = SimBuilder::new(World::recorded())
+        .token("admin", "other")
+        .start()
+        .await
+        .expect("sim");
+    let config = write_config(
+        "json-logs",
+        &format!(
+            "listen = \"127.0.0.1:0\"\n\n[telemetry]\nlog_format = \"json\"\nslow_query_ms = 1\n\n\
+             [[connections]]\nname = \"good\"\nurl = \"{}\"\nusername = \"admin\"\ntoken = \"{TOKEN}\"\n\n\
+             [[connections]]\nname = \"revoked\"\nurl = \"{}\"\nusername = \"admin\"\ntoken = \"{TOKEN}\"\n",
+            good.url(),
+            revoked.url()
+        ),
+    );
+    let mut child = bin()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout
+        .read_line(&mut first)
+        .expect("the gateway prints its address");
+    let url = first.split_whitespace().last().expect("url").to_string();
+    let query = "query Probe($job: String!) { connections { name status } \
+                 job(connection: \"good\", fullName: $job) { name } }";
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(&url)
+        .header("traceparent", format!("00-{TRACE_ID}-b7ad6b7169203331-01"))
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .json(&serde_json::json!({ "query": query, "variables": { "job": MARKER } }))
+        .send()
+        .await
+        .expect("query")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        body["data"]["connections"][1]["status"], "UNAUTHORIZED",
+        "{body}"
+    );
+    let _ = child.kill();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut logs)
+        .expect("read logs");
+    let _ = child.wait();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines
+        .iter()
+        .all(|l| l["timestamp"].is_string() && l["level"].is_string()));
+    let slow = lines
+        .iter()
+        .find(|l| l["message"] == "slow query")
+        .unwrap_or_else(|| panic!("a slow-query line: {logs}"));
+    assert_eq!(slow["trace_id"], TRACE_ID, "{slow}");
+    assert_eq!(slow["operation"], "Probe");
+    assert_eq!(slow["controllers"], "good,revoked", "{slow}");
+    assert!(
+        slow["upstream_requests"].as_u64().is_some_and(|n| n >= 2),
+        "{slow}"
+    );
+    let failure = lines
+        .iter()
+        .find(|l| l["code"] == "UNAUTHORIZED")
+        .unwrap_or_else(|| panic!("the failure is logged: {logs}"));
+    assert_eq!(failure["trace_id"], TRACE_ID, "{failure}");
+    let basic = base64_of(&format!("admin:{TOKEN}"));
+    for secret in [TOKEN, basic.as_str(), MARKER] {
+        assert!(!logs.contains(secret), "{secret} in the logs: {logs}");
+    }
 }
 
 fn base64_of(s: &str) -> String {

@@ -36,7 +36,11 @@ async fn upstream_requests(served: &Served) -> u64 {
         .await
         .expect("metrics text");
     text.lines()
-        .filter(|l| l.starts_with("majordomo_upstream_requests_total{"))
+        // Answered, or sent and waiting for the answer.
+        .filter(|l| {
+            l.starts_with("majordomo_upstream_requests_total{")
+                || l.starts_with("majordomo_upstream_in_flight{")
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
 }

@@ -39,9 +39,12 @@ pub struct BenchConfig {
     pub scaling_max_total_jobs: usize,
     /// Length of each steady-state phase, after its warm-up (`BENCH_STEADY_SECS`).
     pub steady_secs: u64,
+    /// Rounds of the telemetry-cost scenario, each running export off and on
+    /// (`BENCH_TELEMETRY_ROUNDS`, 3).
+    pub telemetry_rounds: usize,
     /// Length of the soak-and-fault scenario, s (`BENCH_SOAK_SECS`).
     pub soak_secs: u64,
-    /// Scenarios to run (`BENCH_ONLY`, comma-separated: demo,large,scaling,steady,soak).
+    /// Scenarios to run (`BENCH_ONLY`, comma-separated: demo,large,scaling,steady,soak,telemetry).
     pub only: Vec<String>,
     /// The gateway's `max_concurrent_queries` (`BENCH_MAX_QUERIES`, 0: no limit, its default).
     pub max_queries: usize,
@@ -114,10 +117,11 @@ impl BenchConfig {
             steady_secs: env_or("BENCH_STEADY_SECS", pick(20, 8)),
             soak_secs: env_or("BENCH_SOAK_SECS", pick(300, 30)),
             max_queries: env_or("BENCH_MAX_QUERIES", 0),
+            telemetry_rounds: env_or("BENCH_TELEMETRY_ROUNDS", pick(3, 2) as usize).max(1),
             only: std::env::var("BENCH_ONLY")
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
                 .unwrap_or_else(|_| {
-                    ["demo", "large", "scaling", "steady", "soak"]
+                    ["demo", "large", "scaling", "steady", "soak", "telemetry"]
                         .map(String::from)
                         .to_vec()
                 }),

@@ -157,6 +157,12 @@ impl GatewayProcess {
         self.child.id().map(memory_of).unwrap_or_default()
     }
 
+    /// CPU time the process has used so far (user and system), from `/proc/PID/stat`:
+    /// what a request costs the gateway whatever else runs on the machine.
+    pub fn cpu_time(&self) -> Duration {
+        self.child.id().map(cpu_time_of).unwrap_or_default()
+    }
+
     /// Stop the process and wait for it.
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
@@ -188,6 +194,33 @@ pub fn check_errors(resp: &Value, allowed: &[&str]) -> Result<(), GatewayError> 
         });
     }
     Ok(())
+}
+
+fn cpu_time_of(pid: u32) -> Duration {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let ticks = *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    });
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is the first, utime
+    // the 12th, stime the 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Duration::from_secs_f64((field(11) + field(12)) / ticks)
 }
 
 fn memory_of(pid: u32) -> Memory {

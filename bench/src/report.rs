@@ -11,6 +11,7 @@ use crate::scenario::large::LargeReport;
 use crate::scenario::scaling::ScalingReport;
 use crate::scenario::soak::SoakReport;
 use crate::scenario::steady::SteadyReport;
+use crate::scenario::telemetry::TelemetryReport;
 use crate::scenario::QueryReport;
 
 /// The machine the run was made on.
@@ -81,6 +82,59 @@ pub struct Report {
     pub steady: Option<SteadyReport>,
     /// The soak-and-fault scenario.
     pub soak: Option<SoakReport>,
+    /// What metrics and trace export cost.
+    pub telemetry: Option<TelemetryReport>,
+}
+
+fn telemetry_table(out: &mut String, t: &TelemetryReport) {
+    let _ = writeln!(
+        out,
+        "\n== Telemetry cost: the warm point query, trace export off vs on (OTLP/HTTP to a collector \
+         stand-in; sampling 1.0 and 0.1), {} round(s), medians ==",
+        t.rounds
+    );
+    let _ = writeln!(
+        out,
+        "  {:<12} {:>26} {:>28} {:>18}",
+        "",
+        format!("p99 at {} req/s, ms", t.fixed_rps),
+        "saturation, req/s (wrk -c32)",
+        "CPU µs/request"
+    );
+    for v in &t.variants {
+        let rounds: Vec<String> = v
+            .fixed
+            .iter()
+            .zip(&v.saturation)
+            .zip(&v.cpu_us_per_request)
+            .map(|((f, w), c)| format!("{:.2} ms / {:.0} / {c:.1} µs", f.latency.p99_ms, w.rps))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<12} {:>26.2} {:>28.0} {:>18.1}   rounds: {}",
+            v.name,
+            v.p99_ms(),
+            v.rps(),
+            v.cpu_us(),
+            rounds.join(", ")
+        );
+    }
+    for (i, v) in t.variants.iter().enumerate().skip(1) {
+        let _ = writeln!(
+            out,
+            "  {} ÷ export off: p99 {:.3}×, throughput {:.3}×, CPU per request {:.3}×",
+            v.name,
+            t.p99_ratio(i),
+            t.rps_ratio(i),
+            t.cpu_ratio(i)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  the collector stand-in received {} exports ({:.1} MiB)",
+        t.exports,
+        t.export_bytes as f64 / 1048576.0
+    );
 }
 
 fn lat(l: &Latency) -> String {
@@ -454,6 +508,9 @@ impl Report {
                     lat(&p.latency)
                 );
             }
+        }
+        if let Some(t) = &self.telemetry {
+            telemetry_table(&mut out, t);
         }
         if let Some(s) = &self.soak {
             soak_table(&mut out, s);

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::ENV_LISTEN;
+use super::{ENV_ADMIN_LISTEN, ENV_LISTEN};
 
 /// Why a configuration could not be loaded. Every variant has a stable code.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +121,12 @@ pub enum ConfigError {
         /// The rejected value.
         value: String,
     },
+    /// `MAJORDOMO_ADMIN_LISTEN` is not a socket address.
+    #[error("{ENV_ADMIN_LISTEN}={value:?} is not a socket address like 127.0.0.1:9090")]
+    InvalidAdminListen {
+        /// The rejected value.
+        value: String,
+    },
     /// The HTTP client for a connection could not be built.
     #[error("connection {connection:?}: cannot build HTTP client: {detail}")]
     HttpClient {
@@ -165,6 +171,7 @@ impl ConfigError {
             ConfigError::CaFile { .. } => "CA_FILE_INVALID",
             ConfigError::InvalidValue { .. } => "INVALID_VALUE",
             ConfigError::InvalidListen { .. } => "INVALID_LISTEN",
+            ConfigError::InvalidAdminListen { .. } => "INVALID_ADMIN_LISTEN",
             ConfigError::HttpClient { .. } => "HTTP_CLIENT",
             ConfigError::ApiKey { .. } => "INVALID_API_KEY",
             ConfigError::TrustedDocuments { .. } => "TRUSTED_DOCUMENTS_INVALID",

@@ -4,7 +4,7 @@
 //! Secrets (API tokens, API keys) live in [`SecretString`], so `Debug` of any config
 //! prints `[REDACTED]` instead of the token. The access sections (`[auth]`, `[cors]`,
 //! `[trusted_documents]`) are in `access.rs`; the
-//! others have a file each: [`cache`], [`connection`], [`error`], [`limits`].
+//! others have a file each: [`cache`], [`connection`], [`error`], [`limits`], [`telemetry`].
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -19,17 +19,23 @@ mod connection;
 mod deployments;
 mod error;
 mod limits;
+mod telemetry;
 
 pub use access::{
     AdminEndpoints, ApiKeyConfig, AuthConfig, ConnectionAuth, CorsConfig, JwtConfig,
     TrustedDocumentsConfig, TrustedMode, DEFAULT_FORWARD_HEADER, JWT_ALGORITHMS, MIN_KEY_BYTES,
 };
 pub use deployments::DeploymentRule;
+pub use telemetry::{LogFormat, TelemetryConfig};
 
 /// The environment variable that turns TLS verification off for every connection.
 pub const ENV_TLS_REJECT_UNAUTHORIZED: &str = "JENKINS_TLS_REJECT_UNAUTHORIZED";
 /// The environment variable that overrides [`Config::listen`].
 pub const ENV_LISTEN: &str = "MAJORDOMO_LISTEN";
+/// The environment variable that overrides [`Config::admin_listen`].
+pub const ENV_ADMIN_LISTEN: &str = "MAJORDOMO_ADMIN_LISTEN";
+/// The environment variable that overrides [`TelemetryConfig::log_filter`].
+pub const ENV_LOG_FILTER: &str = "RUST_LOG";
 
 pub use cache::CacheConfig;
 use connection::deserialize_secret;
@@ -44,6 +50,11 @@ pub struct Config {
     /// Address the HTTP server binds to. Overridden by `MAJORDOMO_LISTEN`.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
+    /// A second address serving only `/metrics`, `/healthz` and `/readyz` (e.g.
+    /// `127.0.0.1:9090`), so they need not be exposed with the API. Unset: they are served
+    /// on `listen` only. Overridden by `MAJORDOMO_ADMIN_LISTEN`.
+    #[serde(default)]
+    pub admin_listen: Option<SocketAddr>,
     /// The upstream cache shared by all connections.
     #[serde(default)]
     pub cache: CacheConfig,
@@ -59,6 +70,9 @@ pub struct Config {
     /// How the HTTP server bounds its connections: timeouts, how many, shutdown.
     #[serde(default)]
     pub server: ServerConfig,
+    /// Traces, logs and the bounds of metric labels.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
     /// The Jenkins controllers behind the gateway, in display order.
     #[serde(default)]
     pub connections: Vec<ConnectionConfig>,
@@ -88,10 +102,12 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: default_listen(),
+            admin_listen: None,
             cache: CacheConfig::default(),
             max_concurrent_queries: 0,
             limits: LimitsConfig::default(),
             server: ServerConfig::default(),
+            telemetry: TelemetryConfig::default(),
             connections: Vec::new(),
             auth: AuthConfig::default(),
             cors: CorsConfig::default(),
@@ -149,6 +165,7 @@ impl Config {
             });
         }
         self.server.validate()?;
+        self.telemetry.validate()?;
         let names: HashSet<&str> = self.connections.iter().map(|c| c.name.as_str()).collect();
         access::validate(&mut self.auth, &self.cors, &self.trusted_documents, &names)?;
         deployments::validate(&self.deployments, &names)?;
@@ -162,7 +179,8 @@ impl Config {
 
     /// Applies environment overrides taken from `lookup` (the process
     /// environment in production, a map in tests):
-    /// - `MAJORDOMO_LISTEN` replaces `listen`;
+    /// - `MAJORDOMO_LISTEN` replaces `listen`, `MAJORDOMO_ADMIN_LISTEN` `admin_listen`;
+    /// - `RUST_LOG` replaces `telemetry.log_filter`;
     /// - `JENKINS_TLS_REJECT_UNAUTHORIZED=false` (or `0`) turns TLS
     ///   verification off for every connection, with a loud warning;
     /// - each `token_env` is resolved into `token`, each API key's `key_env` into `key`.
@@ -177,6 +195,18 @@ impl Config {
                 .map_err(|_| ConfigError::InvalidListen {
                     value: value.clone(),
                 })?;
+        }
+        if let Some(value) = lookup(ENV_ADMIN_LISTEN) {
+            let addr = value
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::InvalidAdminListen {
+                    value: value.clone(),
+                })?;
+            self.admin_listen = Some(addr);
+        }
+        if let Some(value) = lookup(ENV_LOG_FILTER) {
+            self.telemetry.log_filter = value;
         }
         if let Some(value) = lookup(ENV_TLS_REJECT_UNAUTHORIZED) {
             let value = value.trim().to_ascii_lowercase();

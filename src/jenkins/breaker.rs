@@ -17,6 +17,17 @@ pub(crate) enum CircuitState {
     HalfOpen,
 }
 
+impl CircuitState {
+    /// The state as a metric label and in `/readyz`.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            CircuitState::Closed => "closed",
+            CircuitState::Open => "open",
+            CircuitState::HalfOpen => "half_open",
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     consecutive_failures: u32,

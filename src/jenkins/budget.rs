@@ -3,11 +3,12 @@
 //! whether anyone still waits for the answer, and the caller's [`UpstreamRate`] (the
 //! upstream requests per second its key may send, shared by all of its queries). The
 //! budget also carries the caller's [`ForwardedCredentials`], for connections that send
-//! each caller's own.
+//! each caller's own. It also keeps what telemetry reports of the query: how long it
+//! waited on Jenkins, which controllers it asked, and its span.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
@@ -88,8 +89,38 @@ pub(crate) struct QueryBudget {
     max_log_bytes: u64,
     log_bytes: AtomicU64,
     cancelled: AtomicBool,
+    wait: Mutex<WaitClock>,
+    controllers: Mutex<Vec<String>>,
+    span: tracing::Span,
+    trace_context: http::HeaderMap,
     rate: Option<Arc<UpstreamRate>>,
     forwarded: Option<ForwardedCredentials>,
+}
+
+/// Time with at least one load in flight: concurrent loads overlap, so their durations
+/// are not added up; the clock runs from the first start to the last end of each overlap.
+#[derive(Debug, Default)]
+struct WaitClock {
+    in_flight: u32,
+    since: Option<Instant>,
+    total: Duration,
+}
+
+/// A load in flight; dropping it ends it.
+pub(crate) struct Waiting<'a> {
+    budget: &'a QueryBudget,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut clock = self.budget.clock();
+        clock.in_flight = clock.in_flight.saturating_sub(1);
+        if clock.in_flight == 0 {
+            if let Some(since) = clock.since.take() {
+                clock.total += since.elapsed();
+            }
+        }
+    }
 }
 
 impl QueryBudget {
@@ -110,9 +141,26 @@ impl QueryBudget {
             max_log_bytes,
             log_bytes: AtomicU64::new(0),
             cancelled: AtomicBool::new(false),
+            wait: Mutex::new(WaitClock::default()),
+            controllers: Mutex::new(Vec::new()),
+            span: tracing::Span::none(),
+            trace_context: http::HeaderMap::new(),
             rate: None,
             forwarded: None,
         }
+    }
+
+    /// The same budget, with `span` as the parent of the query's loads.
+    pub(crate) fn with_span(mut self, span: tracing::Span) -> Self {
+        self.span = span;
+        self
+    }
+
+    /// The same budget, passing the caller's trace context on to Jenkins as received
+    /// when the query is not traced.
+    pub(crate) fn with_trace_context(mut self, trace_context: http::HeaderMap) -> Self {
+        self.trace_context = trace_context;
+        self
     }
 
     /// The same budget, pacing its upstream requests by the caller's rate.
@@ -130,6 +178,58 @@ impl QueryBudget {
     /// The caller's own Jenkins credentials, if it sent any.
     pub(crate) fn forwarded(&self) -> Option<&ForwardedCredentials> {
         self.forwarded.as_ref()
+    }
+
+    /// The caller's trace context an untraced query passes on (see
+    /// [`Self::with_trace_context`]).
+    pub(crate) fn trace_context(&self) -> &http::HeaderMap {
+        &self.trace_context
+    }
+
+    /// The query's span.
+    pub(crate) fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
+    /// Whether the query is traced: its loads and upstream requests get spans only then.
+    pub(crate) fn traced(&self) -> bool {
+        !self.span.is_none()
+    }
+
+    fn clock(&self) -> std::sync::MutexGuard<'_, WaitClock> {
+        self.wait.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A load from Jenkins (or a wait for another caller's) starts now.
+    pub(crate) fn waiting(&self) -> Waiting<'_> {
+        let mut clock = self.clock();
+        if clock.in_flight == 0 {
+            clock.since = Some(Instant::now());
+        }
+        clock.in_flight += 1;
+        Waiting { budget: self }
+    }
+
+    /// How long the query has waited on Jenkins so far.
+    pub(crate) fn upstream_wait(&self) -> Duration {
+        let clock = self.clock();
+        clock.total + clock.since.map_or(Duration::ZERO, |s| s.elapsed())
+    }
+
+    /// Upstream requests taken from the budget so far.
+    pub(crate) fn requests_sent(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed).min(self.max_requests)
+    }
+
+    /// The controllers the query sent requests to, by name.
+    pub(crate) fn controllers(&self) -> Vec<String> {
+        let mut names = self
+            .controllers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        names.sort();
+        names
     }
 
     /// When the query must be answered, if it has a deadline.
@@ -174,6 +274,10 @@ impl QueryBudget {
                 what: "upstream requests",
                 limit: self.max_requests,
             });
+        }
+        let mut seen = self.controllers.lock().unwrap_or_else(|p| p.into_inner());
+        if !seen.iter().any(|c| c == connection) {
+            seen.push(connection.to_string());
         }
         Ok(())
     }
@@ -223,6 +327,38 @@ mod tests {
             c.spend_request("c").await.map_err(|e| e.code()),
             Err("CANCELLED")
         );
+    }
+
+    #[tokio::test]
+    async fn overlapping_waits_count_once() {
+        let b = QueryBudget::unlimited();
+        let start = Instant::now();
+        let first = b.waiting();
+        std::thread::sleep(Duration::from_millis(30));
+        let second = b.waiting();
+        std::thread::sleep(Duration::from_millis(30));
+        drop(first);
+        std::thread::sleep(Duration::from_millis(30));
+        drop(second);
+        let span = start.elapsed();
+        let waited = b.upstream_wait();
+        // Added up, the two loads would make more than the span from the first start to
+        // the last end; as a union they make at most that.
+        assert!(
+            waited >= Duration::from_millis(90) && waited <= span,
+            "{waited:?} of {span:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            b.upstream_wait(),
+            waited,
+            "nothing in flight: the clock stands"
+        );
+        b.spend_request("b").await.expect("budget");
+        b.spend_request("a").await.expect("budget");
+        b.spend_request("b").await.expect("budget");
+        assert_eq!(b.controllers(), ["a", "b"]);
+        assert_eq!(b.requests_sent(), 3);
     }
 
     #[tokio::test]

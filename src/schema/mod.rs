@@ -76,7 +76,9 @@ pub fn build_schema(state: GatewayState) -> MajordomoSchema {
     let mut builder = Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .data(state)
         // The guard first: it is the outermost extension and sees every error.
-        .extension(guard);
+        .extension(guard)
+        // Names the request's span and metrics after the operation, once parsed.
+        .extension(crate::telemetry::graphql::Observe);
     if trusted.is_active() {
         builder = builder.extension(crate::guard::trusted::Trusted(trusted));
     }

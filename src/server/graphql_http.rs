@@ -67,10 +67,10 @@ fn failed_before_execution(resp: &async_graphql::Response) -> bool {
         && resp.errors.iter().all(|e| e.path.is_empty())
 }
 
-/// A GraphQL answer as the client asked for it.
-pub(super) fn respond(media: Media, resp: async_graphql::Response) -> Response {
-    let request_error = failed_before_execution(&resp);
-    let mut body = serde_json::to_value(&resp).unwrap_or_else(|_| serde_json::json!({}));
+/// A GraphQL answer as the client asked for it, and the size of its body.
+pub(super) fn respond(media: Media, resp: &async_graphql::Response) -> (Response, usize) {
+    let request_error = failed_before_execution(resp);
+    let mut body = serde_json::to_value(resp).unwrap_or_else(|_| serde_json::json!({}));
     if request_error {
         // The spec: an error raised before execution leaves no `data` entry.
         if let Some(o) = body.as_object_mut() {
@@ -81,12 +81,14 @@ pub(super) fn respond(media: Media, resp: async_graphql::Response) -> Response {
         Media::GraphqlResponse if request_error => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
-    let mut http = (status, body.to_string()).into_response();
+    let body = body.to_string();
+    let size = body.len();
+    let mut http = (status, body).into_response();
     http.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(media.content_type()),
     );
-    http
+    (http, size)
 }
 
 /// The answer to a client that accepts no media type we send.

@@ -1,6 +1,7 @@
 //! The HTTP transport: `/graphql` (POST, GET, GraphiQL), `/graphiql/*` (its assets),
-//! `/healthz`, `/readyz`, `/metrics`; and [`run`], which serves them with bounded
-//! connections (`accept`, `connection`, `overload`, `limits`) and stops cleanly.
+//! `/healthz`, `/readyz`, `/metrics` (the admin routes, on a listener of their own when
+//! `admin_listen` is set); and [`run`] / [`serve`], which serve them with bounded
+//! connections (`accept`, `connection`, `overload`, `limits`) and stop cleanly.
 //! Who may ask is decided in `access` before a request body is read; CORS answers only
 //! the origins `[cors]` lists.
 
@@ -12,22 +13,24 @@ mod limits;
 mod overload;
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use bytes::BytesMut;
+use futures::FutureExt as _;
 use http_body_util::BodyExt;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tracing::Instrument as _;
 
 use crate::error::GatewayError;
 use crate::gateway::GatewayState;
@@ -36,7 +39,9 @@ use crate::guard::trusted::DOCUMENT_ID;
 use crate::guard::ReadOnly;
 use crate::loaders::Loaders;
 use crate::schema::{build_schema, MajordomoSchema};
+use crate::telemetry::graphql::QueryTelemetry;
 use access::{admit, check_get_preflight, check_post_type, reject};
+use graphql_http::Media;
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
@@ -47,46 +52,108 @@ pub struct AppState {
     pub schema: MajordomoSchema,
     /// Admission of queries (`max_concurrent_queries`), when limited.
     pub admission: Option<Arc<Semaphore>>,
+    /// Whether every listener is bound and serving (`/readyz`).
+    pub ready: Arc<AtomicBool>,
 }
 
-/// The axum app of a gateway.
+impl AppState {
+    /// The state of a gateway, not ready until [`serve`] has bound its listeners.
+    pub fn new(gateway: GatewayState) -> Self {
+        let schema = build_schema(gateway.clone());
+        let limit = gateway.config().max_concurrent_queries;
+        AppState {
+            admission: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),
+            gateway,
+            schema,
+            ready: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// The axum app of a gateway, ready at once (for callers that serve it themselves).
 pub fn app(gateway: GatewayState) -> Router {
-    let schema = build_schema(gateway.clone());
-    let limit = gateway.config().max_concurrent_queries;
-    let admission = (limit > 0).then(|| Arc::new(Semaphore::new(limit)));
-    let admin = access::admin_only(
-        Router::new()
-            .route("/readyz", get(readyz))
-            .route("/metrics", get(metrics)),
-        &gateway,
-    );
-    let mut router = Router::new()
+    let state = AppState::new(gateway);
+    state.ready.store(true, Ordering::Relaxed);
+    api(state)
+}
+
+/// The API: `/graphql`, GraphiQL, `/healthz`; and the admin routes too, unless they have a
+/// listener of their own.
+fn api(state: AppState) -> Router {
+    let gateway = state.gateway.clone();
+    let router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/graphiql/{file}", get(crate::graphiql::asset))
-        .route("/healthz", get(healthz))
-        .merge(admin);
+        .route("/graphiql/{file}", get(crate::graphiql::asset));
+    let mut router = match gateway.config().admin_listen {
+        None => router.merge(admin_routes(&gateway)),
+        // Liveness stays here too: `majordomo health` and the container check use it.
+        Some(_) => router.route("/healthz", get(healthz)),
+    };
     if let Some(cors) = crate::guard::cors::layer(&gateway.config().cors) {
         router = router.layer(cors);
     }
     router
-        // One line per request: method, path, status, latency (never headers: they may carry tokens).
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .with_state(AppState {
-            gateway,
-            schema,
-            admission,
-        })
+        .layer(middleware::from_fn(access_log))
+        .with_state(state)
 }
 
-/// Serve on `listener` until `shutdown` resolves, within the `[server]` limits (with
-/// `max_connections` capped by the descriptor budget); then stop accepting, let requests in
-/// flight finish within `shutdown_grace_ms`, and cut the connections still open.
+/// The admin routes, in one place so that what guards them (an admin key, see
+/// `access::admin_only`) applies on either listener: liveness (always open), readiness and
+/// the metrics.
+fn admin_routes(gateway: &GatewayState) -> Router<AppState> {
+    let guarded = Router::new()
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(access::admin_only(guarded, gateway))
+}
+
+/// The admin listener's app.
+fn admin(state: AppState) -> Router {
+    admin_routes(&state.gateway)
+        .layer(middleware::from_fn(access_log))
+        .with_state(state)
+}
+
+/// One line per request: method, path (never its query, which may hold a GraphQL
+/// document's variables), status and latency. Never headers: they may carry tokens.
+async fn access_log(request: Request, next: Next) -> Response {
+    if !tracing::enabled!(target: "majordomo::access", tracing::Level::INFO) {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "majordomo::access",
+        %method,
+        path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+/// Serve on `listener` until `shutdown` resolves (see [`serve`]).
 pub async fn run(
     listener: TcpListener,
+    gateway: GatewayState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve(listener, None, gateway, shutdown).await
+}
+
+/// Serve the API on `listener` and the admin routes on `admin` (when given) until
+/// `shutdown` resolves, within the `[server]` limits (with `max_connections` capped by the
+/// descriptor budget); then stop accepting, let requests in flight finish within
+/// `shutdown_grace_ms`, and cut the connections still open. `/readyz` answers 200 from
+/// when both listeners serve until the shutdown starts.
+pub async fn serve(
+    listener: TcpListener,
+    admin_listener: Option<TcpListener>,
     gateway: GatewayState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -99,12 +166,30 @@ pub async fn run(
         "connection limits"
     );
     log_access(&gateway, listener.local_addr().ok());
-    accept::serve(listener, app(gateway), limits, shutdown).await;
+    let state = AppState::new(gateway);
+    let ready = Arc::clone(&state.ready);
+    let shutdown = shutdown
+        .map(move |()| ready.store(false, Ordering::Relaxed))
+        .shared();
+    let admin_server = admin_listener.map(|l| {
+        let mut admin_limits = limits;
+        admin_limits.max_connections = limits.max_connections.min(ADMIN_CONNECTIONS);
+        tokio::spawn(accept::serve(
+            l,
+            admin(state.clone()),
+            admin_limits,
+            shutdown.clone(),
+        ))
+    });
+    state.ready.store(true, Ordering::Relaxed);
+    accept::serve(listener, api(state), limits, shutdown).await;
+    if let Some(admin) = admin_server {
+        // The admin loop stops on the same signal; a panic there was logged already.
+        let _ = admin.await;
+    }
     Ok(())
 }
 
-/// Run one GraphQL request for `caller`: only the connections it may see have loaders,
-/// and its budget carries its upstream rate and forwarded credentials.
 /// What the gateway lets in, at start; loudly when anyone who reaches a non-loopback
 /// address may read every controller.
 fn log_access(gateway: &GatewayState, addr: Option<std::net::SocketAddr>) {
@@ -127,23 +212,55 @@ fn log_access(gateway: &GatewayState, addr: Option<std::net::SocketAddr>) {
     }
 }
 
+/// Most connections the admin listener serves at once: scrapers and probes, not clients.
+const ADMIN_CONNECTIONS: usize = 64;
+
+/// Run one GraphQL request for `caller`: only the connections it may see have loaders,
+/// and its budget carries its upstream rate and forwarded credentials, and the request's
+/// span (or, untraced, the caller's trace context). The answer goes out as `media`.
 async fn execute(
     app: &AppState,
     req: async_graphql::Request,
     caller: Caller,
-) -> async_graphql::Response {
+    headers: &HeaderMap,
+    media: Media,
+) -> Response {
     // The semaphore is never closed, so acquiring only fails if it were.
     let _permit = match &app.admission {
         Some(s) => s.clone().acquire_owned().await.ok(),
         None => None,
     };
+    let config = &app.gateway.config().telemetry;
+    let telemetry = QueryTelemetry::start(headers, &req.variables, config);
+    let span = telemetry.span().clone();
+    let trace_context = telemetry.forwarded().clone();
     tracing::debug!(caller = caller.name(), "graphql request");
     let loaders = Loaders::for_query(
         &app.gateway,
         |name| caller.may_see(name),
-        |budget| caller.budget(budget),
+        |budget| {
+            caller
+                .budget(budget)
+                .with_span(span.clone())
+                .with_trace_context(trace_context)
+        },
     );
-    app.schema.execute(req.data(loaders).data(caller)).await
+    let budget = loaders.budget();
+    let req = req.data(loaders).data(caller).data(Arc::clone(&telemetry));
+    let response = app.schema.execute(req).instrument(span).await;
+    // A GET that runs anything but a query (the only way to get this code).
+    let not_a_query = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("METHOD_NOT_ALLOWED"))
+    });
+    let (mut http, size) = graphql_http::respond(media, &response);
+    if not_a_query {
+        *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    }
+    telemetry.finish(app.gateway.metrics(), config, &response, size, &budget);
+    http
 }
 
 /// The body of a POST, read up to the limit: beyond it the client gets 413 and the rest
@@ -237,7 +354,7 @@ async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Bod
         Ok(request) => request,
         Err(e) => return reject(&e),
     };
-    graphql_http::respond(media, execute(&app, request, caller).await)
+    execute(&app, request, caller, &headers, media).await
 }
 
 /// GET with `?query=` (or a persisted query's `extensions=`) runs a query, once the
@@ -273,38 +390,75 @@ async fn graphql_get(
             )))
         }
     };
-    let response = execute(&app, request, caller).await;
-    let not_a_query = response.errors.iter().any(|e| {
-        e.extensions
-            .as_ref()
-            .and_then(|x| x.get("code"))
-            .is_some_and(|c| *c == async_graphql::Value::from("METHOD_NOT_ALLOWED"))
-    });
-    let mut http = graphql_http::respond(media, response);
-    if not_a_query {
-        *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    }
-    http
+    execute(&app, request, caller, &headers, media).await
 }
 
 async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready once serving: controllers that are down give partial answers, not an unready gateway.
-async fn readyz(State(app): State<AppState>) -> Json<serde_json::Value> {
+/// Ready once every listener serves, and until the shutdown starts (503 otherwise); with
+/// each connection's latest status and breaker state. Controllers that are down give
+/// partial answers, not an unready gateway.
+async fn readyz(State(app): State<AppState>) -> Response {
+    let ready = app.ready.load(Ordering::Relaxed);
+    let fleet = &app.gateway.metrics().fleet;
     let connections: Vec<_> = app
         .gateway
         .upstreams()
         .iter()
-        .map(|u| serde_json::json!({ "name": &*u.name, "circuit": format!("{:?}", u.client.circuit_state()) }))
+        .map(|u| {
+            serde_json::json!({
+                "name": &*u.name,
+                "status": fleet.status_of(&u.name),
+                "circuit": u.client.circuit_state().label(),
+            })
+        })
         .collect();
-    Json(serde_json::json!({ "ready": true, "connections": connections }))
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({ "ready": ready, "connections": connections });
+    (status, Json(body)).into_response()
 }
 
 async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        crate::telemetry::render_metrics(&app.gateway),
+        [(
+            header::CONTENT_TYPE,
+            crate::telemetry::metrics::CONTENT_TYPE,
+        )],
+        app.gateway.metrics_text(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, ConnectionConfig};
+
+    /// `/readyz` is 503 until `serve` has bound its listeners (and again once a shutdown
+    /// starts), and names each connection's status and breaker state either way.
+    #[tokio::test]
+    async fn readyz_answers_503_until_ready() {
+        let config =
+            Config::with_connections(vec![ConnectionConfig::new("ci", "http://127.0.0.1:9/")]);
+        let state = AppState::new(GatewayState::new(config).expect("gateway"));
+        let not_yet = readyz(State(state.clone())).await;
+        assert_eq!(not_yet.status(), StatusCode::SERVICE_UNAVAILABLE);
+        state.ready.store(true, Ordering::Relaxed);
+        let ready = readyz(State(state)).await;
+        assert_eq!(ready.status(), StatusCode::OK);
+        let body = ready.into_body().collect().await.expect("body").to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "ready": true,
+                "connections": [{ "name": "ci", "status": "UNKNOWN", "circuit": "closed" }]
+            })
+        );
+    }
 }

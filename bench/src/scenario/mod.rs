@@ -1,11 +1,13 @@
 //! The scenarios of a run: the demo world against the naive client, the large world under
-//! load, the scaling series, the steady state over a live world, and a soak under faults.
+//! load, the scaling series, the steady state over a live world, a soak under faults, and
+//! what telemetry costs.
 
 pub mod demo;
 pub mod large;
 pub mod scaling;
 pub mod soak;
 pub mod steady;
+pub mod telemetry;
 
 use serde::Serialize;
 

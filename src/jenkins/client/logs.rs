@@ -7,7 +7,9 @@ use reqwest::header::HeaderMap;
 use reqwest::Method;
 
 use super::transport::Upstream;
-use super::{finished_class, JenkinsClient, MAX_GREP_CONTEXT, MAX_GREP_MATCHES, MAX_TAIL_BYTES};
+use super::{
+    finished_class, Endpoint, JenkinsClient, MAX_GREP_CONTEXT, MAX_GREP_MATCHES, MAX_TAIL_BYTES,
+};
 use crate::cache::Loaded;
 use crate::jenkins::budget::QueryBudget;
 use crate::jenkins::error::JenkinsError;
@@ -34,17 +36,15 @@ impl JenkinsClient {
             self.build_path(full_name, number)?
         );
         let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"), budget);
-        self.inner
-            .cache
-            .get_or_load(key, async {
-                let tail = self.load_log_tail(&base, max_bytes, budget).await?;
-                Ok(Loaded {
-                    weight: tail.text.len(),
-                    class: finished_class(!tail.more_data),
-                    value: tail,
-                })
+        self.cached(key, &base, Endpoint::Log, budget, async {
+            let tail = self.load_log_tail(&base, max_bytes, budget).await?;
+            Ok(Loaded {
+                weight: tail.text.len(),
+                class: finished_class(!tail.more_data),
+                value: tail,
             })
-            .await
+        })
+        .await
     }
 
     /// Searches a build's whole console log for lines containing `pattern`
@@ -80,30 +80,28 @@ impl JenkinsClient {
             ),
             budget,
         );
-        self.inner
-            .cache
-            .get_or_load(key, async {
-                let grep = self.load_log_grep(&base, &search, budget).await?;
-                let weight = grep
-                    .matches
-                    .iter()
-                    .map(|m| {
-                        m.line.len()
-                            + m.before
-                                .iter()
-                                .chain(&m.after)
-                                .map(String::len)
-                                .sum::<usize>()
-                    })
-                    .sum::<usize>()
-                    + 64;
-                Ok(Loaded {
-                    weight,
-                    class: finished_class(!grep.more_data),
-                    value: grep,
+        self.cached(key, &base, Endpoint::Log, budget, async {
+            let grep = self.load_log_grep(&base, &search, budget).await?;
+            let weight = grep
+                .matches
+                .iter()
+                .map(|m| {
+                    m.line.len()
+                        + m.before
+                            .iter()
+                            .chain(&m.after)
+                            .map(String::len)
+                            .sum::<usize>()
                 })
+                .sum::<usize>()
+                + 64;
+            Ok(Loaded {
+                weight,
+                class: finished_class(!grep.more_data),
+                value: grep,
             })
-            .await
+        })
+        .await
     }
 
     async fn load_log_tail(
@@ -122,7 +120,12 @@ impl JenkinsClient {
         // start beyond the end with the whole log.
         let fetch_from = start.saturating_sub(1);
         let upstream = self
-            .send(Method::GET, &format!("{base}?start={fetch_from}"), budget)
+            .send(
+                Method::GET,
+                &format!("{base}?start={fetch_from}"),
+                Endpoint::Log,
+                budget,
+            )
             .await?;
         let (total, more_data) = log_headers(upstream.response.headers());
         let mut tail = TailBuffer::new(max_bytes + 1);
@@ -156,7 +159,7 @@ impl JenkinsClient {
         budget: &QueryBudget,
     ) -> Result<Option<u64>, JenkinsError> {
         let path = format!("{base}?start=0");
-        match self.send(Method::HEAD, &path, budget).await {
+        match self.send(Method::HEAD, &path, Endpoint::Log, budget).await {
             Ok(upstream) => {
                 let size = log_headers(upstream.response.headers()).0;
                 self.body_read(upstream);
@@ -167,7 +170,7 @@ impl JenkinsClient {
                 status: Some(405 | 501),
                 ..
             }) => {
-                let upstream = self.send(Method::GET, &path, budget).await?;
+                let upstream = self.send(Method::GET, &path, Endpoint::Log, budget).await?;
                 Ok(log_headers(upstream.response.headers()).0)
             }
             Err(e) => Err(e),
@@ -184,7 +187,12 @@ impl JenkinsClient {
         // running build's log (Jenkins may send fewer lines than that size
         // covers), and a finished build's log comes whole.
         let upstream = self
-            .send(Method::GET, &format!("{base}?start=0"), budget)
+            .send(
+                Method::GET,
+                &format!("{base}?start=0"),
+                Endpoint::Log,
+                budget,
+            )
             .await?;
         let (size, more_data) = log_headers(upstream.response.headers());
         let mut searcher = LogSearcher::new(search);

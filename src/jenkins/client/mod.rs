@@ -2,8 +2,11 @@
 //! timeouts), the per-controller concurrency limit, retry and circuit
 //! breaker, and sends every GET through the shared [`UpstreamCache`].
 //!
-//! [`transport`] sends one request (slots, retry, breaker, error classification);
-//! [`logs`] reads console logs in bounded memory.
+//! [`transport`] sends one request (slots, retry, breaker, error classification, its
+//! metrics and span); [`logs`] reads console logs in bounded memory.
+//!
+//! Every answer is asked for through [`JenkinsClient::cached`]: one `jenkins.fetch` span
+//! that says how the cache answered, and the query's wait on Jenkins timed when it did not.
 
 mod logs;
 mod transport;
@@ -26,6 +29,8 @@ use super::tree::Tree;
 use super::wire;
 use crate::cache::{credential_scope, CacheClass, CacheKey, Loaded, UpstreamCache};
 use crate::config::{ConfigError, ConnectionAuth, ConnectionConfig};
+use crate::telemetry::metrics::{Lookup, Metrics};
+use crate::telemetry::names::SPAN_FETCH;
 
 /// Largest tail a caller may ask for; bounds memory per request.
 pub(crate) const MAX_TAIL_BYTES: usize = 8 * 1024 * 1024;
@@ -40,6 +45,74 @@ pub(crate) const MAX_URL_BYTES: usize = 64 * 1024;
 const FORWARDED_AUTH_ROOM: usize = "authorization: \r\n".len() + 1024;
 /// `builds` holds the newest 100 builds; past that only `allBuilds` helps.
 pub(crate) const BUILDS_WINDOW: u32 = 100;
+
+/// The kind of endpoint a request reads: a metric label and a span attribute, so that
+/// what a controller costs can be told by kind without a label per job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// A controller root or an item (`api/json` with a `tree=`).
+    Listing,
+    /// A build (`<job>/<number>/api/json`).
+    Build,
+    /// A run's stages (`wfapi/describe`).
+    Describe,
+    /// A job's recent runs with their stages (`wfapi/runs`).
+    Runs,
+    /// The inputs a run is paused at (`wfapi/pendingInputActions`).
+    Inputs,
+    /// One flow node (`execution/node/<id>/wfapi/describe`).
+    Node,
+    /// One flow node's log (`execution/node/<id>/wfapi/log`).
+    NodeLog,
+    /// A build's test report.
+    Tests,
+    /// A console log (`logText/progressiveText`).
+    Log,
+    /// The build queue.
+    Queue,
+    /// The computers (agents).
+    Computers,
+    /// `whoAmI`.
+    WhoAmI,
+}
+
+impl Endpoint {
+    /// The label value.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Listing => "listing",
+            Endpoint::Build => "build",
+            Endpoint::Describe => "describe",
+            Endpoint::Runs => "runs",
+            Endpoint::Inputs => "inputs",
+            Endpoint::Node => "node",
+            Endpoint::NodeLog => "node_log",
+            Endpoint::Tests => "tests",
+            Endpoint::Log => "log",
+            Endpoint::Queue => "queue",
+            Endpoint::Computers => "computers",
+            Endpoint::WhoAmI => "whoami",
+        }
+    }
+
+    /// The name of its `jenkins.fetch` span.
+    fn span_name(self) -> &'static str {
+        match self {
+            Endpoint::Listing => "jenkins listing",
+            Endpoint::Build => "jenkins build",
+            Endpoint::Describe => "jenkins describe",
+            Endpoint::Runs => "jenkins runs",
+            Endpoint::Inputs => "jenkins inputs",
+            Endpoint::Node => "jenkins node",
+            Endpoint::NodeLog => "jenkins node_log",
+            Endpoint::Tests => "jenkins tests",
+            Endpoint::Log => "jenkins log",
+            Endpoint::Queue => "jenkins queue",
+            Endpoint::Computers => "jenkins computers",
+            Endpoint::WhoAmI => "jenkins whoami",
+        }
+    }
+}
 
 /// Knobs that are not in the config file: retry and circuit-breaker timing
 /// and the response size limit. Tests shorten them.
@@ -83,8 +156,10 @@ struct Inner {
     forward: bool,
     timeout: Duration,
     permits: Arc<Semaphore>,
+    max_concurrency: usize,
     breaker: CircuitBreaker,
     cache: Arc<UpstreamCache>,
+    metrics: Arc<Metrics>,
     upstream_requests: AtomicU64,
     last_latency_us: AtomicU64,
     version: Mutex<Option<String>>,
@@ -152,11 +227,13 @@ impl JenkinsClient {
                 forward,
                 timeout,
                 permits: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
+                max_concurrency: config.max_concurrency.max(1),
                 breaker: CircuitBreaker::new(
                     tuning.breaker_threshold,
                     tuning.breaker_cooldown,
                     probe_timeout,
                 ),
+                metrics: Arc::clone(cache.metrics()),
                 cache,
                 upstream_requests: AtomicU64::new(0),
                 last_latency_us: AtomicU64::new(u64::MAX),
@@ -208,6 +285,15 @@ impl JenkinsClient {
         self.inner.breaker.state()
     }
 
+    /// Requests holding a concurrency slot now, and how many slots there are.
+    pub(crate) fn slots(&self) -> (usize, usize) {
+        let limit = self.inner.max_concurrency;
+        (
+            limit.saturating_sub(self.inner.permits.available_permits()),
+            limit,
+        )
+    }
+
     /// The shared cache.
     #[cfg(test)]
     pub(crate) fn cache(&self) -> &Arc<UpstreamCache> {
@@ -229,9 +315,18 @@ impl JenkinsClient {
         } else {
             CacheClass::Volatile
         };
-        self.fetch_json(api_json("", tree), budget, move |_: &wire::Item| class)
-            .await
-            .map_err(|e| self.root_error(e))
+        let (metrics, name) = (&self.inner.metrics, &self.inner.name);
+        self.fetch_json(
+            api_json("", tree),
+            Endpoint::Listing,
+            budget,
+            move |root: &wire::Item| {
+                metrics.fleet.jobs(name, root);
+                class
+            },
+        )
+        .await
+        .map_err(|e| self.root_error(e))
     }
 
     /// A job or folder by full name (`a/b/c`) with a tree. Class: listing.
@@ -242,9 +337,12 @@ impl JenkinsClient {
         budget: &QueryBudget,
     ) -> Result<Arc<wire::Item>, JenkinsError> {
         let path = self.job_path(full_name)?;
-        self.fetch_json(api_json(&path, tree), budget, |_: &wire::Item| {
-            CacheClass::Listing
-        })
+        self.fetch_json(
+            api_json(&path, tree),
+            Endpoint::Listing,
+            budget,
+            |_: &wire::Item| CacheClass::Listing,
+        )
         .await
     }
 
@@ -262,7 +360,7 @@ impl JenkinsClient {
         if !tree.is_empty() {
             tree.leaf("building");
         }
-        self.fetch_json(api_json(&path, &tree), budget, build_class)
+        self.fetch_json(api_json(&path, &tree), Endpoint::Build, budget, build_class)
             .await
     }
 
@@ -272,9 +370,16 @@ impl JenkinsClient {
         tree: &Tree,
         budget: &QueryBudget,
     ) -> Result<Arc<wire::Queue>, JenkinsError> {
-        self.fetch_json(api_json("queue/", tree), budget, |_: &wire::Queue| {
-            CacheClass::Volatile
-        })
+        let (metrics, name) = (&self.inner.metrics, &self.inner.name);
+        self.fetch_json(
+            api_json("queue/", tree),
+            Endpoint::Queue,
+            budget,
+            |q: &wire::Queue| {
+                metrics.fleet.queue(name, q);
+                CacheClass::Volatile
+            },
+        )
         .await
     }
 
@@ -284,8 +389,30 @@ impl JenkinsClient {
         tree: &Tree,
         budget: &QueryBudget,
     ) -> Result<Arc<wire::ComputerSet>, JenkinsError> {
+        let (metrics, name) = (&self.inner.metrics, &self.inner.name);
         self.fetch_json(
             api_json("computer/", tree),
+            Endpoint::Computers,
+            budget,
+            |c: &wire::ComputerSet| {
+                metrics.fleet.computers(name, c);
+                CacheClass::Listing
+            },
+        )
+        .await
+    }
+
+    /// The computers with a `tree` that leaves out what the fleet gauges are computed from
+    /// (e.g. only the builds running on one-off executors), so they are left as they are.
+    /// Class: listing.
+    pub(crate) async fn computers_partial(
+        &self,
+        tree: &Tree,
+        budget: &QueryBudget,
+    ) -> Result<Arc<wire::ComputerSet>, JenkinsError> {
+        self.fetch_json(
+            api_json("computer/", tree),
+            Endpoint::Computers,
             budget,
             |_: &wire::ComputerSet| CacheClass::Listing,
         )
@@ -310,9 +437,12 @@ impl JenkinsClient {
     ) -> Result<Arc<serde_json::Value>, JenkinsError> {
         let path = self.job_path(full_name)?;
         let answer = self
-            .fetch_json(api_json(&path, tree), budget, |_: &serde_json::Value| {
-                CacheClass::Listing
-            })
+            .fetch_json(
+                api_json(&path, tree),
+                Endpoint::Listing,
+                budget,
+                |_: &serde_json::Value| CacheClass::Listing,
+            )
             .await;
         if path.is_empty() {
             answer.map_err(|e| self.root_error(e))
@@ -333,6 +463,7 @@ impl JenkinsClient {
         let path = self.build_path(full_name, number)?;
         self.fetch_json(
             api_json(&path, tree),
+            Endpoint::Build,
             budget,
             |v: &serde_json::Value| match v.get("building") {
                 Some(serde_json::Value::Bool(false)) => CacheClass::Immutable,
@@ -349,6 +480,7 @@ impl JenkinsClient {
     ) -> Result<Arc<wire::WhoAmI>, JenkinsError> {
         self.fetch_json(
             api_json("whoAmI/", &Tree::new()),
+            Endpoint::WhoAmI,
             budget,
             |_: &wire::WhoAmI| CacheClass::Volatile,
         )
@@ -381,6 +513,7 @@ impl JenkinsClient {
         let path = format!("{}testReport/", self.build_path(full_name, number)?);
         self.fetch_json(
             api_json(&path, tree),
+            Endpoint::Tests,
             budget,
             move |_: &wire::TestReport| finished_class(finished),
         )
@@ -397,7 +530,7 @@ impl JenkinsClient {
     ) -> Result<Arc<wire::RunExt>, JenkinsError> {
         let path = format!("{}wfapi/describe", self.build_path(full_name, number)?);
         let result = self
-            .fetch_json(path, budget, |run: &wire::RunExt| {
+            .fetch_json(path, Endpoint::Describe, budget, |run: &wire::RunExt| {
                 if run.is_running() {
                     CacheClass::Volatile
                 } else {
@@ -419,7 +552,7 @@ impl JenkinsClient {
     ) -> Result<Arc<Vec<wire::RunExt>>, JenkinsError> {
         let path = format!("{}wfapi/runs", self.job_path(full_name)?);
         let result = self
-            .fetch_json(path, budget, |runs: &Vec<wire::RunExt>| {
+            .fetch_json(path, Endpoint::Runs, budget, |runs: &Vec<wire::RunExt>| {
                 if runs.iter().any(wire::RunExt::is_running) {
                     CacheClass::Volatile
                 } else {
@@ -444,14 +577,17 @@ impl JenkinsClient {
             raw_encode(node_id)
         );
         let result = self
-            .fetch_json(path, budget, |node: &wire::StageNodeExt| {
-                match node.status.as_deref() {
+            .fetch_json(
+                path,
+                Endpoint::Node,
+                budget,
+                |node: &wire::StageNodeExt| match node.status.as_deref() {
                     Some("IN_PROGRESS") | Some("PAUSED_PENDING_INPUT") | None => {
                         CacheClass::Volatile
                     }
                     Some(_) => CacheClass::Immutable,
-                }
-            })
+                },
+            )
             .await;
         self.explain_wfapi_node(result, full_name, number, budget)
             .await
@@ -469,9 +605,12 @@ impl JenkinsClient {
             self.build_path(full_name, number)?
         );
         let result = self
-            .fetch_json(path, budget, |_: &Vec<wire::PendingInputActionExt>| {
-                CacheClass::Volatile
-            })
+            .fetch_json(
+                path,
+                Endpoint::Inputs,
+                budget,
+                |_: &Vec<wire::PendingInputActionExt>| CacheClass::Volatile,
+            )
             .await;
         self.explain_wfapi(result, full_name, Some(number), budget)
             .await
@@ -493,9 +632,12 @@ impl JenkinsClient {
             raw_encode(node_id)
         );
         let result = self
-            .fetch_json(path, budget, move |_: &wire::NodeLogExt| {
-                finished_class(finished)
-            })
+            .fetch_json(
+                path,
+                Endpoint::NodeLog,
+                budget,
+                move |_: &wire::NodeLogExt| finished_class(finished),
+            )
             .await;
         self.explain_wfapi_node(result, full_name, number, budget)
             .await
@@ -554,6 +696,7 @@ impl JenkinsClient {
     async fn fetch_json<T, C>(
         &self,
         rel: String,
+        endpoint: Endpoint,
         budget: &QueryBudget,
         classify: C,
     ) -> Result<Arc<T>, JenkinsError>
@@ -562,26 +705,78 @@ impl JenkinsClient {
         C: FnOnce(&T) -> CacheClass,
     {
         let key = self.key::<T>(rel.clone(), budget);
-        self.inner
-            .cache
-            .get_or_load(key, async {
-                let (value, weight) = self.load_json::<T>(&rel, budget).await?;
-                let class = classify(&value);
-                Ok(Loaded {
-                    value,
-                    weight,
-                    class,
-                })
+        self.cached(key, &rel, endpoint, budget, async {
+            let (value, weight) = self.load_json::<T>(&rel, endpoint, budget).await?;
+            let class = classify(&value);
+            Ok(Loaded {
+                value,
+                weight,
+                class,
             })
-            .await
+        })
+        .await
+    }
+
+    /// The answer under `key` from the cache, or from `load` (once for every concurrent
+    /// caller), in a `jenkins.fetch` span that says which. While it is not a hit, the
+    /// query is waiting on Jenkins.
+    async fn cached<T, F>(
+        &self,
+        key: CacheKey,
+        rel: &str,
+        endpoint: Endpoint,
+        budget: &QueryBudget,
+        load: F,
+    ) -> Result<Arc<T>, JenkinsError>
+    where
+        T: Send + Sync + 'static,
+        F: std::future::Future<Output = Result<Loaded<T>, JenkinsError>>,
+    {
+        use tracing::Instrument as _;
+        if !budget.traced() {
+            let cache = &self.inner.cache;
+            if let Some(value) = cache.get::<T>(&key).await {
+                return Ok(value);
+            }
+            let _waiting = budget.waiting();
+            return cache.load(key, load).await.0;
+        }
+        let span = tracing::info_span!(
+            SPAN_FETCH,
+            otel.name = endpoint.span_name(),
+            majordomo.connection = %self.inner.name,
+            majordomo.endpoint = endpoint.as_str(),
+            url.path = %format_args!("{}{}", self.inner.base.path(), strip_query(rel)),
+            majordomo.cache = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
+        async {
+            let cache = &self.inner.cache;
+            let (result, how) = match cache.get::<T>(&key).await {
+                Some(value) => (Ok(value), Lookup::Hit),
+                None => {
+                    let _waiting = budget.waiting();
+                    cache.load(key, load).await
+                }
+            };
+            let span = tracing::Span::current();
+            span.record("majordomo.cache", how.as_str());
+            if let Err(e) = &result {
+                span.record("error.type", e.code());
+            }
+            result
+        }
+        .instrument(span)
+        .await
     }
 
     async fn load_json<T: DeserializeOwned>(
         &self,
         rel: &str,
+        endpoint: Endpoint,
         budget: &QueryBudget,
     ) -> Result<(T, usize), JenkinsError> {
-        let mut upstream = self.send(Method::GET, rel, budget).await?;
+        let mut upstream = self.send(Method::GET, rel, endpoint, budget).await?;
         let content_type = upstream
             .response
             .headers()
@@ -641,17 +836,21 @@ impl JenkinsClient {
                 let mut number_only = Tree::new();
                 number_only.leaf("number");
                 let path = api_json(&self.build_path(full_name, number)?, &number_only);
-                self.fetch_json(path, budget, |_: &wire::Build| CacheClass::Volatile)
-                    .await?
-                    .is_pipeline()
+                self.fetch_json(path, Endpoint::Build, budget, |_: &wire::Build| {
+                    CacheClass::Volatile
+                })
+                .await?
+                .is_pipeline()
             }
             None => {
                 let mut name_only = Tree::new();
                 name_only.leaf("name");
                 let path = api_json(&self.job_path(full_name)?, &name_only);
-                self.fetch_json(path, budget, |_: &wire::Item| CacheClass::Volatile)
-                    .await?
-                    .is_pipeline()
+                self.fetch_json(path, Endpoint::Listing, budget, |_: &wire::Item| {
+                    CacheClass::Volatile
+                })
+                .await?
+                .is_pipeline()
             }
         };
         let connection = self.inner.name.to_string();

@@ -1,17 +1,22 @@
 //! Sending one request: the concurrency slot, one retry where it is safe, the circuit
-//! breaker, and transport errors classified into [`JenkinsError`]s.
+//! breaker, and transport errors classified into [`JenkinsError`]s. Each exchange is one
+//! `jenkins.http` span (its `traceparent` sent along) and is counted in the upstream
+//! metrics by connection, endpoint kind and status class; the bytes of its body are
+//! counted as they are read. Its outcome is the connection's status in the fleet metrics.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, AUTHORIZATION};
 use reqwest::{Method, Response, StatusCode};
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::{strip_query, JenkinsClient, MAX_URL_BYTES};
+use super::{Endpoint, Inner, JenkinsClient, MAX_URL_BYTES};
 use crate::jenkins::budget::QueryBudget;
 use crate::jenkins::error::JenkinsError;
+use crate::telemetry::names::SPAN_HTTP;
+use crate::telemetry::traces;
 
 /// A request this long that gets a 400 was most likely refused for its length.
 const LONG_REQUEST: usize = 4 * 1024;
@@ -21,13 +26,56 @@ pub(super) struct Upstream {
     pub(super) response: Response,
     /// Whether the query's deadline, not the connection's timeout, bounds this exchange.
     by_deadline: bool,
+    endpoint: Endpoint,
+    /// Body bytes read so far.
+    received: u64,
+    /// The exchange's span: it ends when the body has been read (or dropped).
+    span: tracing::Span,
+    inner: Arc<Inner>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Upstream {
     /// The next chunk of the body.
     pub(super) async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, reqwest::Error> {
-        self.response.chunk().await
+        let chunk = self.response.chunk().await?;
+        if let Some(c) = &chunk {
+            self.received += c.len() as u64;
+        }
+        Ok(chunk)
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        let inner = &self.inner;
+        inner
+            .metrics
+            .upstream
+            .received(&inner.name, self.endpoint.as_str(), self.received);
+        self.span.record("majordomo.response.bytes", self.received);
+    }
+}
+
+/// The status class of an answer, as a metric label.
+fn status_class(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// What an answer says of the connection: it answered, unless it refused the credentials,
+/// refused them Overall/Read (a 403 on the root), or is unavailable.
+fn status_of_answer(status: StatusCode, rel: &str) -> &'static str {
+    match status.as_u16() {
+        401 => "UNAUTHORIZED",
+        403 if rel.starts_with("api/json") || rel.starts_with("whoAmI/") => "FORBIDDEN",
+        503 => "UNAVAILABLE",
+        _ => "ONLINE",
     }
 }
 
@@ -43,6 +91,7 @@ impl JenkinsClient {
         &self,
         method: Method,
         rel: &str,
+        endpoint: Endpoint,
         budget: &QueryBudget,
     ) -> Result<Upstream, JenkinsError> {
         let inner = &self.inner;
@@ -68,6 +117,10 @@ impl JenkinsClient {
                 Some(left) if left < inner.timeout => (left, true),
                 _ => (inner.timeout, false),
             };
+            let span = match budget.traced() {
+                true => self.exchange_span(&method, url.path(), endpoint, attempt),
+                false => tracing::Span::none(),
+            };
             let mut request = inner
                 .http
                 .request(method.clone(), url.clone())
@@ -75,6 +128,11 @@ impl JenkinsClient {
             if let Some(auth) = self.authorization(budget) {
                 request = request.header(AUTHORIZATION, auth.clone());
             }
+            request = match budget.traced() {
+                true => traces::inject(&span, request),
+                false if budget.trace_context().is_empty() => request,
+                false => request.headers(budget.trace_context().clone()),
+            };
             inner.upstream_requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
             let outcome = request.send().await;
@@ -87,21 +145,35 @@ impl JenkinsClient {
                     );
                     self.remember_version(response.headers());
                     let status = response.status();
-                    tracing::debug!(
-                        connection = %inner.name, %method, path = strip_query(rel),
-                        status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64,
-                        "jenkins request"
-                    );
+                    self.observe(endpoint, status_class(status), elapsed);
+                    inner
+                        .metrics
+                        .fleet
+                        .connection_status(&inner.name, status_of_answer(status, rel));
+                    span.record("http.response.status_code", status.as_u16());
+                    span.in_scope(|| {
+                        tracing::debug!(
+                            connection = %inner.name, %method, endpoint = endpoint.as_str(),
+                            status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64,
+                            "jenkins request"
+                        )
+                    });
                     if status.is_success() {
                         return Ok(Upstream {
                             response,
                             by_deadline,
+                            endpoint,
+                            received: 0,
+                            span,
+                            inner: Arc::clone(inner),
                             _permit: permit,
                         });
                     }
+                    span.record("error.type", status.as_str());
                     // The controller answered: whatever the status, it is up.
                     inner.breaker.record_success();
                     if attempt == 1 && is_retryable_status(status) {
+                        inner.metrics.upstream.retry(&inner.name);
                         tokio::time::sleep(inner.tuning.retry_backoff).await;
                         continue;
                     }
@@ -127,18 +199,62 @@ impl JenkinsClient {
                     error.without_url()
                 )));
             }
+            let class = if error.is_timeout() {
+                "timeout"
+            } else {
+                "error"
+            };
+            self.observe(endpoint, class, elapsed);
             let retryable = is_retryable_error(&error);
             let classified = self.failure(error, by_deadline, budget);
-            tracing::debug!(
-                connection = %inner.name, %method, path = strip_query(rel),
-                code = classified.code(), attempt, "jenkins request failed"
-            );
+            span.record("error.type", classified.code());
+            span.in_scope(|| {
+                tracing::debug!(
+                    connection = %inner.name, %method, endpoint = endpoint.as_str(),
+                    code = classified.code(), attempt, "jenkins request failed"
+                )
+            });
             if attempt == 1 && retryable {
+                inner.metrics.upstream.retry(&inner.name);
                 tokio::time::sleep(inner.tuning.retry_backoff).await;
                 continue;
             }
             return Err(classified);
         }
+    }
+
+    /// The span of one exchange: named by its method, with the URL's path and not its
+    /// query (a `tree=` or a log offset: never a secret, but long and no use to group by).
+    fn exchange_span(
+        &self,
+        method: &Method,
+        path: &str,
+        endpoint: Endpoint,
+        attempt: u32,
+    ) -> tracing::Span {
+        tracing::info_span!(
+            SPAN_HTTP,
+            otel.name = method.as_str(),
+            otel.kind = "client",
+            http.request.method = method.as_str(),
+            url.path = path,
+            majordomo.connection = %self.inner.name,
+            majordomo.endpoint = endpoint.as_str(),
+            http.request.resend_count = attempt - 1,
+            http.response.status_code = tracing::field::Empty,
+            majordomo.response.bytes = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        )
+    }
+
+    /// Count one exchange in the upstream metrics.
+    fn observe(&self, endpoint: Endpoint, status_class: &'static str, elapsed: Duration) {
+        self.inner.metrics.upstream.exchange(
+            &self.inner.name,
+            endpoint.as_str(),
+            status_class,
+            elapsed,
+        );
     }
 
     /// The URL of `rel` under the connection's base, refused when it would leave it or
@@ -207,6 +323,14 @@ impl JenkinsClient {
         let classified = self.classify(error);
         if classified.is_connection_failure() {
             self.inner.breaker.record_failure(classified.code());
+        }
+        // Only the controller's own failures say what its status is (never the query's
+        // deadline, handled above).
+        if let code @ ("TIMEOUT" | "UNREACHABLE" | "TLS_ERROR") = classified.code() {
+            self.inner
+                .metrics
+                .fleet
+                .connection_status(&self.inner.name, code);
         }
         classified
     }

@@ -1,0 +1,290 @@
+//! Traces: the OpenTelemetry tracer behind `tracing` spans, exported over OTLP/HTTP
+//! (protobuf) when `[telemetry] endpoint` is set, and W3C trace context in and out: a
+//! caller's `traceparent` becomes the parent of its request's span, and every request to
+//! Jenkins carries the `traceparent` of its own span.
+//!
+//! Whether a request is traced is decided once, when it arrives ([`sampled`]): the
+//! caller's `traceparent` flag when it sent one, else a draw at `sampling_ratio`. A request
+//! that is not traced creates no span at all, so an untraced request (every one, with
+//! tracing off) costs nothing here; the SDK records every span it is given.
+//!
+//! The exporter's HTTP client is the gateway's own reqwest (no second HTTP stack): the
+//! SDK's batch processor runs on a thread of its own and blocks on each export, so the
+//! request is handed to the tokio runtime the gateway runs on.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use opentelemetry_sdk::Resource;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::config::TelemetryConfig;
+
+/// Why tracing could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TracesError {
+    /// The OTLP exporter could not be built.
+    #[error("cannot build the OTLP exporter: {0}")]
+    Exporter(String),
+}
+
+/// The share of requests traced, once [`init`](super::init) has installed the
+/// OpenTelemetry layer; unset, nothing is traced.
+static SAMPLING: OnceLock<f64> = OnceLock::new();
+
+/// Trace this share of the requests whose caller did not decide, from now on.
+pub(crate) fn start_sampling(ratio: f64) {
+    let _ = SAMPLING.set(ratio.clamp(0.0, 1.0));
+}
+
+/// Whether a request with these headers is traced: never without the OpenTelemetry
+/// layer; else as its caller's `traceparent` says (its `sampled` flag), or, without one,
+/// for a share `sampling_ratio` of the requests.
+pub(crate) fn sampled(headers: &http::HeaderMap) -> bool {
+    SAMPLING
+        .get()
+        .is_some_and(|&ratio| decide(headers, ratio, draw))
+}
+
+/// The decision of [`sampled`] at `ratio`: a valid `traceparent` decides by its flag (an
+/// invalid one is ignored, as W3C Trace Context says); else `draw()` below `ratio`.
+fn decide(headers: &http::HeaderMap, ratio: f64, draw: impl FnOnce() -> f64) -> bool {
+    if headers.contains_key("traceparent") {
+        let cx = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+        let span = cx.span();
+        let caller = span.span_context();
+        if caller.is_valid() {
+            return caller.is_sampled();
+        }
+    }
+    ratio >= 1.0 || (ratio > 0.0 && draw() < ratio)
+}
+
+/// The caller's `traceparent` (and `tracestate`) as received, when the `traceparent` is
+/// valid: what an untraced request passes on to Jenkins, so the caller's trace (and its
+/// decision not to sample) reaches the controllers all the same.
+pub(crate) fn caller_context(headers: &http::HeaderMap) -> http::HeaderMap {
+    let mut out = http::HeaderMap::new();
+    let Some(traceparent) = headers.get("traceparent") else {
+        return out;
+    };
+    let cx = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+    if !cx.span().span_context().is_valid() {
+        return out;
+    }
+    out.insert("traceparent", traceparent.clone());
+    if let Some(state) = headers.get("tracestate") {
+        out.insert("tracestate", state.clone());
+    }
+    out
+}
+
+/// A uniform draw in [0, 1): a counter hashed with a per-process random key.
+fn draw() -> f64 {
+    static KEY: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = KEY.get_or_init(Default::default).build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The tracer provider for `config`: exporting to its endpoint when one is set, else
+/// recording nothing (spans still get ids, for logs and the `traceparent` sent on).
+pub(crate) fn provider(config: &TelemetryConfig) -> Result<SdkTracerProvider, TracesError> {
+    let resource = Resource::builder_empty()
+        .with_service_name(config.service_name.clone())
+        .build();
+    // The request decided already ([`sampled`]): record every span it creates.
+    let sampler = Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+    let builder = SdkTracerProvider::builder()
+        .with_resource(resource)
+        .with_sampler(sampler);
+    let Some(url) = config.traces_url() else {
+        return Ok(builder.build());
+    };
+    let timeout = Duration::from_millis(config.export_timeout_ms);
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(url)
+        .with_timeout(timeout)
+        .with_http_client(RuntimeClient::new(timeout)?)
+        .build()
+        .map_err(|e| TracesError::Exporter(e.to_string()))?;
+    Ok(builder.with_batch_exporter(exporter).build())
+}
+
+/// The `tracing` layer that turns spans into OpenTelemetry spans of `provider`.
+pub(crate) fn layer<S>(
+    provider: &SdkTracerProvider,
+) -> tracing_opentelemetry::OpenTelemetryLayer<S, opentelemetry_sdk::trace::SdkTracer>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("majordomo"))
+        .with_location(false)
+        .with_threads(false)
+        .with_level(false)
+        .with_target(false)
+}
+
+/// The exporter's HTTP client: reqwest on the gateway's runtime.
+#[derive(Debug)]
+struct RuntimeClient {
+    http: reqwest::Client,
+    runtime: tokio::runtime::Handle,
+}
+
+impl RuntimeClient {
+    fn new(timeout: Duration) -> Result<Self, TracesError> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| TracesError::Exporter("no tokio runtime to export from".into()))?;
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| TracesError::Exporter(e.without_url().to_string()))?;
+        Ok(RuntimeClient { http, runtime })
+    }
+}
+
+#[async_trait::async_trait]
+impl opentelemetry_http::HttpClient for RuntimeClient {
+    async fn send_bytes(
+        &self,
+        request: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<bytes::Bytes>, opentelemetry_http::HttpError> {
+        let request = reqwest::Request::try_from(request)?;
+        let http = self.http.clone();
+        let exchange = self.runtime.spawn(async move {
+            let response = http.execute(request).await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        });
+        let (status, headers, body) = exchange.await??;
+        let mut response = http::Response::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        Ok(response)
+    }
+}
+
+struct HeaderInjector<'a>(&'a mut http::HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(key.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(name, value);
+        }
+    }
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
+}
+
+/// `request` with the `traceparent` (and `tracestate`) of `span`, when it is traced.
+pub(crate) fn inject(
+    span: &tracing::Span,
+    request: reqwest::RequestBuilder,
+) -> reqwest::RequestBuilder {
+    let cx = span.context();
+    if !cx.span().span_context().is_valid() {
+        return request;
+    }
+    let mut headers = http::HeaderMap::new();
+    TraceContextPropagator::new().inject_context(&cx, &mut HeaderInjector(&mut headers));
+    request.headers(headers)
+}
+
+/// Make the caller's trace (its `traceparent`, if any) the parent of `span`, which must
+/// not have been entered yet.
+pub(crate) fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
+    if !headers.contains_key("traceparent") {
+        return;
+    }
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
+    // Without the OpenTelemetry layer there is no trace to continue.
+    let _ = span.set_parent(parent);
+}
+
+/// Rename `span` once it has started (a recorded `otel.name` only renames a span not yet
+/// entered): a request's span learns its operation after parsing, inside the span.
+pub(crate) fn rename(span: &tracing::Span, name: String) {
+    let cx = span.context();
+    let otel = cx.span();
+    if otel.span_context().is_valid() {
+        otel.update_name(name);
+    }
+}
+
+/// The trace and span ids of `span` (lower-case hex), when it is traced.
+pub(crate) fn ids(span: &tracing::Span) -> Option<(String, String)> {
+    let cx = span.context();
+    let sc = cx.span().span_context().clone();
+    sc.is_valid()
+        .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(traceparent: Option<&'static str>) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        if let Some(v) = traceparent {
+            h.insert("traceparent", http::HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    const SAMPLED: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const NOT_SAMPLED: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
+
+    #[test]
+    fn a_valid_caller_decides_whatever_the_ratio() {
+        let never = || panic!("no draw when the caller decided");
+        assert!(decide(&headers(Some(SAMPLED)), 0.0, never));
+        assert!(!decide(&headers(Some(NOT_SAMPLED)), 1.0, never));
+    }
+
+    #[test]
+    fn without_a_valid_caller_the_ratio_decides() {
+        // An all-zero trace id and a malformed header are ignored.
+        let zero = "00-00000000000000000000000000000000-b7ad6b7169203331-01";
+        for h in [None, Some(zero), Some("garbage-01")] {
+            assert!(decide(&headers(h), 1.0, || 0.99));
+            assert!(!decide(&headers(h), 0.0, || 0.0));
+            assert!(decide(&headers(h), 0.25, || 0.24));
+            assert!(!decide(&headers(h), 0.25, || 0.25));
+        }
+    }
+
+    #[test]
+    fn draws_are_uniform_enough_for_a_ratio() {
+        let n = 20_000;
+        let below = (0..n).filter(|_| draw() < 0.1).count();
+        // 10% of 20,000 is 2,000, with a standard deviation of ~42: 2,000 ± 300 is 7σ.
+        assert!((1_700..=2_300).contains(&below), "{below} of {n} below 0.1");
+        assert!((0..1_000).map(|_| draw()).all(|d| (0.0..1.0).contains(&d)));
+    }
+}
