@@ -96,6 +96,8 @@ pub(crate) struct CachedValue {
     value: Arc<dyn Any + Send + Sync>,
     weight: u32,
     class: CacheClass,
+    /// When it was loaded: a poller accepts only answers younger than its interval.
+    loaded_at: Instant,
 }
 
 impl std::fmt::Debug for CachedValue {
@@ -253,10 +255,34 @@ impl UpstreamCache {
         E: Clone + Send + Sync + 'static,
         F: Future<Output = Result<Loaded<T>, E>>,
     {
+        self.get_or_load_within(key, None, load).await
+    }
+
+    /// Like [`Self::get_or_load`], but a stored answer that may still change and is older
+    /// than `max_age` is replaced by a fresh load (still coalesced with identical loads in
+    /// flight, and stored for everyone else). Pollers read this way: an answer a query
+    /// cached seconds ago would delay their events by as much.
+    pub(crate) async fn get_or_load_within<T, E, F>(
+        &self,
+        key: CacheKey,
+        max_age: Option<Duration>,
+        load: F,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        E: Clone + Send + Sync + 'static,
+        F: Future<Output = Result<Loaded<T>, E>>,
+    {
         if let Some(stored) = self.cache.get(&key).await {
-            if let Ok(value) = Arc::clone(&stored.value).downcast::<T>() {
-                self.counters.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(value);
+            let fresh = stored.class == CacheClass::Immutable
+                || max_age.is_none_or(|age| stored.loaded_at.elapsed() <= age);
+            if fresh {
+                if let Ok(value) = Arc::clone(&stored.value).downcast::<T>() {
+                    self.counters.hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok(value);
+                }
+            } else {
+                self.cache.invalidate(&key).await;
             }
         }
         // `ran_loader` tells our own load apart from waiting on someone
@@ -269,6 +295,7 @@ impl UpstreamCache {
                 value: Arc::new(loaded.value),
                 weight: u32::try_from(loaded.weight).unwrap_or(u32::MAX),
                 class: loaded.class,
+                loaded_at: Instant::now(),
             }))
         };
         let result = self.cache.try_get_with(key, init).await;

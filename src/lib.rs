@@ -8,6 +8,8 @@
 //! - `loaders`: per-request DataLoaders that batch and de-duplicate upstream fetches.
 //! - `planner`: the only layer that knows Jenkins' shape (selections → `tree=` requests).
 //! - `cache`: the shared upstream cache (TTL by mutability, request coalescing).
+//! - `live` (beside the loaders): pollers shared by every subscriber, turning successive
+//!   states of each controller into events for subscriptions and the fleet page.
 //! - [`jenkins`]: the per-connection client, wire types, errors and log processing.
 //!
 //! Beside them: [`config`] (the TOML tree and the environment), [`error`]
@@ -26,6 +28,7 @@ pub mod gateway;
 pub(crate) mod graphiql;
 mod guard;
 pub mod jenkins;
+pub(crate) mod live;
 pub(crate) mod loaders;
 pub(crate) mod planner;
 pub mod schema;

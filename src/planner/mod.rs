@@ -10,6 +10,7 @@
 
 pub(crate) mod builds;
 pub(crate) mod cost;
+pub(crate) mod live;
 pub(crate) mod plans;
 pub(crate) mod split;
 

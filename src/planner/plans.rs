@@ -402,6 +402,51 @@ const QUERY_ROOT: TypePlan = TypePlan {
     ],
 };
 
+const SUBSCRIPTION_ROOT: TypePlan = TypePlan {
+    name: "SubscriptionRoot",
+    base: &[],
+    fields: &[
+        ("buildEvents", &[Own]),
+        ("buildWatch", &[Own]),
+        ("buildLog", &[Own]),
+        ("queueEvents", &[Own]),
+        ("connectionEvents", &[Own]),
+    ],
+};
+
+/// Build events carry what their poller read; a `build` selection beyond it, and `job`,
+/// load their own (see `planner::live::covered_by_live`).
+const BUILD_EVENT: TypePlan = TypePlan {
+    name: "BuildEvent",
+    base: &[],
+    fields: &[
+        ("kind", &[Known]),
+        ("connection", &[Known]),
+        ("jobName", &[Known]),
+        ("job", &[Own]),
+        ("number", &[Known]),
+        ("build", &[Own]),
+        ("queueItem", &[Whole]),
+        ("stage", &[Whole]),
+        ("at", &[Known]),
+        ("missed", &[Known]),
+    ],
+};
+
+const QUEUE_EVENT: TypePlan = TypePlan {
+    name: "QueueEvent",
+    base: &[],
+    fields: &[
+        ("kind", &[Known]),
+        ("connection", &[Known]),
+        ("item", &[Whole]),
+        ("cancelled", &[Whole]),
+        ("build", &[Own]),
+        ("at", &[Known]),
+        ("missed", &[Known]),
+    ],
+};
+
 /// Types made whole from what their parent already holds.
 macro_rules! whole {
     ($name:literal: $($field:literal),+) => {
@@ -431,6 +476,11 @@ pub(crate) const PLANS: &[TypePlan] = &[
     CONNECTION_HEALTH,
     FLEET_HEALTH,
     QUERY_ROOT,
+    SUBSCRIPTION_ROOT,
+    BUILD_EVENT,
+    QUEUE_EVENT,
+    whole!("ConnectionEvent": "kind", "connection", "status", "previousStatus", "version", "latencyMs", "error", "at", "missed"),
+    whole!("LogChunk": "offset", "text", "complete", "lagged"),
     whole!("StageError": "message", "kind"),
     whole!("PendingInput": "id", "message", "proceedText", "parameters", "url"),
     whole!("InputParameter": "name", "kind", "description"),

@@ -1,6 +1,7 @@
-//! The HTTP transport: `/graphql` (POST, GET, GraphiQL), `/graphiql/*` (its assets),
-//! `/healthz`, `/readyz`, `/metrics`; and [`run`], which serves them with bounded
-//! connections (`accept`, `connection`, `overload`, `limits`) and stops cleanly.
+//! The HTTP transport: `/graphql` (POST, GET, GraphiQL; WebSocket in `ws`, Server-Sent
+//! Events in `sse`), `/graphiql/*` (its assets), `/healthz`, `/readyz`, `/metrics`; and
+//! [`run`], which serves them with bounded connections (`accept`, `connection`,
+//! `overload`, `limits`) and stops cleanly.
 //! Who may ask is decided in `access` before a request body is read; CORS answers only
 //! the origins `[cors]` lists.
 
@@ -9,13 +10,17 @@ pub(crate) mod access;
 mod connection;
 mod limits;
 mod overload;
+mod sse;
+mod ws;
 
 use std::future::Future;
 use std::time::Duration;
 
 use async_graphql_axum::GraphQLResponse;
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -37,6 +42,7 @@ use crate::guard::ReadOnly;
 use crate::loaders::Loaders;
 use crate::schema::{build_schema, MajordomoSchema};
 use access::{admit, check_get_preflight, check_post_type, reject};
+use connection::Draining;
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
@@ -209,7 +215,12 @@ fn parse_post(body: &[u8]) -> Result<async_graphql::Request, GatewayError> {
     Ok(request)
 }
 
-async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn graphql_post(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    draining: Option<Extension<Draining>>,
+    body: Body,
+) -> Response {
     let caller = match admit(app.gateway.access(), &headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
@@ -229,17 +240,30 @@ async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Bod
         Ok(request) => request,
         Err(e) => return reject(&e),
     };
+    if sse::wanted(&headers) {
+        return sse::respond(&app, request, caller, draining.map(|d| d.0));
+    }
     GraphQLResponse::from(execute(&app, request, caller).await).into_response()
 }
 
 /// GET with `?query=` (or a persisted query's `extensions=`) runs a query, once the
-/// request shows a preflight happened; a browser's plain GET gets GraphiQL. A GET never
-/// runs anything but a query (405).
+/// request shows a preflight happened (as an event stream when it accepts one); an upgrade
+/// becomes a GraphQL WebSocket; a browser's plain GET gets GraphiQL. A GET never runs a
+/// mutation (405).
 async fn graphql_get(
     State(app): State<AppState>,
     headers: HeaderMap,
+    draining: Option<Extension<Draining>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let draining = draining.map(|d| d.0);
+    if ws::is_upgrade(&headers) {
+        return match upgrade {
+            Ok(upgrade) => ws::upgrade(app, headers, upgrade, draining).await,
+            Err(rejection) => rejection.into_response(),
+        };
+    }
     let has_query = query.as_deref().is_some_and(|q| {
         q.split('&')
             .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
@@ -262,6 +286,9 @@ async fn graphql_get(
             )))
         }
     };
+    if sse::wanted(&headers) {
+        return sse::respond(&app, request, caller, draining);
+    }
     let response = execute(&app, request, caller).await;
     let not_a_query = response.errors.iter().any(|e| {
         e.extensions

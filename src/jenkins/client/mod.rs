@@ -250,6 +250,11 @@ impl JenkinsClient {
         }
     }
 
+    /// Whether each caller's forwarded credentials replace the service account's.
+    pub(crate) fn forwards(&self) -> bool {
+        self.inner.forward
+    }
+
     /// The circuit breaker's state.
     pub(crate) fn circuit_state(&self) -> CircuitState {
         self.inner.breaker.state()
@@ -335,6 +340,22 @@ impl JenkinsClient {
             api_json("computer/", tree),
             budget,
             |_: &wire::ComputerSet| CacheClass::Listing,
+        )
+        .await
+    }
+
+    /// A queue item by id, also after it left the queue (then it tells what it became:
+    /// `executable`, `cancelled`). Class: volatile.
+    pub(crate) async fn queue_item(
+        &self,
+        id: i64,
+        tree: &Tree,
+        budget: &QueryBudget,
+    ) -> Result<Arc<wire::QueueItem>, JenkinsError> {
+        self.fetch_json(
+            api_json(&format!("queue/item/{id}/"), tree),
+            budget,
+            |_: &wire::QueueItem| CacheClass::Volatile,
         )
         .await
     }
@@ -549,7 +570,8 @@ impl JenkinsClient {
         }
     }
 
-    fn seen_version(&self) -> Option<String> {
+    /// The version from the last `X-Jenkins` header seen, if any.
+    pub(crate) fn seen_version(&self) -> Option<String> {
         self.inner
             .version
             .lock()
@@ -590,7 +612,7 @@ impl JenkinsClient {
         let key = self.key::<T>(rel.clone(), budget);
         self.inner
             .cache
-            .get_or_load(key, async {
+            .get_or_load_within(key, budget.max_age(), async {
                 let (value, weight) = self.load_json::<T>(&rel, budget).await?;
                 let class = classify(&value);
                 Ok(Loaded {
