@@ -172,6 +172,8 @@ impl UpstreamLoader {
         for (_, tree) in &members {
             listing.child("jobs").merge(tree);
         }
+        // Each sibling is found in the listing by its name, whatever its tree asked.
+        listing.child("jobs").leaf("name");
         let parent_answer = self.item(conn, parent, &listing).await;
         members
             .into_iter()

@@ -8,6 +8,7 @@
 mod accept;
 pub(crate) mod access;
 mod connection;
+mod graphql_http;
 mod limits;
 mod overload;
 mod sse;
@@ -16,7 +17,6 @@ mod ws;
 use std::future::Future;
 use std::time::Duration;
 
-use async_graphql_axum::GraphQLResponse;
 use axum::body::{Body, Bytes};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
@@ -221,6 +221,11 @@ async fn graphql_post(
     draining: Option<Extension<Draining>>,
     body: Body,
 ) -> Response {
+    let stream = sse::wanted(&headers);
+    let media = graphql_http::negotiate(&headers);
+    if media.is_none() && !stream {
+        return graphql_http::not_acceptable();
+    }
     let caller = match admit(app.gateway.access(), &headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
@@ -240,10 +245,10 @@ async fn graphql_post(
         Ok(request) => request,
         Err(e) => return reject(&e),
     };
-    if sse::wanted(&headers) {
-        return sse::respond(&app, request, caller, draining.map(|d| d.0));
+    match media {
+        Some(media) if !stream => graphql_http::respond(media, execute(&app, request, caller).await),
+        _ => sse::respond(&app, request, caller, draining.map(|d| d.0)),
     }
-    GraphQLResponse::from(execute(&app, request, caller).await).into_response()
 }
 
 /// GET with `?query=` (or a persisted query's `extensions=`) runs a query, once the
@@ -271,6 +276,11 @@ async fn graphql_get(
     if !has_query {
         return crate::graphiql::page("/graphql").into_response();
     }
+    let stream = sse::wanted(&headers);
+    let media = graphql_http::negotiate(&headers);
+    if media.is_none() && !stream {
+        return graphql_http::not_acceptable();
+    }
     let caller = match admit(app.gateway.access(), &headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
@@ -286,9 +296,9 @@ async fn graphql_get(
             )))
         }
     };
-    if sse::wanted(&headers) {
+    let Some(media) = media.filter(|_| !stream) else {
         return sse::respond(&app, request, caller, draining);
-    }
+    };
     let response = execute(&app, request, caller).await;
     let not_a_query = response.errors.iter().any(|e| {
         e.extensions
@@ -296,7 +306,7 @@ async fn graphql_get(
             .and_then(|x| x.get("code"))
             .is_some_and(|c| *c == async_graphql::Value::from("METHOD_NOT_ALLOWED"))
     });
-    let mut http = GraphQLResponse::from(response).into_response();
+    let mut http = graphql_http::respond(media, response);
     if not_a_query {
         *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     }
