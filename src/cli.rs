@@ -66,7 +66,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let gateway = GatewayState::new(config)?;
     tracing::info!(%addr, connections = gateway.connection_count(), "majordomo serving /graphql");
-    println!("Majordomo: GraphiQL at http://{addr}/graphql");
+    println!("Majordomo: the fleet at http://{addr}/, GraphiQL at http://{addr}/graphql");
     crate::server::run(listener, gateway, shutdown).await?;
     Ok(())
 }

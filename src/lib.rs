@@ -15,7 +15,7 @@
 //! Beside them: [`config`] (the TOML tree and the environment), [`error`]
 //! ([`error::GatewayError`] and where every error gets its GraphQL extensions),
 //! [`gateway`] ([`gateway::GatewayState`], what every request shares), `graphiql`
-//! (compiled in), and what the binary needs: [`cli`], [`demo`], [`telemetry`].
+//! and the fleet page `fleet` (both compiled in), and what the binary needs: [`cli`], [`demo`], [`telemetry`].
 
 #![warn(unreachable_pub)]
 
@@ -24,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub(crate) mod fleet;
 pub mod gateway;
 pub(crate) mod graphiql;
 mod guard;

@@ -90,7 +90,7 @@ async fn run(args: Args) -> Result<ExitCode, CliError> {
             let mut config = demo.config.clone();
             config.listen = listen;
             if !no_browser {
-                cli::open_browser(&format!("http://{listen}/graphql"));
+                cli::open_browser(&format!("http://{listen}/"));
             }
             cli::serve(config, cli::shutdown_signal()).await?;
         }

@@ -7,6 +7,9 @@ use serde::Deserialize;
 
 use super::ConfigError;
 
+/// The shortest poll interval accepted, ms.
+pub(super) const MIN_INTERVAL_MS: u64 = 250;
+
 /// How subscriptions are fed. One poller per controller and kind of watch serves every
 /// subscriber, so these costs do not grow with subscribers.
 #[derive(Debug, Clone, Deserialize)]
@@ -28,6 +31,12 @@ pub struct LiveConfig {
     /// Milliseconds between keep-alive messages on an idle subscription (an SSE comment, a
     /// WebSocket ping), so that proxies keep the connection open.
     pub keepalive_ms: u64,
+    /// Logs of one controller that may be tailed at once (one `progressiveText` poller
+    /// each, however many subscribers share it); beyond, `buildLog` answers `OVERLOADED`.
+    pub max_log_tails: usize,
+    /// Running builds of one controller whose stages are read per poll at most (one
+    /// `wfapi/describe` each); beyond, the newest ones are read and the others wait.
+    pub max_stage_reads: usize,
 }
 
 impl Default for LiveConfig {
@@ -38,6 +47,8 @@ impl Default for LiveConfig {
             max_backoff_ms: 30_000,
             subscriber_buffer: 256,
             keepalive_ms: 15_000,
+            max_log_tails: 32,
+            max_stage_reads: 32,
         }
     }
 }
@@ -63,13 +74,25 @@ impl LiveConfig {
         Duration::from_millis(self.keepalive_ms)
     }
 
-    /// Intervals and the buffer are positive; the backoff is at least the interval.
+    /// Intervals are at least [`MIN_INTERVAL_MS`] (a poller must never become a load
+    /// test of its controller), counts are positive, the backoff is at least the interval.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         for (field, value) in [
             ("poll_interval_ms", self.poll_interval_ms),
             ("log_interval_ms", self.log_interval_ms),
+        ] {
+            if value < MIN_INTERVAL_MS {
+                return Err(ConfigError::InvalidValue {
+                    field: format!("live.{field}"),
+                    reason: format!("must be at least {MIN_INTERVAL_MS} ms"),
+                });
+            }
+        }
+        for (field, value) in [
             ("subscriber_buffer", self.subscriber_buffer as u64),
             ("keepalive_ms", self.keepalive_ms),
+            ("max_log_tails", self.max_log_tails as u64),
+            ("max_stage_reads", self.max_stage_reads as u64),
         ] {
             if value == 0 {
                 return Err(ConfigError::InvalidValue {

@@ -239,8 +239,11 @@ impl JobsPoller {
             .chain(ended.iter().cloned())
             .filter(|(job, n)| self.feed.wants_stages(job, *n))
             .collect();
-        targets.sort();
+        // The newest builds first, and no more than `max_stage_reads` of them a poll:
+        // however many builds run and are watched, one poll stays a bounded load.
+        targets.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         targets.dedup();
+        targets.truncate(self.gateway.config().live.max_stage_reads);
         let described = join_all(targets.iter().map(|(job, n)| async move {
             let at = BuildRef {
                 conn: Arc::clone(&self.up.name),

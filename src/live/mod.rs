@@ -28,6 +28,7 @@ pub(crate) mod registry;
 use std::sync::Arc;
 
 use crate::cache::credential_scope;
+use crate::error::GatewayError;
 use crate::gateway::{GatewayState, Upstream};
 use crate::jenkins::ForwardedCredentials;
 use jobs::{JobsFeed, JobsPoller};
@@ -117,35 +118,41 @@ impl Live {
         })
     }
 
-    /// Tail a build's log from `start`.
+    /// Tail a build's log from `start`; `OVERLOADED` when the controller already has
+    /// `live.max_log_tails` logs tailed (a log already tailed can always be joined).
     pub(crate) fn log(
         &self,
         up: &Arc<Upstream>,
         (job, number): (&str, u32),
         forwarded: Option<&ForwardedCredentials>,
         start: LogStart,
-    ) -> LogTail {
+    ) -> Result<LogTail, GatewayError> {
         let creds = Self::forwarded(up, forwarded);
         let key = LogKey {
             feed: Self::key(up, forwarded),
             job: job.to_string(),
             number,
         };
-        let watch = self.logs.watch(key, || {
-            LogPoller::start(
-                &self.gateway,
-                Arc::clone(up),
-                job.to_string(),
-                number,
-                creds.clone(),
-            )
-        });
-        LogSubscription::new(
+        let limit = self.gateway.config().live.max_log_tails;
+        let same_controller = |k: &LogKey| k.feed.conn == up.name;
+        let watch = self
+            .logs
+            .watch_within(key, same_controller, limit, || {
+                LogPoller::start(
+                    &self.gateway,
+                    Arc::clone(up),
+                    job.to_string(),
+                    number,
+                    creds.clone(),
+                )
+            })
+            .ok_or(GatewayError::Overloaded("logs tailed on this connection"))?;
+        Ok(LogSubscription::new(
             watch,
             Arc::clone(up),
             (job.to_string(), number),
             creds,
             start,
-        )
+        ))
     }
 }

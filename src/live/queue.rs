@@ -14,6 +14,9 @@ use crate::gateway::{GatewayState, Upstream};
 use crate::jenkins::{wire, ForwardedCredentials, QueryBudget};
 use crate::loaders::Loaders;
 
+/// Items that left the queue whose fate one poll reads at most (`queue/item/ID` each).
+const MAX_LEFT_READS: usize = 32;
+
 /// Queue items by id.
 pub(crate) type Items = BTreeMap<i64, Arc<wire::QueueItem>>;
 
@@ -152,14 +155,18 @@ impl QueuePoller {
         };
         if let (Some(prev), Some(cur)) = (&self.prev, &items) {
             let (mut found, left) = queue_changes(prev, cur);
-            let became =
-                join_all(left.iter().map(|id| loaders.left_item(&self.up.name, *id))).await;
-            for (id, after) in left.iter().zip(became) {
+            // What became of the items that left, for at most MAX_LEFT_READS a poll (a
+            // queue emptied at once must not turn into as many requests).
+            let reads = left.iter().take(MAX_LEFT_READS);
+            let became = join_all(reads.map(|id| loaders.left_item(&self.up.name, *id))).await;
+            let mut became = became.into_iter();
+            for id in &left {
+                let after = became.next().and_then(Result::ok);
                 if let Some(item) = prev.get(id) {
                     found.push(QueueChange {
                         kind: QueueChangeKind::Left,
                         item: Arc::clone(item),
-                        left: after.ok(),
+                        left: after,
                     });
                 }
             }

@@ -43,7 +43,29 @@ impl<K: Eq + Hash + Clone, F> Registry<K, F> {
     where
         T: Future<Output = ()> + Send + 'static,
     {
+        let unlimited = |_: &K| false;
+        match self.watch_within(key, unlimited, usize::MAX, start) {
+            Some(watch) => watch,
+            None => unreachable!("no limit"),
+        }
+    }
+
+    /// Like [`Self::watch`], but a new poller is started only while fewer than `limit`
+    /// running pollers are `alike` (on the same controller, say); `None` when over.
+    pub(crate) fn watch_within<T>(
+        self: &Arc<Self>,
+        key: K,
+        alike: impl Fn(&K) -> bool,
+        limit: usize,
+        start: impl FnOnce() -> (Arc<F>, T),
+    ) -> Option<Watch<K, F>>
+    where
+        T: Future<Output = ()> + Send + 'static,
+    {
         let mut entries = self.lock();
+        if !entries.contains_key(&key) && entries.keys().filter(|k| alike(k)).count() >= limit {
+            return None;
+        }
         let entry = entries.entry(key.clone()).or_insert_with(|| {
             let (feed, task) = start();
             Entry {
@@ -53,11 +75,11 @@ impl<K: Eq + Hash + Clone, F> Registry<K, F> {
             }
         });
         entry.watchers += 1;
-        Watch {
+        Some(Watch {
             registry: Arc::clone(self),
             key,
             feed: Arc::clone(&entry.feed),
-        }
+        })
     }
 
     /// How many pollers run.
@@ -134,5 +156,20 @@ mod tests {
         drop(b);
         drop(c);
         assert_eq!(registry.running(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_limit_refuses_new_pollers_but_not_new_watchers() {
+        let registry: Arc<Registry<(&str, u32), ()>> = Registry::new();
+        let start = || (Arc::new(()), std::future::pending::<()>());
+        let on_ci = |k: &(&str, u32)| k.0 == "ci";
+        let one = registry.watch_within(("ci", 1), on_ci, 2, start);
+        let two = registry.watch_within(("ci", 2), on_ci, 2, start);
+        assert!(one.is_some() && two.is_some());
+        assert!(registry.watch_within(("ci", 3), on_ci, 2, start).is_none());
+        assert!(registry.watch_within(("ci", 1), on_ci, 2, start).is_some());
+        assert!(registry.watch_within(("other", 1), |k| k.0 == "other", 2, start).is_some());
+        drop(two);
+        assert!(registry.watch_within(("ci", 3), on_ci, 2, start).is_some());
     }
 }

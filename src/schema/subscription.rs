@@ -169,7 +169,9 @@ impl SubscriptionRoot {
             None => LogStart::Tail(tail_bytes.max(0) as u64),
         };
         let job = job.trim_matches('/').to_string();
-        let tail = live(ctx)?.log(&up, (&job, number), forwarded(ctx).as_ref(), start);
+        let tail = live(ctx)?
+            .log(&up, (&job, number), forwarded(ctx).as_ref(), start)
+            .map_err(|e| e.extend())?;
         let stream = futures::stream::unfold(tail, |mut tail| async move {
             let next = tail.next().await?;
             let chunk = next

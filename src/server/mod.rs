@@ -1,5 +1,6 @@
 //! The HTTP transport: `/graphql` (POST, GET, GraphiQL; WebSocket in `ws`, Server-Sent
-//! Events in `sse`), `/graphiql/*` (its assets), `/healthz`, `/readyz`, `/metrics`; and
+//! Events in `sse`), `/graphiql/*` (its assets), the fleet page (`/`, `/fleet`, `/fleet/*`),
+//! `/healthz`, `/readyz`, `/metrics`; and
 //! [`run`], which serves them with bounded connections (`accept`, `connection`,
 //! `overload`, `limits`) and stops cleanly.
 //! Who may ask is decided in `access` before a request body is read; CORS answers only
@@ -69,6 +70,9 @@ pub fn app(gateway: GatewayState) -> Router {
     let mut router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphiql/{file}", get(crate::graphiql::asset))
+        .route("/", get(crate::fleet::page))
+        .route("/fleet", get(crate::fleet::page))
+        .route("/fleet/{file}", get(crate::fleet::asset))
         .route("/healthz", get(healthz))
         .merge(admin);
     if let Some(cors) = crate::guard::cors::layer(&gateway.config().cors) {
