@@ -24,7 +24,7 @@
   const BUILD_EVENTS = `subscription Builds($filter: BuildEventFilter) {
     buildEvents(filter: $filter, snapshot: true, stages: true) {
       kind connection { name } jobName number missed
-      build { ${BUILD_FIELDS} }
+      build { ${BUILD_FIELDS} stages { name status } }
       stage { name status }
     }
   }`;
@@ -160,6 +160,7 @@
     if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
     return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   }
+  const pretty = (name) => { try { return decodeURIComponent(name || ''); } catch (e) { return name || ''; } };
   const ago = (t) => (t ? `${dur(Date.now() - Date.parse(t))} ago` : '–');
   function status(text) { $('status').textContent = text; }
   function setLive(on) {
@@ -236,7 +237,7 @@
       const ok = j.lastSuccessfulBuild;
       const since = ok ? `after #${ok.number} (ok ${ago(ok.timestamp)})` : 'never succeeded';
       return el('tr', { 'data-key': `${j.connection.name}/${j.fullName}` },
-        el('td', {}, el('span', { class: 'conn' }, j.connection.name), ' ', j.fullName),
+        el('td', {}, el('span', { class: 'conn' }, j.connection.name), ' ', pretty(j.fullName)),
         el('td', {}, b ? el('a', { href: b.url, target: '_blank', rel: 'noopener' }, `#${b.number} ${b.result || ''}`) : '–',
           b ? el('button', { type: 'button', class: 'open', onclick: () => openBuild(j.connection.name, j.fullName, b.number) }, 'view') : null),
         el('td', {}, failingStage(b)),
@@ -260,7 +261,7 @@
       const pct = est > 0 ? Math.min(100, (100 * elapsed) / est) : 0;
       return el('div', { class: 'run', 'data-key': `${r.conn}/${r.job}#${r.n}` },
         el('div', { class: 'what' }, el('span', { class: 'conn' }, r.conn), ' ',
-          el('a', { href: '#', onclick: (e) => { e.preventDefault(); openBuild(r.conn, r.job, r.n); } }, `${r.job} #${r.n}`),
+          el('a', { href: '#', onclick: (e) => { e.preventDefault(); openBuild(r.conn, r.job, r.n); } }, `${pretty(r.job)} #${r.n}`),
           r.stage ? el('span', { class: 'stage' }, ` · ${r.stage.name}`) : null),
         el('div', { class: 'time' }, `${dur(elapsed)} / ${est > 0 ? dur(est) : '?'}`),
         el('div', { class: `bar${elapsed > est && est > 0 ? ' over' : ''}` }, el('span', { style: `width:${pct}%` })),
@@ -273,7 +274,7 @@
     const items = state.queue.filter((q) => shown(q.connection.name, q.jobName))
       .filter((q) => q.stuck || q.blocked || (q.waitingMs || 0) > 60000 || state.queue.length <= 20);
     const rows = items.map((q) => el('tr', { class: q.stuck ? 'stuck' : '', 'data-key': `${q.connection.name}/${q.queueId}` },
-      el('td', {}, el('span', { class: 'conn' }, q.connection.name), ' ', q.jobName || '?', q.stuck ? el('b', {}, ' stuck') : null),
+      el('td', {}, el('span', { class: 'conn' }, q.connection.name), ' ', pretty(q.jobName) || '?', q.stuck ? el('b', {}, ' stuck') : null),
       el('td', {}, dur(q.waitingMs)),
       el('td', { class: 'why' }, q.why || '')));
     document.querySelector('[data-testid=queue] tbody').replaceChildren(...rows);
@@ -288,7 +289,7 @@
   function renderRecent() {
     const items = state.recent.filter((r) => shown(r.conn, r.job)).map((r) =>
       el('li', { class: r.result || '', 'data-key': `${r.conn}/${r.job}#${r.n}` },
-        el('span', { class: 'conn' }, r.conn), ' ', `${r.job} #${r.n} `, el('b', {}, r.result || ''),
+        el('span', { class: 'conn' }, r.conn), ' ', `${pretty(r.job)} #${r.n} `, el('b', {}, r.result || ''),
         ` in ${dur(r.duration)}`));
     document.querySelector('[data-testid=recent]').replaceChildren(...items);
   }
@@ -352,7 +353,7 @@
     const body = await gql(STAGES, { c: b.conn, j: b.job, n: b.n }).catch(() => null);
     const build = body && body.data && body.data.build;
     if (!build) return;
-    $('build-title').textContent = `${b.conn} · ${b.job} #${b.n} ${build.building ? 'running' : build.result || ''}`;
+    $('build-title').textContent = `${b.conn} · ${pretty(b.job)} #${b.n} ${build.building ? 'running' : build.result || ''}`;
     $('build-link').setAttribute('href', safeUrl(build.url));
     const stages = (build.stages || []).map((s) => el('div', { class: `stage ${s.status}` },
       el('div', { class: 'name' }, s.name, el('span', { class: 'd' }, ` ${s.status} · ${dur(s.duration)}`)),
@@ -366,7 +367,7 @@
     const b = view.build;
     $('build').hidden = !b;
     if (!b) return;
-    $('build-title').textContent = `${b.conn} · ${b.job} #${b.n}`;
+    $('build-title').textContent = `${b.conn} · ${pretty(b.job)} #${b.n}`;
     const log = $('build-log');
     log.textContent = '';
     loadStages();
