@@ -330,12 +330,30 @@ fn the_readme_live_example_is_valid_and_shows_the_defaults() {
     let shown = &config.live;
     let defaults = majordomo::config::LiveConfig::default();
     assert_eq!(
-        (shown.poll_interval_ms, shown.log_interval_ms, shown.max_backoff_ms),
-        (defaults.poll_interval_ms, defaults.log_interval_ms, defaults.max_backoff_ms)
+        (
+            shown.poll_interval_ms,
+            shown.log_interval_ms,
+            shown.max_backoff_ms
+        ),
+        (
+            defaults.poll_interval_ms,
+            defaults.log_interval_ms,
+            defaults.max_backoff_ms
+        )
     );
     assert_eq!(
-        (shown.subscriber_buffer, shown.keepalive_ms, shown.max_log_tails, shown.max_stage_reads),
-        (defaults.subscriber_buffer, defaults.keepalive_ms, defaults.max_log_tails, defaults.max_stage_reads)
+        (
+            shown.subscriber_buffer,
+            shown.keepalive_ms,
+            shown.max_log_tails,
+            shown.max_stage_reads
+        ),
+        (
+            defaults.subscriber_buffer,
+            defaults.keepalive_ms,
+            defaults.max_log_tails,
+            defaults.max_stage_reads
+        )
     );
 }
 
@@ -343,8 +361,7 @@ fn the_readme_live_example_is_valid_and_shows_the_defaults() {
 #[test]
 fn live_intervals_below_the_floor_are_refused() {
     for field in ["poll_interval_ms", "log_interval_ms"] {
-        let e = Config::from_toml_str(&format!("[live]\n{field} = 100\n"))
-            .expect_err("too short");
+        let e = Config::from_toml_str(&format!("[live]\n{field} = 100\n")).expect_err("too short");
         assert_eq!(e.code(), "INVALID_VALUE", "{e}");
         assert!(e.to_string().contains(field), "{e}");
     }

@@ -58,9 +58,10 @@ struct Browser {
 
 impl Browser {
     async fn open(url: &str) -> Browser {
-        let (modules, chromium) = tokio::task::spawn_blocking(|| (install("install-node-tools"), chromium()))
-            .await
-            .expect("join");
+        let (modules, chromium) =
+            tokio::task::spawn_blocking(|| (install("install-node-tools"), chromium()))
+                .await
+                .expect("join");
         let mut child = Command::new("node")
             .env("NODE_PATH", modules)
             .arg(root().join("tests/fleet/browser.cjs"))
@@ -73,7 +74,11 @@ impl Browser {
             .expect("run node");
         let stdin = child.stdin.take().expect("stdin");
         let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        Browser { child, stdin, lines }
+        Browser {
+            child,
+            stdin,
+            lines,
+        }
     }
 
     async fn ask(&mut self, command: &str) -> Value {
@@ -93,7 +98,12 @@ impl Browser {
 }
 
 fn sim<'a>(demo: &'a majordomo::demo::Demo, name: &str) -> &'a SimHandle {
-    &demo.controllers.iter().find(|(n, _)| n == name).expect("controller").1
+    &demo
+        .controllers
+        .iter()
+        .find(|(n, _)| n == name)
+        .expect("controller")
+        .1
 }
 
 /// The failing jobs `health` answers, as `connection/fullName`.
@@ -106,7 +116,13 @@ async fn health_failing(gateway: &Gateway) -> BTreeSet<String> {
         .as_array()
         .expect("failing jobs")
         .iter()
-        .map(|j| format!("{}/{}", j["connection"]["name"].as_str().unwrap_or_default(), j["fullName"].as_str().unwrap_or_default()))
+        .map(|j| {
+            format!(
+                "{}/{}",
+                j["connection"]["name"].as_str().unwrap_or_default(),
+                j["fullName"].as_str().unwrap_or_default()
+            )
+        })
         .collect()
 }
 
@@ -126,7 +142,12 @@ async fn job_where(sim: &SimHandle, pick: fn(&Build) -> bool) -> (String, u64) {
             w.jobs()
                 .into_iter()
                 .filter(|(_, _, j)| !j.stage_names.is_empty())
-                .find_map(|(name, _, j)| j.builds.last().filter(|b| pick(b)).map(|b| (name, b.number)))
+                .find_map(|(name, _, j)| {
+                    j.builds
+                        .last()
+                        .filter(|b| pick(b))
+                        .map(|b| (name, b.number))
+                })
         });
         if let Some(found) = found {
             return found;
@@ -170,13 +191,24 @@ async fn the_fleet_page_is_live_complete_and_stays_on_loopback() {
 
     // Every controller, the revoked one with its code and hint.
     let shown = browser.ask("failing").await;
-    let controllers = shown["controllers"].as_array().expect("controllers").clone();
-    let names: Vec<&str> = controllers.iter().filter_map(|c| c["name"].as_str()).collect();
+    let controllers = shown["controllers"]
+        .as_array()
+        .expect("controllers")
+        .clone();
+    let names: Vec<&str> = controllers
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
     assert_eq!(names, vec!["ci-legacy", "ci-prod", "ci-staging"], "{shown}");
     for c in &controllers {
         if c["name"] == "ci-legacy" {
             assert_eq!(c["status"], "UNAUTHORIZED", "{c}");
-            assert!(c["error"].as_str().is_some_and(|e| e.contains("UNAUTHORIZED") && e.len() > 20), "{c}");
+            assert!(
+                c["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("UNAUTHORIZED") && e.len() > 20),
+                "{c}"
+            );
         } else {
             assert_eq!(c["status"], "ONLINE", "{c}");
         }
@@ -201,12 +233,17 @@ async fn the_fleet_page_is_live_complete_and_stays_on_loopback() {
     let number = finish_a_build(prod, &idle);
     let key = format!("ci-prod/{idle}#{number}");
     let recent = browser.ask(&format!("recent {key}")).await;
-    assert_eq!(recent, json!({ "recent": key, "found": true, "samePage": true }));
+    assert_eq!(
+        recent,
+        json!({ "recent": key, "found": true, "samePage": true })
+    );
 
     let shots = std::env::var_os("MAJORDOMO_SCREENSHOTS").map(PathBuf::from);
     if let Some(dir) = &shots {
         std::fs::create_dir_all(dir).expect("screenshot dir");
-        browser.ask(&format!("shot {}", dir.join("fleet.png").display())).await;
+        browser
+            .ask(&format!("shot {}", dir.join("fleet.png").display()))
+            .await;
     }
 
     // The build view of a running build: its stages and its log, live.
@@ -215,7 +252,9 @@ async fn the_fleet_page_is_live_complete_and_stays_on_loopback() {
     assert_eq!(view["shown"], true, "{view}");
     assert!(view["stages"].as_u64().is_some_and(|s| s > 0), "{view}");
     if let Some(dir) = &shots {
-        browser.ask(&format!("shot {}", dir.join("build.png").display())).await;
+        browser
+            .ask(&format!("shot {}", dir.join("build.png").display()))
+            .await;
     }
 
     let done = browser.ask("done").await;

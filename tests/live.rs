@@ -101,11 +101,17 @@ impl Subscribers {
     async fn all_connected(&mut self, count: u64, within: Duration) {
         let end = Instant::now() + within;
         while self.connected < count {
-            let left = end.checked_duration_since(Instant::now()).unwrap_or_default();
+            let left = end
+                .checked_duration_since(Instant::now())
+                .unwrap_or_default();
             if let Some(msg) = self.next(left.min(Duration::from_millis(200))).await {
                 panic!("{msg}");
             }
-            assert!(Instant::now() < end, "{} of {count} connected", self.connected);
+            assert!(
+                Instant::now() < end,
+                "{} of {count} connected",
+                self.connected
+            );
         }
     }
 
@@ -167,7 +173,9 @@ async fn live_sim(seed: u64) -> SimHandle {
 fn listings(sim: &SimHandle) -> usize {
     sim.requests()
         .iter()
-        .filter(|r| r.path.ends_with("/api/json") && r.query.as_deref().is_some_and(|q| q.contains("tree=")))
+        .filter(|r| {
+            r.path.ends_with("/api/json") && r.query.as_deref().is_some_and(|q| q.contains("tree="))
+        })
         .count()
 }
 
@@ -196,13 +204,22 @@ fn check_build_order(events: &[&Value]) -> HashSet<String> {
         let kind = e["kind"].as_str().expect("kind").to_string();
         kinds.insert(kind.clone());
         if kind == "QUEUED" {
-            assert!(e["number"].is_null() && !e["queueItem"]["queueId"].is_null(), "{e}");
+            assert!(
+                e["number"].is_null() && !e["queueItem"]["queueId"].is_null(),
+                "{e}"
+            );
             continue;
         }
-        let key = (e["jobName"].as_str().expect("job").to_string(), e["number"].as_i64().expect("number"));
+        let key = (
+            e["jobName"].as_str().expect("job").to_string(),
+            e["number"].as_i64().expect("number"),
+        );
         if kind == "FINISHED" {
             assert!(e["build"]["result"].is_string(), "{e}");
-            assert!(e["build"]["duration"].as_i64().is_some_and(|d| d > 0), "{e}");
+            assert!(
+                e["build"]["duration"].as_i64().is_some_and(|d| d > 0),
+                "{e}"
+            );
             assert_eq!(e["build"]["building"], false, "{e}");
         }
         if kind == "STAGE" {
@@ -217,8 +234,14 @@ fn check_build_order(events: &[&Value]) -> HashSet<String> {
             _ => 2,
         };
         let ranks: Vec<u8> = kinds.iter().map(|k| rank(k)).collect();
-        assert!(ranks.windows(2).all(|w| w[0] <= w[1]), "{build:?}: {kinds:?}");
-        assert!(kinds.iter().filter(|k| *k == "FINISHED").count() <= 1, "{build:?}: {kinds:?}");
+        assert!(
+            ranks.windows(2).all(|w| w[0] <= w[1]),
+            "{build:?}: {kinds:?}"
+        );
+        assert!(
+            kinds.iter().filter(|k| *k == "FINISHED").count() <= 1,
+            "{build:?}: {kinds:?}"
+        );
     }
     kinds
 }
@@ -238,8 +261,7 @@ async fn every_build_event_kind_arrives_in_order_over_both_transports() {
                     kinds.insert(e["kind"].as_str().unwrap_or_default().to_string());
                 }
                 assert!(m.get("error").is_none() && m.get("errors").is_none(), "{m}");
-                all.iter().all(|k| kinds.contains(*k))
-                    && kinds.contains("FINISHED")
+                all.iter().all(|k| kinds.contains(*k)) && kinds.contains("FINISHED")
             })
             .await;
         let events: Vec<&Value> = seen.iter().filter_map(event).collect();
@@ -303,7 +325,10 @@ async fn a_build_that_starts_and_finishes_between_two_polls_yields_both_events()
         .until(Duration::from_secs(10), |m| {
             if let Some(e) = event(m) {
                 if e["jobName"] == job.as_str() && e["number"] == number {
-                    got.push((e["kind"].as_str().unwrap_or_default().to_string(), e["build"]["result"].clone()));
+                    got.push((
+                        e["kind"].as_str().unwrap_or_default().to_string(),
+                        e["build"]["result"].clone(),
+                    ));
                 }
             }
             got.len() >= 2
@@ -312,7 +337,10 @@ async fn a_build_that_starts_and_finishes_between_two_polls_yields_both_events()
     assert!(done, "{got:?}");
     assert_eq!(
         got,
-        vec![("STARTED".to_string(), json!("FAILURE")), ("FINISHED".to_string(), json!("FAILURE"))]
+        vec![
+            ("STARTED".to_string(), json!("FAILURE")),
+            ("FINISHED".to_string(), json!("FAILURE"))
+        ]
     );
     sse.stop().await;
     gateway.stop().await;
@@ -333,7 +361,11 @@ impl Collected {
     fn take(&mut self, m: &Value) -> bool {
         assert!(m.get("errors").is_none() && m.get("error").is_none(), "{m}");
         if let Some(chunk) = m.get("data").and_then(|d| d.get("buildLog")) {
-            assert_eq!(chunk["offset"].as_u64(), Some(self.text.len() as u64), "{chunk}");
+            assert_eq!(
+                chunk["offset"].as_u64(),
+                Some(self.text.len() as u64),
+                "{chunk}"
+            );
             self.text.push_str(chunk["text"].as_str().expect("text"));
             self.complete |= chunk["complete"] == true;
         }
@@ -344,7 +376,12 @@ impl Collected {
 /// A log that grows in steps, with a console note and CRLF line ends as Jenkins writes them.
 fn log_step(i: usize) -> String {
     (0..=i)
-        .map(|k| format!("step {k}: \u{1b}[8mha:AAAAWB+LCAAAAAAAAP9b{k}\u{1b}[0mrunning été ✓ {}\r\n", "x".repeat(k * 37)))
+        .map(|k| {
+            format!(
+                "step {k}: \u{1b}[8mha:AAAAWB+LCAAAAAAAAP9b{k}\u{1b}[0mrunning été ✓ {}\r\n",
+                "x".repeat(k * 37)
+            )
+        })
         .collect()
 }
 
@@ -357,7 +394,10 @@ async fn a_tailed_log_reassembles_byte_for_byte_to_console_text() {
         number,
         timestamp: now_ms(),
         estimated_duration: 60_000,
-        log: Log { text: Some(text), generated_bytes: None },
+        log: Log {
+            text: Some(text),
+            generated_bytes: None,
+        },
         ..Build::default()
     };
     push_build(&sim, &job, running(log_step(0)));
@@ -366,7 +406,11 @@ async fn a_tailed_log_reassembles_byte_for_byte_to_console_text() {
     for step in 1..6 {
         tokio::time::sleep(Duration::from_millis(350)).await;
         sim.with_world(|w| {
-            let b = w.item_mut(&job).and_then(Item::as_job_mut).and_then(|j| j.builds.last_mut()).expect("build");
+            let b = w
+                .item_mut(&job)
+                .and_then(Item::as_job_mut)
+                .and_then(|j| j.builds.last_mut())
+                .expect("build");
             b.log.text = Some(log_step(step));
         });
         while let Some(m) = sse.next(Duration::from_millis(50)).await {
@@ -374,7 +418,11 @@ async fn a_tailed_log_reassembles_byte_for_byte_to_console_text() {
         }
     }
     sim.with_world(|w| {
-        let b = w.item_mut(&job).and_then(Item::as_job_mut).and_then(|j| j.builds.last_mut()).expect("build");
+        let b = w
+            .item_mut(&job)
+            .and_then(Item::as_job_mut)
+            .and_then(|j| j.builds.last_mut())
+            .expect("build");
         b.log.text = Some(format!("{}Finished: SUCCESS\r\n", log_step(7)));
         b.result = Some(BuildResult::Success);
         b.duration = 2_000;
@@ -383,7 +431,11 @@ async fn a_tailed_log_reassembles_byte_for_byte_to_console_text() {
     let text = log.text;
     assert!(done, "the log never completed: {text:?}");
     let console = reqwest::Client::new()
-        .get(format!("{}job/{}/{number}/consoleText", sim.url(), job.replace('/', "/job/")))
+        .get(format!(
+            "{}job/{}/{number}/consoleText",
+            sim.url(),
+            job.replace('/', "/job/")
+        ))
         .basic_auth(gateway_common::USER, Some(gateway_common::TOKEN))
         .send()
         .await
@@ -391,7 +443,10 @@ async fn a_tailed_log_reassembles_byte_for_byte_to_console_text() {
         .text()
         .await
         .expect("text");
-    assert!(console.contains("été ✓") && !console.contains("ha:AAAA"), "{console:?}");
+    assert!(
+        console.contains("été ✓") && !console.contains("ha:AAAA"),
+        "{console:?}"
+    );
     assert_eq!(text, console.replace("\r\n", "\n"));
     sse.stop().await;
     gateway.stop().await;
@@ -402,7 +457,10 @@ const STATUS: &str = "subscription { connectionEvents { kind connection { name }
 
 fn status_of(m: &Value) -> Option<(String, String)> {
     let e = m.get("data")?.get("connectionEvents")?;
-    Some((e["kind"].as_str()?.to_string(), e["status"].as_str()?.to_string()))
+    Some((
+        e["kind"].as_str()?.to_string(),
+        e["status"].as_str()?.to_string(),
+    ))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -411,27 +469,41 @@ async fn a_controller_going_down_and_back_yields_both_status_events() {
     let gateway = gateway(vec![connection("ci", &sim)], 300).await;
     let mut ws = Subscribers::start("ws", &gateway, 1, STATUS, json!({})).await;
     let first = ws.next(Duration::from_secs(10)).await.expect("an event");
-    assert_eq!(status_of(&first), Some(("CURRENT".into(), "ONLINE".into())), "{first}");
+    assert_eq!(
+        status_of(&first),
+        Some(("CURRENT".into(), "ONLINE".into())),
+        "{first}"
+    );
     sim.set_faults(Faults {
         error_rate: 1.0,
         error_statuses: vec![503],
         ..Faults::default()
     });
     let (seen, down) = ws
-        .until(Duration::from_secs(10), |m| status_of(m).is_some_and(|(k, _)| k == "DOWN"))
+        .until(Duration::from_secs(10), |m| {
+            status_of(m).is_some_and(|(k, _)| k == "DOWN")
+        })
         .await;
     assert!(down, "{seen:?}");
     let e = &seen.last().expect("down")["data"]["connectionEvents"];
     assert_eq!(e["previousStatus"], "ONLINE", "{e}");
-    assert!(e["error"]["code"].is_string() && e["error"]["hint"].is_string(), "{e}");
+    assert!(
+        e["error"]["code"].is_string() && e["error"]["hint"].is_string(),
+        "{e}"
+    );
     assert_eq!(e["status"], "UNAVAILABLE", "{e}");
     sim.set_faults(Faults::default());
     let (seen, up) = ws
-        .until(Duration::from_secs(15), |m| status_of(m).is_some_and(|(k, _)| k == "UP"))
+        .until(Duration::from_secs(15), |m| {
+            status_of(m).is_some_and(|(k, _)| k == "UP")
+        })
         .await;
     assert!(up, "{seen:?}");
     let e = &seen.last().expect("up")["data"]["connectionEvents"];
-    assert_eq!((e["status"].as_str(), e["previousStatus"].as_str()), (Some("ONLINE"), Some("UNAVAILABLE")));
+    assert_eq!(
+        (e["status"].as_str(), e["previousStatus"].as_str()),
+        (Some("ONLINE"), Some("UNAVAILABLE"))
+    );
     assert!(e["version"].is_string(), "{e}");
     ws.stop().await;
     gateway.stop().await;
@@ -456,17 +528,28 @@ async fn two_hundred_subscribers_cost_the_requests_of_one_and_the_last_leaving_s
     let alone = served_during(&sim, window).await;
     one.stop().await;
     tokio::time::sleep(Duration::from_millis(1_200)).await;
-    assert_eq!(served_during(&sim, Duration::from_millis(1_500)).await, 0, "nobody listens");
+    assert_eq!(
+        served_during(&sim, Duration::from_millis(1_500)).await,
+        0,
+        "nobody listens"
+    );
 
     let mut many = Subscribers::start("ws", &gateway, 200, query, json!({})).await;
     many.all_connected(200, Duration::from_secs(30)).await;
     let crowd = served_during(&sim, window).await;
     // Six polls in the window, one listing each: the same for one subscriber and for 200.
     assert!(alone >= 5, "{alone}");
-    assert!(crowd.abs_diff(alone) <= alone / 10 + 1, "one: {alone}, 200: {crowd}");
+    assert!(
+        crowd.abs_diff(alone) <= alone / 10 + 1,
+        "one: {alone}, 200: {crowd}"
+    );
     many.stop().await;
     tokio::time::sleep(Duration::from_millis(1_200)).await;
-    assert_eq!(served_during(&sim, Duration::from_millis(1_500)).await, 0, "the last one left");
+    assert_eq!(
+        served_during(&sim, Duration::from_millis(1_500)).await,
+        0,
+        "the last one left"
+    );
     gateway.stop().await;
 }
 
@@ -478,14 +561,17 @@ async fn a_subscription_sees_only_what_its_key_may_see() {
         recorded_builder().start().await.expect("sim"),
         recorded_builder().start().await.expect("sim"),
     );
-    let mut config = Config::with_connections(vec![connection("alpha", &a), connection("beta", &b)]);
-    config.auth.keys = vec![ApiKeyConfig::new("team-alpha", ALPHA_KEY).with_connections(&["alpha"])];
+    let mut config =
+        Config::with_connections(vec![connection("alpha", &a), connection("beta", &b)]);
+    config.auth.keys =
+        vec![ApiKeyConfig::new("team-alpha", ALPHA_KEY).with_connections(&["alpha"])];
     config.live.poll_interval_ms = 300;
     config.validate().expect("valid config");
     let gateway = Gateway::start_config(config).await;
     let bearer = format!("Bearer {ALPHA_KEY}");
     for mode in ["ws", "sse"] {
-        let mut subs = Subscribers::start_as(mode, &gateway, 1, STATUS, json!({}), Some(&bearer)).await;
+        let mut subs =
+            Subscribers::start_as(mode, &gateway, 1, STATUS, json!({}), Some(&bearer)).await;
         let (seen, _) = subs.until(Duration::from_secs(3), |_| false).await;
         let names: Vec<&str> = seen
             .iter()
@@ -495,16 +581,30 @@ async fn a_subscription_sees_only_what_its_key_may_see() {
         subs.stop().await;
 
         let beta = "subscription { connectionEvents(connections: [\"beta\"]) { kind } }";
-        let mut subs = Subscribers::start_as(mode, &gateway, 1, beta, json!({}), Some(&bearer)).await;
+        let mut subs =
+            Subscribers::start_as(mode, &gateway, 1, beta, json!({}), Some(&bearer)).await;
         let msg = subs.next(Duration::from_secs(10)).await.expect("an answer");
         let text = msg.to_string();
-        assert!(msg.get("data").is_none_or(|d| d.is_null() || d["connectionEvents"].is_null()), "{mode}: {msg}");
-        assert!(text.contains("UNKNOWN_CONNECTION") || text.contains("FORBIDDEN"), "{mode}: {msg}");
+        assert!(
+            msg.get("data")
+                .is_none_or(|d| d.is_null() || d["connectionEvents"].is_null()),
+            "{mode}: {msg}"
+        );
+        assert!(
+            text.contains("UNKNOWN_CONNECTION") || text.contains("FORBIDDEN"),
+            "{mode}: {msg}"
+        );
         subs.stop().await;
 
         let mut anonymous = Subscribers::start(mode, &gateway, 1, STATUS, json!({})).await;
-        let msg = anonymous.next(Duration::from_secs(10)).await.expect("a refusal");
-        assert!(msg.get("error").is_some() || msg.get("errors").is_some(), "{mode}: {msg}");
+        let msg = anonymous
+            .next(Duration::from_secs(10))
+            .await
+            .expect("a refusal");
+        assert!(
+            msg.get("error").is_some() || msg.get("errors").is_some(),
+            "{mode}: {msg}"
+        );
         assert!(msg.get("data").is_none_or(|d| d.is_null()), "{mode}: {msg}");
         anonymous.stop().await;
     }

@@ -168,7 +168,9 @@ mod tests {
         assert!(one.is_some() && two.is_some());
         assert!(registry.watch_within(("ci", 3), on_ci, 2, start).is_none());
         assert!(registry.watch_within(("ci", 1), on_ci, 2, start).is_some());
-        assert!(registry.watch_within(("other", 1), |k| k.0 == "other", 2, start).is_some());
+        assert!(registry
+            .watch_within(("other", 1), |k| k.0 == "other", 2, start)
+            .is_some());
         drop(two);
         assert!(registry.watch_within(("ci", 3), on_ci, 2, start).is_some());
     }

@@ -250,7 +250,9 @@ async fn graphql_post(
         Err(e) => return reject(&e),
     };
     match media {
-        Some(media) if !stream => graphql_http::respond(media, execute(&app, request, caller).await),
+        Some(media) if !stream => {
+            graphql_http::respond(media, execute(&app, request, caller).await)
+        }
         _ => sse::respond(&app, request, caller, draining.map(|d| d.0)),
     }
 }
