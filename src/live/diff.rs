@@ -4,6 +4,7 @@
 //! build that started and finished between two polls still yields both events.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use super::events::{BuildChange, BuildChangeKind};
@@ -39,15 +40,20 @@ fn finished(b: &wire::Build) -> bool {
     b.is_finished() == Some(true)
 }
 
-fn new_numbers(prev: Option<&JobState>, cur: &JobState) -> std::ops::RangeInclusive<u32> {
+/// No build numbers.
+fn no_numbers() -> RangeInclusive<u32> {
+    RangeInclusive::new(1, 0)
+}
+
+fn new_numbers(prev: Option<&JobState>, cur: &JobState) -> RangeInclusive<u32> {
     let Some(last) = cur.last_number() else {
-        return 1..=0;
+        return no_numbers();
     };
     let from = match prev {
         Some(p) => p.last_number().map_or(1, |n| n + 1),
         // A job seen for the first time: only its running build is news.
         None if cur.last.as_deref().is_some_and(|b| !finished(b)) => last,
-        None => return 1..=0,
+        None => return no_numbers(),
     };
     from.max(last.saturating_sub(MAX_NEW_BUILDS - 1))..=last
 }
@@ -274,7 +280,9 @@ mod tests {
         });
         let prev = Jobs::from([("app".to_string(), job(build(1, Some("SUCCESS"))))]);
         let mut cur = prev.clone();
-        cur.get_mut("app").map(|j| j.queue_item = Some(item));
+        if let Some(j) = cur.get_mut("app") {
+            j.queue_item = Some(item);
+        }
         let again = cur.clone();
         let c = changes(&prev, &mut cur, &HashMap::new());
         assert_eq!(kinds(&c), vec![(BuildChangeKind::Queued, None)]);

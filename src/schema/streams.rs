@@ -349,3 +349,61 @@ impl Follow for Queue {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::broadcast;
+
+    /// A feed whose state is at poll `now`.
+    struct Counter {
+        now: u64,
+    }
+
+    impl Follow for Counter {
+        type Event = u64;
+        type Out = String;
+
+        async fn state(&mut self, all: bool) -> (u64, Vec<String>) {
+            let outs = if all {
+                vec![format!("state {}", self.now)]
+            } else {
+                Vec::new()
+            };
+            (self.now, outs)
+        }
+
+        fn change(&mut self, polled: &Polled<u64>) -> Vec<String> {
+            vec![format!("event {}", polled.event)]
+        }
+
+        fn lagged(&self, missed: u64) -> String {
+            format!("lagged {missed}")
+        }
+    }
+
+    fn polled(cycle: u64) -> Arc<Polled<u64>> {
+        Arc::new(Polled {
+            cycle,
+            at_ms: 0,
+            event: cycle,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_is_told_it_lagged_then_resynchronised_without_repeats() {
+        let (tx, rx) = broadcast::channel(2);
+        let mut follow = Followed::new(Counter { now: 6 }, rx, false);
+        // Six polls' events while the subscriber did not read: the buffer keeps two.
+        for cycle in 1..=6 {
+            tx.send(polled(cycle)).expect("a receiver");
+        }
+        assert_eq!(follow.next().await.as_deref(), Some("lagged 4"));
+        assert_eq!(follow.next().await.as_deref(), Some("state 6"));
+        // Polls 5 and 6 are in the state it was given: not sent again.
+        tx.send(polled(7)).expect("a receiver");
+        assert_eq!(follow.next().await.as_deref(), Some("event 7"));
+        drop(tx);
+        assert_eq!(follow.next().await, None);
+    }
+}
