@@ -350,6 +350,8 @@ impl<W: std::ops::Deref<Target = LogFeed>> LogSubscription<W> {
             let piece = match self.rx.as_mut()?.recv().await {
                 Ok(piece) => piece,
                 Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // What is still buffered is in the ring the resynchronisation reads.
+                    self.rx = self.rx.as_ref().map(broadcast::Receiver::resubscribe);
                     self.lagged = true;
                     self.resync(None);
                     continue;

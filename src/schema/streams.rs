@@ -95,6 +95,9 @@ impl<F: Follow> Followed<F> {
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(missed)) => {
+                    // Skip what is still buffered: the state below covers it, and reading
+                    // it would only make room for the next lag.
+                    self.rx = self.rx.resubscribe();
                     self.queue.push_back(self.follow.lagged(missed));
                     let (cycle, outs) = self.follow.state(true).await;
                     self.cycle = cycle;
