@@ -75,8 +75,7 @@ pub(crate) async fn serve(
         activity: activity.clone(),
         draining: Draining(stop.clone()),
     });
-    let conn = builder.serve_connection_with_upgrades(io, service);
-    tokio::pin!(conn);
+    let mut conn = Box::pin(builder.serve_connection_with_upgrades(io, service));
     let mut draining = false;
     let mut check_at = activity.opened;
     loop {
@@ -85,9 +84,7 @@ pub(crate) async fn serve(
                 if let Err(e) = ended {
                     tracing::debug!(error = %e, "connection ended with an error");
                 }
-                // Upgraded, the socket lives on in its handler's task: it still counts.
-                let _ = socket_gone.await;
-                return;
+                break;
             }
             // A closed channel means the server is gone: drain too.
             _ = stop.changed(), if !draining => {
@@ -106,6 +103,10 @@ pub(crate) async fn serve(
             }
         }
     }
+    // Dropping the connection drops the socket, unless it was upgraded: then the socket
+    // lives on in its handler's task, and this task (so the connection count) waits for it.
+    drop(conn);
+    let _ = socket_gone.await;
 }
 
 /// What a connection has done, shared by its socket, its requests and its watcher.
