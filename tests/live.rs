@@ -612,3 +612,45 @@ async fn a_subscription_sees_only_what_its_key_may_see() {
     assert_eq!(b.request_count(), 0);
     gateway.stop().await;
 }
+
+/// A POST on a fresh connection: its HTTP status.
+async fn status_of_a_new_connection(gateway: &Gateway) -> u16 {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    client
+        .post(&gateway.endpoint)
+        .json(&json!({ "query": "{ connections { name } }" }))
+        .send()
+        .await
+        .map_or(0, |r| r.status().as_u16())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_websocket_counts_against_max_connections_until_it_closes() {
+    let sim = recorded_builder().start().await.expect("start jenkins-sim");
+    let mut config = Config::with_connections(vec![connection("ci", &sim)]);
+    config.server.max_connections = 2;
+    config.validate().expect("valid config");
+    let gateway = Gateway::start_config(config).await;
+    // A still world: no event, only the two acknowledged sockets.
+    let quiet = "subscription { buildEvents { kind } }";
+    let mut two = Subscribers::start("ws", &gateway, 2, quiet, json!({})).await;
+    two.all_connected(2, Duration::from_secs(20)).await;
+    assert_eq!(status_of_a_new_connection(&gateway).await, 503);
+    two.stop().await;
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = status_of_a_new_connection(&gateway).await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "the sockets' slots were not given back: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    gateway.stop().await;
+}
