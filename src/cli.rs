@@ -66,7 +66,9 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let gateway = GatewayState::new(config)?;
     tracing::info!(%addr, connections = gateway.connection_count(), "majordomo serving /graphql");
-    println!("Majordomo: the fleet at http://{addr}/, GraphiQL at http://{addr}/graphql");
+    // Scripts read the address from the first line: keep its shape.
+    println!("Majordomo: GraphiQL at http://{addr}/graphql");
+    println!("Majordomo: the fleet page at http://{addr}/");
     crate::server::run(listener, gateway, shutdown).await?;
     Ok(())
 }

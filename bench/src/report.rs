@@ -471,8 +471,9 @@ fn render_live(out: &mut String, l: &LiveReport) {
     );
     let _ = writeln!(
         out,
-        "  {:>11} {:>10} {:>10} {:>26} {:>9} {:>18}",
+        "  {:>11} {:>6} {:>10} {:>10} {:>26} {:>9} {:>18}",
         "subscribers",
+        "open",
         "upstream/s",
         "FINISHED",
         "delay p50/p95/p99/max ms",
@@ -482,8 +483,9 @@ fn render_live(out: &mut String, l: &LiveReport) {
     for p in &l.phases {
         let _ = writeln!(
             out,
-            "  {:>11} {:>10.2} {:>10} {:>26} {:>9.2} {:>18}",
+            "  {:>11} {:>6} {:>10.2} {:>10} {:>26} {:>9.2} {:>18}",
             p.subscribers,
+            p.streams_open,
             p.upstream_rps,
             p.finished_events,
             format!("{} / {:.0}", lat(&p.delay), p.delay.max_ms),

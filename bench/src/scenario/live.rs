@@ -3,6 +3,7 @@
 //! delay from the simulator's state change (a build's end) to each subscriber receiving
 //! `FINISHED`, and the gateway's CPU and memory meanwhile.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,8 @@ const SUBSCRIPTION: &str = "subscription { buildEvents { kind jobName number } }
 pub struct LivePhase {
     /// Subscribers (one Server-Sent Events stream each).
     pub subscribers: usize,
+    /// Streams that opened (answered 200 with an event stream).
+    pub streams_open: usize,
     /// Measured seconds.
     pub secs: f64,
     /// Upstream requests per second (all controllers).
@@ -88,12 +91,14 @@ async fn phase(
         .pool_max_idle_per_host(0)
         .build()?;
     let received: Arc<Mutex<Vec<(String, u64, i64)>>> = Arc::default();
+    let open = Arc::new(AtomicUsize::new(0));
     let mut streams = Vec::with_capacity(subscribers);
     for _ in 0..subscribers {
         streams.push(tokio::spawn(subscribe(
             http.clone(),
-            format!("{}/graphql", gw.url().trim_end_matches('/')),
+            gw.url(),
             Arc::clone(&received),
+            Arc::clone(&open),
         )));
     }
     // Let every stream open and the pollers take their first (baseline) poll.
@@ -105,6 +110,7 @@ async fn phase(
     let secs = t.elapsed().as_secs_f64();
     let (after, cpu_after) = (fleet.total(), cpu_secs(gw.pid()));
     let memory = gw.memory();
+    let streams_open = open.load(Ordering::Relaxed);
     for s in &streams {
         s.abort();
     }
@@ -112,6 +118,7 @@ async fn phase(
     let delays = delays(fleet, &events);
     Ok(LivePhase {
         subscribers,
+        streams_open,
         secs,
         upstream_rps: (after - before) as f64 / secs,
         finished_events: events.len(),
@@ -149,6 +156,7 @@ async fn subscribe(
     http: reqwest::Client,
     url: String,
     received: Arc<Mutex<Vec<(String, u64, i64)>>>,
+    open: Arc<AtomicUsize>,
 ) -> anyhow::Result<()> {
     let mut resp = http
         .post(url)
@@ -157,6 +165,7 @@ async fn subscribe(
         .send()
         .await?
         .error_for_status()?;
+    open.fetch_add(1, Ordering::Relaxed);
     let mut buf = String::new();
     while let Some(chunk) = resp.chunk().await? {
         buf.push_str(&String::from_utf8_lossy(&chunk));
