@@ -19,7 +19,7 @@ use jenkins_sim::world::{Build, BuildResult, Item, Log};
 use jenkins_sim::{Faults, LiveConfig, SimBuilder, SimHandle, World};
 use majordomo::config::{ApiKeyConfig, Config, ConnectionConfig};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 use tokio::time::{timeout, Instant};
 
@@ -651,6 +651,58 @@ async fn an_open_websocket_counts_against_max_connections_until_it_closes() {
             "the sockets' slots were not given back: {status}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    gateway.stop().await;
+}
+
+/// The status line of a raw WebSocket upgrade of `/graphql` with these extra headers.
+async fn upgrade_status(gateway: &Gateway, extra: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let addr = gateway
+        .endpoint
+        .trim_start_matches("http://")
+        .trim_end_matches("/graphql")
+        .to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let request = format!(
+        "GET /graphql HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Protocol: graphql-transport-ws\r\n{extra}\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut head = vec![0u8; 512];
+    let n = timeout(Duration::from_secs(10), stream.read(&mut head))
+        .await
+        .expect("an answer")
+        .expect("read");
+    String::from_utf8_lossy(&head[..n])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_from_a_foreign_page_is_refused() {
+    let sim = recorded_builder().start().await.expect("start jenkins-sim");
+    let mut config = Config::with_connections(vec![connection("ci", &sim)]);
+    config.cors.allow_origins = vec!["https://dash.example.test".into()];
+    config.validate().expect("valid config");
+    let gateway = Gateway::start_config(config).await;
+    let own = gateway.endpoint.trim_end_matches("/graphql").to_string();
+    for (origin, expected) in [
+        ("Origin: https://evil.example.test\r\n".to_string(), "403"),
+        ("Origin: https://dash.example.test\r\n".to_string(), "101"),
+        (format!("Origin: {own}\r\n"), "101"),
+        (String::new(), "101"),
+    ] {
+        let status = upgrade_status(&gateway, &origin).await;
+        assert!(
+            status.starts_with(&format!("HTTP/1.1 {expected}")),
+            "{origin:?}: {status}"
+        );
     }
     gateway.stop().await;
 }

@@ -3,7 +3,8 @@
 //! the connection that upgraded (see `connection.rs`), so it counts against
 //! `max_connections` until it closes, and it is closed (1001) when the server stops.
 //!
-//! Who asks is decided like for any request: the upgrade's `Authorization` header, or,
+//! A browser page may open one only from the gateway's own origin or one `[cors]` lists
+//! (WebSockets are not bound by CORS). Who asks is decided like for any request: the upgrade's `Authorization` header, or,
 //! since browsers cannot set headers on a WebSocket, an `Authorization` field of the
 //! `connection_init` payload (a refusal closes the socket with 4403). Every operation then
 //! runs the same schema, with the same guard and the caller's own loaders.
@@ -19,9 +20,10 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use futures::{SinkExt, StreamExt};
 
-use super::access::admit;
+use super::access::{admit, reject};
 use super::connection::Draining;
 use super::AppState;
+use crate::error::GatewayError;
 use crate::guard::auth::Caller;
 use crate::guard::server_error;
 use crate::loaders::Loaders;
@@ -44,6 +46,31 @@ fn protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
         .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
 }
 
+/// A browser's WebSocket is not bound by CORS, so a page of any origin could open one to a
+/// gateway on loopback without keys and read everything: only the gateway's own origin (its
+/// pages) and the origins `[cors]` lists may. Clients that are not browsers send no
+/// `Origin` and are not concerned.
+fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<(), GatewayError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let own = !host.is_empty()
+        && origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .is_some_and(|rest| rest.eq_ignore_ascii_case(host));
+    if own || allowed.iter().any(|a| a == origin) {
+        Ok(())
+    } else {
+        Err(GatewayError::OriginNotAllowed(origin.to_string()))
+    }
+}
+
 /// Accept the upgrade: who asks is known now (a header) or at `connection_init`.
 pub(super) async fn upgrade(
     app: AppState,
@@ -58,6 +85,9 @@ pub(super) async fn upgrade(
         )
             .into_response();
     };
+    if let Err(e) = check_origin(&headers, &app.gateway.config().cors.allow_origins) {
+        return reject(&e);
+    }
     let caller = Arc::new(OnceLock::new());
     if headers.contains_key(header::AUTHORIZATION) || !app.gateway.access().is_required() {
         match admit(app.gateway.access(), &headers).await {
@@ -80,9 +110,9 @@ struct SessionExecutor {
 
 impl SessionExecutor {
     fn refused() -> Response {
-        Response::from_errors(vec![server_error(
-            &crate::error::GatewayError::Unauthenticated("authenticate in connection_init first"),
-        )])
+        Response::from_errors(vec![server_error(&GatewayError::Unauthenticated(
+            "authenticate in connection_init first",
+        ))])
     }
 }
 
