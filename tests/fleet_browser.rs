@@ -3,7 +3,8 @@
 //! over the live demo world: it shows every controller (the revoked one with its code and
 //! hint), its failing jobs are `health`'s, a build that finishes appears without a reload,
 //! the build view shows stages and the log, no request leaves loopback and the console
-//! stays free of errors. With `MAJORDOMO_SCREENSHOTS=DIR` the screenshots the README shows
+//! stays free of errors; behind API keys it asks for one and then shows only the
+//! connections that key may see. With `MAJORDOMO_SCREENSHOTS=DIR` the screenshots the README shows
 //! are written there (`.ci/screenshots` does that).
 
 mod gateway_common;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use gateway_common::Gateway;
 use jenkins_sim::world::{Build, BuildResult, Item};
 use jenkins_sim::SimHandle;
+use majordomo::config::ApiKeyConfig;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -260,6 +262,54 @@ async fn the_fleet_page_is_live_complete_and_stays_on_loopback() {
     let done = browser.ask("done").await;
     assert_eq!(done["offLoopback"], json!([]), "{done}");
     assert_eq!(done["errors"], json!([]), "{done}");
+    let _ = browser.child.wait().await;
+    gateway.stop().await;
+}
+
+const PROD_KEY: &str = "fleet-page-key-for-ci-prod-only";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_page_asks_for_a_key_and_shows_only_what_it_may_see() {
+    let demo = majordomo::demo::start_with(42, false).await.expect("demo");
+    let mut config = demo.config.clone();
+    config.auth.keys =
+        vec![ApiKeyConfig::new("wall-screen", PROD_KEY).with_connections(&["ci-prod"])];
+    config.validate().expect("valid");
+    let gateway = Gateway::start_config(config).await;
+    let page = gateway.endpoint.trim_end_matches("graphql").to_string();
+    let mut browser = Browser::open(&page).await;
+
+    let before = browser.ask("failing").await;
+    assert_eq!(before["asksForKey"], true, "{before}");
+    assert_eq!(
+        before["controllers"],
+        json!([]),
+        "no data without a key: {before}"
+    );
+    assert_eq!(
+        browser.ask(&format!("key {PROD_KEY}")).await,
+        json!({ "ready": true })
+    );
+    let after = browser.ask("failing").await;
+    let names: Vec<&str> = after["controllers"]
+        .as_array()
+        .expect("controllers")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, vec!["ci-prod"], "{after}");
+    let failing = strings(&after["failing"]);
+    assert!(
+        !failing.is_empty() && failing.iter().all(|k| k.starts_with("ci-prod/")),
+        "{after}"
+    );
+
+    let done = browser.ask("done").await;
+    assert_eq!(done["offLoopback"], json!([]), "{done}");
+    // The only console errors are the browser's own notes of the 401s before the key.
+    for e in done["errors"].as_array().expect("errors") {
+        assert!(e.as_str().is_some_and(|e| e.contains("401")), "{done}");
+    }
     let _ = browser.child.wait().await;
     gateway.stop().await;
 }

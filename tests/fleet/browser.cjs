@@ -1,7 +1,9 @@
 // Drives the fleet page in headless Chromium (Debian's, through puppeteer-core) for
 // tests/fleet_browser.rs, which sends commands on stdin, one per line, and reads one JSON
 // line per answer on stdout:
-//   failing          -> {"failing": [connection/fullName...], "controllers": [{name,status,error}]}
+//   failing          -> {"failing": [connection/fullName...], "asksForKey": bool,
+//                        "controllers": [{name,status,error}]}
+//   key KEY          -> {"ready": bool}  (types the API key into the page's form)
 //   recent KEY       -> {"recent": KEY, "found": bool, "samePage": bool}  (waits up to 30 s)
 //   build KEY        -> {"stages": N, "log": chars}  (opens the build view of connection/job#n)
 //   shot PATH        -> {"shot": PATH}
@@ -34,7 +36,11 @@ const out = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(url, { waitUntil: 'domcontentloaded' });
-  await page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
+  // Ready, or asking for an API key.
+  await page.waitForFunction(
+    () => document.body.dataset.ready === '1' || !document.getElementById('auth').hidden,
+    { timeout: 30000 },
+  );
   await page.evaluate(() => { window.fleetTestMarker = 'same page'; });
 
   const lines = readline.createInterface({ input: process.stdin });
@@ -43,10 +49,16 @@ const out = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
     if (cmd === 'failing') {
       out(await page.evaluate(() => ({
         failing: [...document.querySelectorAll('[data-testid=failing] tbody tr')].map((r) => r.dataset.key),
+        asksForKey: !document.getElementById('auth').hidden,
         controllers: [...document.querySelectorAll('[data-testid=controllers] [data-connection]')].map((c) => ({
           name: c.dataset.connection, status: c.dataset.status, error: (c.querySelector('.error') || {}).textContent || null,
         })),
       })));
+    } else if (cmd === 'key') {
+      await page.type('#auth-key', arg);
+      await page.click('#auth-form button');
+      const ready = await page.waitForSelector('body[data-ready="1"]', { timeout: 30000 }).then(() => true, () => false);
+      out({ ready });
     } else if (cmd === 'recent') {
       const found = await page.waitForFunction(
         (key) => [...document.querySelectorAll('[data-testid=recent] li')].some((li) => li.dataset.key === key),
