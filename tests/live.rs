@@ -3,7 +3,9 @@
 //! packages installed by `.ci/install-node-tools`) against jenkins-sim: every kind of
 //! event arrives, in order per build; a build that started and finished between two polls
 //! yields both events; a tailed log reassembles byte for byte to the build's `consoleText`;
-//! a controller going down and coming back yields both; 200 subscribers cost the upstream
+//! queue items enter and leave as the build they became; a controller going down and
+//! coming back yields both; an open WebSocket holds a connection slot until it closes, and
+//! one from a foreign page is refused; 200 subscribers cost the upstream
 //! requests of one and the last one leaving stops the polling; a subscription sees only
 //! what its key may see.
 
@@ -704,5 +706,48 @@ async fn a_websocket_from_a_foreign_page_is_refused() {
             "{origin:?}: {status}"
         );
     }
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_items_enter_and_leave_as_the_build_they_became() {
+    let sim = live_sim(11).await;
+    let gateway = gateway(vec![connection("ci", &sim)], 300).await;
+    let query = "subscription { queueEvents { kind item { queueId jobName why } \
+        cancelled build { number } } }";
+    let mut sse = Subscribers::start("sse", &gateway, 1, query, json!({})).await;
+    let mut entered = HashSet::new();
+    let (seen, done) = sse
+        .until(Duration::from_secs(40), |m| {
+            assert!(m.get("errors").is_none() && m.get("error").is_none(), "{m}");
+            let e = &m["data"]["queueEvents"];
+            let id = e["item"]["queueId"].as_i64();
+            match e["kind"].as_str() {
+                Some("ENTERED") => {
+                    entered.extend(id);
+                    false
+                }
+                // An item seen entering leaves as a build of its job.
+                Some("LEFT") => {
+                    id.is_some_and(|id| entered.contains(&id)) && e["build"]["number"].is_i64()
+                }
+                _ => false,
+            }
+        })
+        .await;
+    assert!(done, "{seen:?}");
+    let left = &seen.last().expect("left")["data"]["queueEvents"];
+    let (job, number) = (
+        left["item"]["jobName"].as_str().expect("job").to_string(),
+        left["build"]["number"].as_u64().expect("number"),
+    );
+    // The simulator agrees: that build of that job came from that queue item.
+    let queue_id = sim.with_world(|w| {
+        w.job(&job)
+            .and_then(|j| j.build(number))
+            .map(|b| b.queue_id)
+    });
+    assert_eq!(queue_id, left["item"]["queueId"].as_u64(), "{left}");
+    sse.stop().await;
     gateway.stop().await;
 }
