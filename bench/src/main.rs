@@ -11,7 +11,8 @@
 //! - [`naive`]: the naive client (one request per folder, job, build and run).
 //! - [`load`]: percentiles, `wrk` at saturation, the fixed-rate client.
 //! - [`measure`]: cold, warm, naive and round-trip-chain measurements.
-//! - [`scenario`]: the demo, large, scaling, steady-state and live (subscribers) scenarios.
+//! - [`scenario`]: the demo, large, scaling, steady-state, live (subscribers) and
+//!   soak-and-fault scenarios.
 //! - [`report`]: the JSON results and the printed tables.
 
 mod config;
@@ -64,6 +65,7 @@ async fn main() -> anyhow::Result<()> {
         scaling: None,
         steady: None,
         live: None,
+        soak: None,
     };
     if cfg.runs("demo") {
         report.demo = Some(scenario::demo::run(&cfg).await.context("demo scenario")?);
@@ -87,6 +89,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if cfg.runs("live") {
         report.live = Some(scenario::live::run(&cfg).await.context("live scenario")?);
+    }
+    if cfg.runs("soak") {
+        report.soak = Some(scenario::soak::run(&cfg).await.context("soak scenario")?);
     }
     report.took_secs = t.elapsed().as_secs_f64();
     let text = report.render();

@@ -1,11 +1,12 @@
 //! The scenarios of a run: the demo world against the naive client, the large world under
-//! load, the scaling series, the steady state over a live world, and subscribers to live
-//! build events.
+//! load, the scaling series, the steady state over a live world, subscribers to live build
+//! events, and a soak under faults.
 
 pub mod demo;
 pub mod large;
 pub mod live;
 pub mod scaling;
+pub mod soak;
 pub mod steady;
 
 use serde::Serialize;
