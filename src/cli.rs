@@ -66,9 +66,9 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let gateway = GatewayState::new(config)?;
     tracing::info!(%addr, connections = gateway.connection_count(), "majordomo serving /graphql");
-    // Scripts read the address from the first line: keep its shape.
-    println!("Majordomo: GraphiQL at http://{addr}/graphql");
-    println!("Majordomo: the fleet page at http://{addr}/");
+    // One line (a reader may close the pipe after it), ending with the GraphQL endpoint,
+    // which scripts read.
+    println!("Majordomo: the fleet page at http://{addr}/, GraphiQL at http://{addr}/graphql");
     crate::server::run(listener, gateway, shutdown).await?;
     Ok(())
 }
