@@ -111,6 +111,8 @@ pub(crate) struct CachedValue {
     value: Arc<dyn Any + Send + Sync>,
     weight: u32,
     class: CacheClass,
+    /// When it was loaded: a poller accepts only answers younger than its interval.
+    loaded_at: Instant,
 }
 
 impl std::fmt::Debug for CachedValue {
@@ -303,15 +305,29 @@ impl UpstreamCache {
         E: Clone + Send + Sync + 'static,
         F: Future<Output = Result<Loaded<T>, E>>,
     {
-        if let Some(value) = self.get::<T>(&key).await {
+        if let Some(value) = self.get::<T>(&key, None).await {
             return Ok(value);
         }
         self.load(key, load).await.0
     }
 
-    /// The stored value for `key`, if there is one (a hit, counted as such).
-    pub(crate) async fn get<T: Send + Sync + 'static>(&self, key: &CacheKey) -> Option<Arc<T>> {
+    /// The stored value for `key`, if there is one (a hit, counted as such). With a
+    /// `max_age`, a stored answer that may still change and is older than that is dropped
+    /// and the caller loads a fresh one (still coalesced with identical loads, and stored
+    /// for everyone else): pollers read this way, since an answer a query cached seconds
+    /// ago would delay their events by as much.
+    pub(crate) async fn get<T: Send + Sync + 'static>(
+        &self,
+        key: &CacheKey,
+        max_age: Option<Duration>,
+    ) -> Option<Arc<T>> {
         let stored = self.cache.get(key).await?;
+        let fresh = stored.class == CacheClass::Immutable
+            || max_age.is_none_or(|age| stored.loaded_at.elapsed() <= age);
+        if !fresh {
+            self.cache.invalidate(key).await;
+            return None;
+        }
         let value = Arc::clone(&stored.value).downcast::<T>().ok()?;
         self.counters.hits.fetch_add(1, Ordering::Relaxed);
         self.metrics.cache.lookup(stored.class.label(), Lookup::Hit);
@@ -338,6 +354,7 @@ impl UpstreamCache {
                 value: Arc::new(loaded.value),
                 weight: u32::try_from(loaded.weight).unwrap_or(u32::MAX),
                 class: loaded.class,
+                loaded_at: Instant::now(),
             }))
         };
         let result = self.cache.try_get_with(key, init).await;

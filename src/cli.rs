@@ -74,11 +74,17 @@ pub async fn serve(
     };
     let gateway = GatewayState::new(config)?;
     tracing::info!(%addr, connections = gateway.connection_count(), "majordomo serving /graphql");
-    println!("Majordomo: GraphiQL at http://{addr}/graphql");
-    if let Some(admin) = &admin {
-        let admin_addr = admin.local_addr()?;
-        tracing::info!(addr = %admin_addr, "admin routes (/metrics, /readyz, /healthz) on their own listener");
-        println!("Majordomo: metrics at http://{admin_addr}/metrics");
+    // One line (a reader may close the pipe after it), ending with the GraphQL endpoint,
+    // which scripts read.
+    match &admin {
+        Some(admin) => {
+            let admin_addr = admin.local_addr()?;
+            tracing::info!(addr = %admin_addr, "admin routes (/metrics, /readyz, /healthz) on their own listener");
+            println!("Majordomo: the fleet page at http://{addr}/, metrics at http://{admin_addr}/metrics, GraphiQL at http://{addr}/graphql");
+        }
+        None => println!(
+            "Majordomo: the fleet page at http://{addr}/, GraphiQL at http://{addr}/graphql"
+        ),
     }
     crate::server::serve(listener, admin, gateway, shutdown).await?;
     Ok(())

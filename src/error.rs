@@ -119,6 +119,9 @@ pub enum GatewayError {
     /// A hash that stands for no trusted document.
     #[error("PersistedQueryNotFound")]
     PersistedQueryNotFound,
+    /// A WebSocket opened by a page of another origin (WebSockets escape CORS).
+    #[error("a WebSocket from the origin {} is not allowed", echo(.0))]
+    OriginNotAllowed(String),
 }
 
 impl GatewayError {
@@ -148,6 +151,7 @@ impl GatewayError {
             GatewayError::DocumentNotTrusted { .. } => "DOCUMENT_NOT_TRUSTED",
             GatewayError::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             GatewayError::IntrospectionDisabled => "INTROSPECTION_DISABLED",
+            GatewayError::OriginNotAllowed(_) => "ORIGIN_NOT_ALLOWED",
         }
     }
 
@@ -158,7 +162,7 @@ impl GatewayError {
             GatewayError::RequestTimeout { .. } => 408,
             GatewayError::Overloaded(_) | GatewayError::AuthUnavailable => 503,
             GatewayError::Unauthenticated(_) => 401,
-            GatewayError::Forbidden => 403,
+            GatewayError::Forbidden | GatewayError::OriginNotAllowed(_) => 403,
             GatewayError::RateLimited { .. } => 429,
             GatewayError::UnsupportedMediaType(_) => 415,
             GatewayError::MethodNotAllowed => 405,
@@ -215,6 +219,9 @@ impl GatewayError {
             }
             GatewayError::IntrospectionDisabled => {
                 "read the schema from schema.graphql (`majordomo schema`) instead"
+            }
+            GatewayError::OriginNotAllowed(_) => {
+                "open it from the gateway's own pages, or list the page's origin in cors.allow_origins"
             }
         }
     }

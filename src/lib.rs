@@ -8,13 +8,15 @@
 //! - `loaders`: per-request DataLoaders that batch and de-duplicate upstream fetches.
 //! - `planner`: the only layer that knows Jenkins' shape (selections → `tree=` requests).
 //! - `cache`: the shared upstream cache (TTL by mutability, request coalescing).
+//! - `live` (beside the loaders): pollers shared by every subscriber, turning successive
+//!   states of each controller into events for subscriptions and the fleet page.
 //! - [`jenkins`]: the per-connection client, wire types, errors and log processing.
 //!
 //! Beside them: [`config`] (the TOML tree and the environment), [`error`]
 //! ([`error::GatewayError`] and where every error gets its GraphQL extensions),
 //! [`gateway`] ([`gateway::GatewayState`], what every request shares), `graphiql`
-//! (compiled in), what operators see ([`telemetry`]: metrics, traces, logs), and what the
-//! binary needs: [`cli`], [`demo`].
+//! (compiled in), the fleet page `fleet` (compiled in), what operators see ([`telemetry`]:
+//! metrics, traces, logs), and what the binary needs: [`cli`], [`demo`].
 
 #![warn(unreachable_pub)]
 
@@ -23,10 +25,12 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub(crate) mod fleet;
 pub mod gateway;
 pub(crate) mod graphiql;
 mod guard;
 pub mod jenkins;
+pub(crate) mod live;
 pub(crate) mod loaders;
 pub(crate) mod planner;
 pub mod schema;

@@ -27,6 +27,7 @@ use crate::gateway::{GatewayState, Upstream};
 use crate::jenkins::log::LogSearch;
 use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail, QueryBudget, Tree};
 use crate::planner::builds::Pager;
+use crate::planner::live::left_item_tree;
 use crate::planner::split;
 use crate::planner::{computers_tree, probe_tree, queue_tree, running_tree, tests_tree};
 use crate::telemetry::names::SPAN_LOAD;
@@ -109,6 +110,9 @@ struct QueueKey(Arc<str>);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct ComputersKey(Arc<str>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LeftItemKey(Arc<str>, i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct LogTailKey {
@@ -446,6 +450,8 @@ single!(QueueKey => wire::Queue, "load queue", conn: |k| &k.0,
     fetch: |_k, up, b| up.client.queue(&queue_tree(), b));
 single!(ComputersKey => wire::ComputerSet, "load agents", conn: |k| &k.0,
     fetch: |_k, up, b| up.client.computers(&computers_tree(), b));
+single!(LeftItemKey => wire::QueueItem, "load queue item", conn: |k| &k.0,
+    fetch: |k, up, b| up.client.queue_item(k.1, &left_item_tree(), b));
 single!(LogTailKey => LogTail, "load log tail", conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.log_tail(&k.build.job, k.build.number, k.max_bytes, b));
 single!(LogGrepKey => LogGrep, "load log search", conn: |k| &k.build.conn,
@@ -467,6 +473,12 @@ impl Drop for Loaders {
 }
 
 impl Loaders {
+    /// What the request may still spend: a subscription renews it before each event, and
+    /// telemetry reads it once the query is answered.
+    pub(crate) fn budget(&self) -> &Arc<QueryBudget> {
+        &self.budget
+    }
+
     /// Fresh loaders for one GraphQL request spending from `budget`, over the connections
     /// `reach` allows: a key for any other finds no loader and answers `NOT_FOUND`.
     pub(crate) fn new(
@@ -502,11 +514,6 @@ impl Loaders {
         let timeout = (l.query_timeout_ms > 0).then(|| Duration::from_millis(l.query_timeout_ms));
         let budget = QueryBudget::new(timeout, l.max_upstream_requests, l.max_log_bytes);
         Loaders::new(state, Arc::new(adjust(budget)), reach)
-    }
-
-    /// The query's budget (what telemetry reads of it once the query is answered).
-    pub(crate) fn budget(&self) -> Arc<QueryBudget> {
-        Arc::clone(&self.budget)
     }
 
     /// Load one key of connection `conn`; past the query's deadline the caller gets
@@ -685,6 +692,11 @@ impl Loaders {
     /// A controller's computers.
     pub(crate) async fn computers(&self, conn: &Arc<str>) -> Answer<wire::ComputerSet> {
         self.load(conn, ComputersKey(conn.clone())).await
+    }
+
+    /// A queue item that left the queue: what it became.
+    pub(crate) async fn left_item(&self, conn: &Arc<str>, id: i64) -> Answer<wire::QueueItem> {
+        self.load(conn, LeftItemKey(conn.clone(), id)).await
     }
 
     /// The end of a build log.

@@ -110,7 +110,7 @@ async fn run(args: Args) -> Result<ExitCode, CliError> {
                 println!("simulated controller {name} at {}", sim.url());
             }
             if !no_browser {
-                cli::open_browser(&format!("http://{listen}/graphql"));
+                cli::open_browser(&format!("http://{listen}/"));
             }
             serve(config, guard).await?;
         }

@@ -391,3 +391,52 @@ fn bad_deployment_rules_are_refused_with_their_field() {
         "unknown fields are refused"
     );
 }
+/// The README's `[live]` example parses, and what it shows are the defaults.
+#[test]
+fn the_readme_live_example_is_valid_and_shows_the_defaults() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme.find("```toml\n[live]").expect("a [live] block") + "```toml\n".len();
+    let end = start + readme[start..].find("```").expect("end of the block");
+    let config = Config::from_toml_str(&readme[start..end]).expect("valid");
+    let shown = &config.live;
+    let defaults = majordomo::config::LiveConfig::default();
+    assert_eq!(
+        (
+            shown.poll_interval_ms,
+            shown.log_interval_ms,
+            shown.max_backoff_ms
+        ),
+        (
+            defaults.poll_interval_ms,
+            defaults.log_interval_ms,
+            defaults.max_backoff_ms
+        )
+    );
+    assert_eq!(
+        (
+            shown.subscriber_buffer,
+            shown.keepalive_ms,
+            shown.max_log_tails,
+            shown.max_stage_reads
+        ),
+        (
+            defaults.subscriber_buffer,
+            defaults.keepalive_ms,
+            defaults.max_log_tails,
+            defaults.max_stage_reads
+        )
+    );
+}
+
+/// A poll interval short enough to load a controller is refused with its field named.
+#[test]
+fn live_intervals_below_the_floor_are_refused() {
+    for field in ["poll_interval_ms", "log_interval_ms"] {
+        let e = Config::from_toml_str(&format!("[live]\n{field} = 100\n")).expect_err("too short");
+        assert_eq!(e.code(), "INVALID_VALUE", "{e}");
+        assert!(e.to_string().contains(field), "{e}");
+    }
+    let e = Config::from_toml_str("[live]\nmax_log_tails = 0\n").expect_err("zero");
+    assert!(e.to_string().contains("max_log_tails"), "{e}");
+}

@@ -42,9 +42,11 @@ pub struct BenchConfig {
     /// Rounds of the telemetry-cost scenario, each running export off and on
     /// (`BENCH_TELEMETRY_ROUNDS`, 3).
     pub telemetry_rounds: usize,
+    /// Subscribers of the live scenario's crowded phase (`BENCH_LIVE_SUBSCRIBERS`).
+    pub live_subscribers: usize,
     /// Length of the soak-and-fault scenario, s (`BENCH_SOAK_SECS`).
     pub soak_secs: u64,
-    /// Scenarios to run (`BENCH_ONLY`, comma-separated: demo,large,scaling,steady,soak,telemetry).
+    /// Scenarios to run (`BENCH_ONLY`, comma-separated: demo,large,scaling,steady,live,soak,telemetry).
     pub only: Vec<String>,
     /// The gateway's `max_concurrent_queries` (`BENCH_MAX_QUERIES`, 0: no limit, its default).
     pub max_queries: usize,
@@ -115,15 +117,24 @@ impl BenchConfig {
             steady_users: env_or("BENCH_STEADY_USERS", 50usize).max(1),
             steady_period_ms: env_or("BENCH_STEADY_PERIOD_MS", 2000u64).max(100),
             steady_secs: env_or("BENCH_STEADY_SECS", pick(20, 8)),
+            live_subscribers: env_or("BENCH_LIVE_SUBSCRIBERS", 1000usize).max(1),
             soak_secs: env_or("BENCH_SOAK_SECS", pick(300, 30)),
             max_queries: env_or("BENCH_MAX_QUERIES", 0),
             telemetry_rounds: env_or("BENCH_TELEMETRY_ROUNDS", pick(3, 2) as usize).max(1),
             only: std::env::var("BENCH_ONLY")
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
                 .unwrap_or_else(|_| {
-                    ["demo", "large", "scaling", "steady", "soak", "telemetry"]
-                        .map(String::from)
-                        .to_vec()
+                    [
+                        "demo",
+                        "large",
+                        "scaling",
+                        "steady",
+                        "live",
+                        "soak",
+                        "telemetry",
+                    ]
+                    .map(String::from)
+                    .to_vec()
                 }),
             gateway_bin,
             wrk: std::env::var("BENCH_WRK").unwrap_or_else(|_| "wrk".into()),

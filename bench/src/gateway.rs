@@ -79,7 +79,12 @@ impl GatewayProcess {
         let mut lines = BufReader::new(stdout).lines();
         let addr = tokio::time::timeout(Duration::from_secs(30), async {
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.split("http://").nth(1) {
+                // The line ends with the GraphQL endpoint.
+                if let Some(rest) = line
+                    .rsplit("http://")
+                    .next()
+                    .filter(|_| line.contains("http://"))
+                {
                     if let Ok(addr) = rest.trim_end_matches("/graphql").parse::<SocketAddr>() {
                         return Some(addr);
                     }

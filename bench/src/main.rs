@@ -11,8 +11,8 @@
 //! - [`naive`]: the naive client (one request per folder, job, build and run).
 //! - [`load`]: percentiles, `wrk` at saturation, the fixed-rate client.
 //! - [`measure`]: cold, warm, naive and round-trip-chain measurements.
-//! - [`scenario`]: the demo, large, scaling, steady-state, soak-and-fault and
-//!   telemetry-cost scenarios.
+//! - [`scenario`]: the demo, large, scaling, steady-state, live (subscribers),
+//!   soak-and-fault and telemetry-cost scenarios.
 //! - [`report`]: the JSON results and the printed tables.
 
 mod config;
@@ -64,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         large: None,
         scaling: None,
         steady: None,
+        live: None,
         soak: None,
         telemetry: None,
     };
@@ -86,6 +87,9 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("steady scenario")?,
         );
+    }
+    if cfg.runs("live") {
+        report.live = Some(scenario::live::run(&cfg).await.context("live scenario")?);
     }
     if cfg.runs("soak") {
         report.soak = Some(scenario::soak::run(&cfg).await.context("soak scenario")?);

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::load::Latency;
 use crate::scenario::demo::DemoReport;
 use crate::scenario::large::LargeReport;
+use crate::scenario::live::LiveReport;
 use crate::scenario::scaling::ScalingReport;
 use crate::scenario::soak::SoakReport;
 use crate::scenario::steady::SteadyReport;
@@ -80,6 +81,8 @@ pub struct Report {
     pub scaling: Option<ScalingReport>,
     /// Steady state over a live world.
     pub steady: Option<SteadyReport>,
+    /// Subscribers to live build events.
+    pub live: Option<LiveReport>,
     /// The soak-and-fault scenario.
     pub soak: Option<SoakReport>,
     /// What metrics and trace export cost.
@@ -509,6 +512,9 @@ impl Report {
                 );
             }
         }
+        if let Some(l) = &self.live {
+            render_live(&mut out, l);
+        }
         if let Some(t) = &self.telemetry {
             telemetry_table(&mut out, t);
         }
@@ -516,6 +522,39 @@ impl Report {
             soak_table(&mut out, s);
         }
         out
+    }
+}
+
+fn render_live(out: &mut String, l: &LiveReport) {
+    let _ = writeln!(
+        out,
+        "\n== Live: SSE subscribers to fleet build events, demo ci-prod + ci-staging, live; \
+         poll every {} ms ==",
+        l.poll_interval_ms
+    );
+    let _ = writeln!(
+        out,
+        "  {:>11} {:>6} {:>10} {:>10} {:>26} {:>9} {:>18}",
+        "subscribers",
+        "open",
+        "upstream/s",
+        "FINISHED",
+        "delay p50/p95/p99/max ms",
+        "CPU cores",
+        "RSS / peak MiB"
+    );
+    for p in &l.phases {
+        let _ = writeln!(
+            out,
+            "  {:>11} {:>6} {:>10.2} {:>10} {:>26} {:>9.2} {:>18}",
+            p.subscribers,
+            p.streams_open,
+            p.upstream_rps,
+            p.finished_events,
+            format!("{} / {:.0}", lat(&p.delay), p.delay.max_ms),
+            p.cpu_cores,
+            format!("{:.1} / {:.1}", p.memory.rss_mib, p.memory.peak_rss_mib)
+        );
     }
 }
 

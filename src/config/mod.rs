@@ -19,6 +19,7 @@ mod connection;
 mod deployments;
 mod error;
 mod limits;
+mod live;
 mod telemetry;
 
 pub use access::{
@@ -42,6 +43,7 @@ use connection::deserialize_secret;
 pub use connection::ConnectionConfig;
 pub use error::ConfigError;
 pub use limits::{LimitsConfig, ServerConfig};
+pub use live::LiveConfig;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +98,9 @@ pub struct Config {
     /// (`deploy-production`), or a `Deploy <Environment>` stage.
     #[serde(default = "deployments::default_rules")]
     pub deployments: Vec<DeploymentRule>,
+    /// Subscriptions and the fleet page: how the shared pollers poll and buffer.
+    #[serde(default)]
+    pub live: LiveConfig,
 }
 
 impl Default for Config {
@@ -114,6 +119,7 @@ impl Default for Config {
             trusted_documents: TrustedDocumentsConfig::default(),
             introspection: true,
             deployments: deployments::default_rules(),
+            live: LiveConfig::default(),
         }
     }
 }
@@ -166,6 +172,7 @@ impl Config {
         }
         self.server.validate()?;
         self.telemetry.validate()?;
+        self.live.validate()?;
         let names: HashSet<&str> = self.connections.iter().map(|c| c.name.as_str()).collect();
         access::validate(&mut self.auth, &self.cors, &self.trusted_documents, &names)?;
         deployments::validate(&self.deployments, &names)?;

@@ -98,6 +98,11 @@ impl Caller {
             .with_forwarded(self.forwarded.clone())
     }
 
+    /// The Jenkins credentials the caller forwarded, if any.
+    pub(crate) fn forwarded(&self) -> Option<&ForwardedCredentials> {
+        self.forwarded.as_ref()
+    }
+
     fn forwarding(mut self, forwarded: Option<ForwardedCredentials>) -> Self {
         self.forwarded = forwarded;
         self

@@ -134,15 +134,15 @@ impl GuardExt {
             .clone()
     }
 
-    /// Refuse anything but a query in a read-only request.
+    /// Refuse a mutation in a read-only request (queries and subscriptions only read).
     fn check_read_only(&self, doc: &ExecutableDocument) -> Result<(), GatewayError> {
         let operation = self.operation();
         let mutates = match &doc.operations {
-            DocumentOperations::Single(op) => op.node.ty != OperationType::Query,
+            DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
             DocumentOperations::Multiple(ops) => ops
                 .iter()
                 .filter(|(name, _)| operation.as_deref().is_none_or(|o| o == name.as_str()))
-                .any(|(_, op)| op.node.ty != OperationType::Query),
+                .any(|(_, op)| op.node.ty == OperationType::Mutation),
         };
         if mutates {
             return Err(GatewayError::MethodNotAllowed);

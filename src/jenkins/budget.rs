@@ -83,7 +83,12 @@ impl UpstreamRate {
 #[derive(Debug)]
 pub(crate) struct QueryBudget {
     started: Instant,
-    deadline: Option<Instant>,
+    /// How long the query (or one event of a subscription) may take.
+    timeout: Option<Duration>,
+    /// When the current period began and when it must end, in ms after `started`
+    /// (`u64::MAX`: no deadline); [`QueryBudget::renew`] starts a new period.
+    period_ms: AtomicU64,
+    deadline_ms: AtomicU64,
     max_requests: u64,
     requests: AtomicU64,
     max_log_bytes: u64,
@@ -95,6 +100,8 @@ pub(crate) struct QueryBudget {
     trace_context: http::HeaderMap,
     rate: Option<Arc<UpstreamRate>>,
     forwarded: Option<ForwardedCredentials>,
+    /// Oldest cached answer (that may still change) this budget's reads accept.
+    max_age: Option<Duration>,
 }
 
 /// Time with at least one load in flight: concurrent loads overlap, so their durations
@@ -133,9 +140,14 @@ impl QueryBudget {
     /// `max_requests` upstream requests and `max_log_bytes` of logs.
     pub(crate) fn new(timeout: Option<Duration>, max_requests: u64, max_log_bytes: u64) -> Self {
         let started = Instant::now();
+        let deadline_ms = timeout.map_or(u64::MAX, |t| {
+            u64::try_from(t.as_millis()).unwrap_or(u64::MAX - 1)
+        });
         QueryBudget {
             started,
-            deadline: timeout.map(|t| started + t),
+            timeout,
+            period_ms: AtomicU64::new(0),
+            deadline_ms: AtomicU64::new(deadline_ms),
             max_requests,
             requests: AtomicU64::new(0),
             max_log_bytes,
@@ -147,6 +159,7 @@ impl QueryBudget {
             trace_context: http::HeaderMap::new(),
             rate: None,
             forwarded: None,
+            max_age: None,
         }
     }
 
@@ -161,6 +174,21 @@ impl QueryBudget {
     pub(crate) fn with_trace_context(mut self, trace_context: http::HeaderMap) -> Self {
         self.trace_context = trace_context;
         self
+    }
+
+    /// A poller's budget: no deadline and no limits (one poller serves every subscriber,
+    /// and its cost is bounded by its interval), reading cached answers only when younger
+    /// than `max_age`, with the credentials of the subscribers it serves (forwarding
+    /// connections only).
+    pub(crate) fn for_poller(max_age: Duration, forwarded: Option<ForwardedCredentials>) -> Self {
+        let mut budget = QueryBudget::unlimited().with_forwarded(forwarded);
+        budget.max_age = Some(max_age);
+        budget
+    }
+
+    /// Oldest cached answer (that may still change) this budget's reads accept.
+    pub(crate) fn max_age(&self) -> Option<Duration> {
+        self.max_age
     }
 
     /// The same budget, pacing its upstream requests by the caller's rate.
@@ -234,20 +262,39 @@ impl QueryBudget {
 
     /// When the query must be answered, if it has a deadline.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        match self.deadline_ms.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            ms => Some(self.started + Duration::from_millis(ms)),
+        }
+    }
+
+    /// Start a new period with the whole budget again: a fresh deadline and nothing spent.
+    /// A subscription's loaders renew it before each event, so each event is bounded like
+    /// a query, however long the subscription lives.
+    pub(crate) fn renew(&self) {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        self.period_ms.store(now, Ordering::Relaxed);
+        if let Some(t) = self.timeout {
+            let t = u64::try_from(t.as_millis()).unwrap_or(u64::MAX - 1);
+            self.deadline_ms
+                .store(now.saturating_add(t).min(u64::MAX - 1), Ordering::Relaxed);
+        }
+        self.requests.store(0, Ordering::Relaxed);
+        self.log_bytes.store(0, Ordering::Relaxed);
     }
 
     /// Time left before the deadline (`None`: no deadline).
     pub(crate) fn remaining(&self) -> Option<Duration> {
-        self.deadline
+        self.deadline()
             .map(|d| d.saturating_duration_since(Instant::now()))
     }
 
     /// The error of a query that ran out of time.
     pub(crate) fn deadline_error(&self, connection: &str) -> JenkinsError {
+        let elapsed = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         JenkinsError::DeadlineExceeded {
             connection: connection.to_string(),
-            after_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            after_ms: elapsed.saturating_sub(self.period_ms.load(Ordering::Relaxed)),
         }
     }
 
@@ -265,7 +312,7 @@ impl QueryBudget {
             return Err(self.deadline_error(connection));
         }
         if let Some(rate) = &self.rate {
-            rate.admit(self.deadline, connection).await?;
+            rate.admit(self.deadline(), connection).await?;
         }
         let sent = self.requests.fetch_add(1, Ordering::Relaxed);
         if sent >= self.max_requests {
@@ -359,6 +406,18 @@ mod tests {
         b.spend_request("b").await.expect("budget");
         assert_eq!(b.controllers(), ["a", "b"]);
         assert_eq!(b.requests_sent(), 3);
+    }
+
+    #[tokio::test]
+    async fn renewing_gives_the_whole_budget_again() {
+        let b = QueryBudget::new(Some(Duration::from_millis(30)), 1, 10);
+        b.spend_request("c").await.expect("the first");
+        assert!(b.spend_request("c").await.is_err(), "spent");
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(b.remaining(), Some(Duration::ZERO));
+        b.renew();
+        assert!(b.remaining().is_some_and(|r| r > Duration::from_millis(10)));
+        b.spend_request("c").await.expect("a new period");
     }
 
     #[tokio::test]

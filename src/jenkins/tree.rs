@@ -122,6 +122,16 @@ impl Tree {
         self
     }
 
+    /// Whether every field `other` selects (at any depth) is selected here too; ranges
+    /// are not compared.
+    pub(crate) fn covers(&self, other: &Tree) -> bool {
+        other.children.iter().all(|(name, theirs)| {
+            self.children
+                .get(name)
+                .is_some_and(|ours| ours.covers(theirs))
+        })
+    }
+
     /// Render as Jenkins expects: `a,b[c,d]{0,5}`.
     pub(crate) fn render(&self) -> String {
         self.to_string()
@@ -225,6 +235,15 @@ mod tests {
         ] {
             assert_eq!(Tree::parse(text).render(), text);
         }
+    }
+
+    #[test]
+    fn covers_compares_selections() {
+        let big = Tree::parse("a,b[c,d[e]],f");
+        assert!(big.covers(&Tree::parse("b[d[e]],f")));
+        assert!(big.covers(&Tree::new()));
+        assert!(!big.covers(&Tree::parse("b[x]")));
+        assert!(!Tree::parse("b").covers(&Tree::parse("b[c]")));
     }
 
     #[test]

@@ -10,7 +10,9 @@
 
 use std::collections::HashSet;
 
-use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    ExecutableDocument, Field, OperationType, Selection, SelectionSet,
+};
 use async_graphql::{Name, Value, Variables};
 
 use super::incident::{DEFAULT_DEPLOYMENTS, DEFAULT_FLAKY_BUILDS, MAX_FLAKY_BUILDS};
@@ -84,13 +86,11 @@ impl<'a> Estimate<'a> {
             None => self.doc.operations.iter().next(),
         };
         op.map_or(0, |(_, op)| {
-            self.set(
-                "QueryRoot",
-                &op.node.selection_set.node,
-                1,
-                0,
-                &mut Vec::new(),
-            )
+            let root = match op.node.ty {
+                OperationType::Subscription => "SubscriptionRoot",
+                _ => "QueryRoot",
+            };
+            self.set(root, &op.node.selection_set.node, 1, 0, &mut Vec::new())
         })
     }
 
@@ -224,6 +224,22 @@ impl<'a> Estimate<'a> {
             ("QueryRoot", "queue") => step(self.reach(field), None, Some(("QueueItem", a))),
             ("QueryRoot", "agents") => step(self.reach(field), None, Some(("Agent", a))),
             ("QueryRoot", "health") => step(0, None, Some(("FleetHealth", 1))),
+            // A subscription is estimated per event: its pollers are shared by every
+            // subscriber, and what each event loads is its selection's own cost.
+            ("SubscriptionRoot", "buildEvents" | "buildWatch") => {
+                step(0, None, Some(("BuildEvent", 1)))
+            }
+            ("SubscriptionRoot", "queueEvents") => step(0, None, Some(("QueueEvent", 1))),
+            ("SubscriptionRoot", "connectionEvents") => step(0, None, Some(("ConnectionEvent", 1))),
+            ("BuildEvent", "build") | ("QueueEvent", "build") => step(1, None, Some(("Build", 1))),
+            ("BuildEvent", "job") => step(1, None, Some(("Job", 1))),
+            ("BuildEvent", "queueItem") | ("QueueEvent", "item") => {
+                step(0, None, Some(("QueueItem", 1)))
+            }
+            ("BuildEvent", "stage") => step(0, None, Some(("Stage", 1))),
+            ("BuildEvent" | "QueueEvent" | "ConnectionEvent", "connection") => {
+                step(0, None, Some(("Connection", 1)))
+            }
             (
                 "Connection" | "ConnectionHealth",
                 "status" | "version" | "latencyMs" | "quietingDown" | "error",

@@ -11,6 +11,7 @@
 pub(crate) mod builds;
 pub(crate) mod cost;
 pub(crate) mod incident;
+pub(crate) mod live;
 pub(crate) mod plans;
 pub(crate) mod split;
 

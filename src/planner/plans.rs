@@ -467,6 +467,51 @@ const REGRESSION: TypePlan = TypePlan {
     ],
 };
 
+const SUBSCRIPTION_ROOT: TypePlan = TypePlan {
+    name: "SubscriptionRoot",
+    base: &[],
+    fields: &[
+        ("buildEvents", &[Own]),
+        ("buildWatch", &[Own]),
+        ("buildLog", &[Own]),
+        ("queueEvents", &[Own]),
+        ("connectionEvents", &[Own]),
+    ],
+};
+
+/// Build events carry what their poller read; a `build` selection beyond it, and `job`,
+/// load their own (see `planner::live::covered_by_live`).
+const BUILD_EVENT: TypePlan = TypePlan {
+    name: "BuildEvent",
+    base: &[],
+    fields: &[
+        ("kind", &[Known]),
+        ("connection", &[Known]),
+        ("jobName", &[Known]),
+        ("job", &[Own]),
+        ("number", &[Known]),
+        ("build", &[Own]),
+        ("queueItem", &[Whole]),
+        ("stage", &[Whole]),
+        ("at", &[Known]),
+        ("missed", &[Known]),
+    ],
+};
+
+const QUEUE_EVENT: TypePlan = TypePlan {
+    name: "QueueEvent",
+    base: &[],
+    fields: &[
+        ("kind", &[Known]),
+        ("connection", &[Known]),
+        ("item", &[Whole]),
+        ("cancelled", &[Whole]),
+        ("build", &[Own]),
+        ("at", &[Known]),
+        ("missed", &[Known]),
+    ],
+};
+
 /// Types made whole from what their parent already holds.
 macro_rules! whole {
     ($name:literal: $($field:literal),+) => {
@@ -510,6 +555,11 @@ pub(crate) const PLANS: &[TypePlan] = &[
     whole!("DoraMetrics": "environment", "since", "until", "deployments", "deploymentFrequency", "leadTime", "changeFailureRate", "timeToRestore", "complete"),
     whole!("DoraRate": "value", "deployments"),
     whole!("DoraDuration": "median", "mean", "samples", "deployments"),
+    SUBSCRIPTION_ROOT,
+    BUILD_EVENT,
+    QUEUE_EVENT,
+    whole!("ConnectionEvent": "kind", "connection", "status", "previousStatus", "version", "latencyMs", "error", "at", "missed"),
+    whole!("LogChunk": "offset", "text", "complete", "lagged"),
     whole!("StageError": "message", "kind"),
     whole!("PendingInput": "id", "message", "proceedText", "parameters", "url"),
     whole!("InputParameter": "name", "kind", "description"),

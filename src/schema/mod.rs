@@ -9,6 +9,8 @@
 //! - this module: the schema, the query root and `node(id)`;
 //! - one resolver file per type: [`connection`], [`item`] (folders and jobs), [`build`],
 //!   [`stage`], [`queue`] (queue items and agents), [`search`] (`jobs`), [`health`];
+//! - [`subscription`]: the subscription root, fed by the shared pollers of `crate::live`
+//!   through [`streams`], yielding the [`events`] types;
 //! - [`load`]: turning selections into objects through the planner and the loaders;
 //! - [`objects`] (what each object holds), [`convert`] (Jenkins values → GraphQL values),
 //!   [`values`] (enums and plain objects), [`ids`] (global IDs), and the response
@@ -17,6 +19,7 @@
 mod build;
 mod connection;
 mod convert;
+mod events;
 mod health;
 mod ids;
 mod incident;
@@ -29,13 +32,13 @@ mod order;
 mod queue;
 mod search;
 mod stage;
+mod streams;
+mod subscription;
 mod values;
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, Object, Schema, ID,
-};
+use async_graphql::{Context, EmptyMutation, ErrorExtensions, Object, Schema, ID};
 
 use crate::error::GatewayError;
 use crate::gateway::{GatewayState, Upstream};
@@ -54,6 +57,7 @@ use objects::{
     Node, QueueItemObj,
 };
 use search::{search_jobs, JobFilter};
+pub use subscription::SubscriptionRoot;
 use values::{DateTime, DoraMetrics};
 
 /// What the schema is, for `schema.graphql` and `__schema { description }`.
@@ -61,11 +65,12 @@ pub(crate) const DESCRIPTION: &str =
     "Majordomo: one GraphQL endpoint over many Jenkins controllers. \
 Connections (controllers) hold folders and jobs; jobs hold builds; pipeline builds hold \
 stages. `jobs`, `queue`, `agents` and `health` look across every controller; `node(id)` \
-fetches any object again by its global ID. A controller that fails adds an error (with \
+fetches any object again by its global ID; subscriptions report builds, stages, logs, \
+queues and controllers as they change. A controller that fails adds an error (with \
 `extensions.code`, `connection` and `hint`) and its fields are null; the others still answer.";
 
 /// The schema type.
-pub type MajordomoSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type MajordomoSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
 
 /// Build the schema over a gateway.
 pub fn build_schema(state: GatewayState) -> MajordomoSchema {
@@ -73,8 +78,10 @@ pub fn build_schema(state: GatewayState) -> MajordomoSchema {
     let guard = crate::guard::Guard::new(state.config().limits.clone(), state.connection_count())
         .introspection(introspection);
     let trusted = state.trusted().clone();
-    let mut builder = Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    let live = Arc::new(crate::live::Live::new(state.clone()));
+    let mut builder = Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot)
         .data(state)
+        .data(live)
         // The guard first: it is the outermost extension and sees every error.
         .extension(guard)
         // Names the request's span and metrics after the operation, once parsed.
@@ -93,7 +100,7 @@ pub fn build_schema(state: GatewayState) -> MajordomoSchema {
 
 /// The schema without a gateway behind it: for the SDL and introspection.
 pub fn bare_schema() -> MajordomoSchema {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription).finish()
+    Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot).finish()
 }
 
 /// The SDL of the schema (what `majordomo schema` prints and `schema.graphql` holds),

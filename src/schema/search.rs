@@ -13,6 +13,7 @@ use super::objects::{JobObj, JobPage};
 use super::values::{BuildResultEnum, JobKind, JobStatus, PageInfo};
 use crate::error::GatewayError;
 use crate::gateway::Upstream;
+use crate::live::filter::glob;
 use crate::planner::{self, MAX_PAGE};
 
 /// Which jobs `jobs(filter)` returns. Every condition given must hold.
@@ -33,36 +34,6 @@ pub(crate) struct JobFilter {
     pub(crate) kinds: Option<Vec<JobKind>>,
     /// Only jobs that are (or are not) building now.
     pub(crate) building: Option<bool>,
-}
-
-fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    if !p.iter().any(|c| *c == '*' || *c == '?') {
-        return text.to_lowercase().contains(&pattern.to_lowercase());
-    }
-    // Iterative wildcard match with backtracking on the last `*`.
-    let (mut pi, mut ti, mut star, mut mark) = (0usize, 0usize, None, 0usize);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
 }
 
 impl JobFilter {

@@ -9,6 +9,12 @@
 //! `idle_timeout` (HTTP/2 included), and one whose first request has not begun within
 //! `header_read_timeout` (hyper's timer only starts once the protocol is known, so a
 //! connection that never sends a byte would otherwise stay open).
+//!
+//! A connection may be upgraded (a WebSocket): hyper then hands the socket to the
+//! handler's own task, and this one waits until that socket is dropped, so an upgraded
+//! socket still counts against `max_connections` for as long as it is open. Long-lived
+//! answers (a WebSocket, an event stream) learn that the server is stopping through the
+//! [`Draining`] each request carries, and close themselves.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -27,7 +33,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
 use super::limits::ConnectionLimits;
@@ -43,9 +49,13 @@ pub(crate) fn builder(limits: &ConnectionLimits) -> auto::Builder<TokioExecutor>
     builder
 }
 
+/// On every request: changes (or closes) when the server starts to stop.
+#[derive(Clone)]
+pub(crate) struct Draining(pub(crate) watch::Receiver<()>);
+
 /// Serve one connection until the client closes it, it is idle or silent too long, or
-/// (after `stop` changes) its requests in flight are done. Upgrades (WebSocket) are not
-/// served: an upgraded socket would outlive this task and escape the connection count.
+/// (after `stop` changes) its requests in flight are done; an upgraded one until its
+/// socket is dropped.
 pub(crate) async fn serve(
     stream: TcpStream,
     builder: Arc<auto::Builder<TokioExecutor>>,
@@ -54,16 +64,18 @@ pub(crate) async fn serve(
     mut stop: watch::Receiver<()>,
 ) {
     let activity = Arc::new(Activity::new());
+    let (closed, socket_gone) = oneshot::channel::<()>();
     let io = TokioIo::new(TrackedIo {
         stream,
         activity: activity.clone(),
+        _closed: closed,
     });
     let service = TowerToHyperService::new(CountedRouter {
         router,
         activity: activity.clone(),
+        draining: Draining(stop.clone()),
     });
-    let conn = builder.serve_connection(io, service);
-    tokio::pin!(conn);
+    let mut conn = Box::pin(builder.serve_connection_with_upgrades(io, service));
     let mut draining = false;
     let mut check_at = activity.opened;
     loop {
@@ -72,7 +84,7 @@ pub(crate) async fn serve(
                 if let Err(e) = ended {
                     tracing::debug!(error = %e, "connection ended with an error");
                 }
-                return;
+                break;
             }
             // A closed channel means the server is gone: drain too.
             _ = stop.changed(), if !draining => {
@@ -91,6 +103,10 @@ pub(crate) async fn serve(
             }
         }
     }
+    // Dropping the connection drops the socket, unless it was upgraded: then the socket
+    // lives on in its handler's task, and this task (so the connection count) waits for it.
+    drop(conn);
+    let _ = socket_gone.await;
 }
 
 /// What a connection has done, shared by its socket, its requests and its watcher.
@@ -157,10 +173,12 @@ impl Drop for InFlight {
     }
 }
 
-/// The socket, noting every read or write that moves bytes.
+/// The socket, noting every read or write that moves bytes; dropping it (the connection
+/// ended, or an upgraded socket closed) tells the connection's task.
 struct TrackedIo {
     stream: TcpStream,
     activity: Arc<Activity>,
+    _closed: oneshot::Sender<()>,
 }
 
 impl TrackedIo {
@@ -233,6 +251,7 @@ impl AsyncWrite for TrackedIo {
 struct CountedRouter {
     router: Router,
     activity: Arc<Activity>,
+    draining: Draining,
 }
 
 type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
@@ -246,8 +265,9 @@ impl tower_service::Service<Request<Incoming>> for CountedRouter {
         tower_service::Service::<Request<Incoming>>::poll_ready(&mut self.router, cx)
     }
 
-    fn call(&mut self, request: Request<Incoming>) -> ResponseFuture {
+    fn call(&mut self, mut request: Request<Incoming>) -> ResponseFuture {
         let in_flight = self.activity.begin();
+        request.extensions_mut().insert(self.draining.clone());
         let response = self.router.call(request);
         Box::pin(async move {
             let response = response.await?;

@@ -1,4 +1,5 @@
-//! The HTTP transport: `/graphql` (POST, GET, GraphiQL), `/graphiql/*` (its assets),
+//! The HTTP transport: `/graphql` (POST, GET, GraphiQL; WebSocket in `ws`, Server-Sent
+//! Events in `sse`), `/graphiql/*` (its assets), the fleet page (`/`, `/fleet`, `/fleet/*`),
 //! `/healthz`, `/readyz`, `/metrics` (the admin routes, on a listener of their own when
 //! `admin_listen` is set); and [`run`] / [`serve`], which serve them with bounded
 //! connections (`accept`, `connection`, `overload`, `limits`) and stop cleanly.
@@ -11,13 +12,17 @@ mod connection;
 mod graphql_http;
 mod limits;
 mod overload;
+mod sse;
+mod ws;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{RawQuery, Request, State};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Extension, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -41,6 +46,7 @@ use crate::loaders::Loaders;
 use crate::schema::{build_schema, MajordomoSchema};
 use crate::telemetry::graphql::QueryTelemetry;
 use access::{admit, check_get_preflight, check_post_type, reject};
+use connection::Draining;
 use graphql_http::Media;
 
 /// What the HTTP handlers share.
@@ -83,7 +89,10 @@ fn api(state: AppState) -> Router {
     let gateway = state.gateway.clone();
     let router = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/graphiql/{file}", get(crate::graphiql::asset));
+        .route("/graphiql/{file}", get(crate::graphiql::asset))
+        .route("/", get(crate::fleet::page))
+        .route("/fleet", get(crate::fleet::page))
+        .route("/fleet/{file}", get(crate::fleet::asset));
     let mut router = match gateway.config().admin_listen {
         None => router.merge(admin_routes(&gateway)),
         // Liveness stays here too: `majordomo health` and the container check use it.
@@ -225,6 +234,45 @@ async fn execute(
     headers: &HeaderMap,
     media: Media,
 ) -> Response {
+    let (response, finish) = run_query(app, req, caller, headers).await;
+    // A GET that runs anything but a query (the only way to get this code).
+    let not_a_query = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from("METHOD_NOT_ALLOWED"))
+    });
+    let (mut http, size) = graphql_http::respond(media, &response);
+    if not_a_query {
+        *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    }
+    finish.done(app, &response, size);
+    http
+}
+
+/// What is left to record of a query once its answer's size is known.
+struct QueryFinish {
+    telemetry: Arc<QueryTelemetry>,
+    budget: Arc<crate::jenkins::QueryBudget>,
+}
+
+impl QueryFinish {
+    fn done(self, app: &AppState, response: &async_graphql::Response, bytes: usize) {
+        let config = &app.gateway.config().telemetry;
+        self.telemetry
+            .finish(app.gateway.metrics(), config, response, bytes, &self.budget);
+    }
+}
+
+/// Run one GraphQL request for `caller` (over HTTP or a WebSocket): only the connections
+/// it may see have loaders, its budget carries its upstream rate, forwarded credentials
+/// and trace context, and it waits its turn under `max_concurrent_queries`.
+async fn run_query(
+    app: &AppState,
+    req: async_graphql::Request,
+    caller: Caller,
+    headers: &HeaderMap,
+) -> (async_graphql::Response, QueryFinish) {
     // The semaphore is never closed, so acquiring only fails if it were.
     let _permit = match &app.admission {
         Some(s) => s.clone().acquire_owned().await.ok(),
@@ -245,22 +293,24 @@ async fn execute(
                 .with_trace_context(trace_context)
         },
     );
-    let budget = loaders.budget();
+    let budget = Arc::clone(loaders.budget());
     let req = req.data(loaders).data(caller).data(Arc::clone(&telemetry));
     let response = app.schema.execute(req).instrument(span).await;
-    // A GET that runs anything but a query (the only way to get this code).
-    let not_a_query = response.errors.iter().any(|e| {
-        e.extensions
-            .as_ref()
-            .and_then(|x| x.get("code"))
-            .is_some_and(|c| *c == async_graphql::Value::from("METHOD_NOT_ALLOWED"))
-    });
-    let (mut http, size) = graphql_http::respond(media, &response);
-    if not_a_query {
-        *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    }
-    telemetry.finish(app.gateway.metrics(), config, &response, size, &budget);
-    http
+    (response, QueryFinish { telemetry, budget })
+}
+
+/// A query or mutation sent over a WebSocket: run as over HTTP, its size measured as the
+/// JSON the socket carries.
+async fn execute_ws(
+    app: &AppState,
+    req: async_graphql::Request,
+    caller: Caller,
+    headers: &HeaderMap,
+) -> async_graphql::Response {
+    let (response, finish) = run_query(app, req, caller, headers).await;
+    let size = serde_json::to_vec(&response).map_or(0, |v| v.len());
+    finish.done(app, &response, size);
+    response
 }
 
 /// The body of a POST, read up to the limit: beyond it the client gets 413 and the rest
@@ -331,10 +381,17 @@ fn parse_post(body: &[u8]) -> Result<async_graphql::Request, GatewayError> {
     Ok(request)
 }
 
-async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let Some(media) = graphql_http::negotiate(&headers) else {
+async fn graphql_post(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    draining: Option<Extension<Draining>>,
+    body: Body,
+) -> Response {
+    let stream = sse::wanted(&headers);
+    let media = graphql_http::negotiate(&headers);
+    if media.is_none() && !stream {
         return graphql_http::not_acceptable();
-    };
+    }
     let caller = match admit(app.gateway.access(), &headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
@@ -354,17 +411,30 @@ async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Bod
         Ok(request) => request,
         Err(e) => return reject(&e),
     };
-    execute(&app, request, caller, &headers, media).await
+    match media {
+        Some(media) if !stream => execute(&app, request, caller, &headers, media).await,
+        _ => sse::respond(&app, request, caller, draining.map(|d| d.0)),
+    }
 }
 
 /// GET with `?query=` (or a persisted query's `extensions=`) runs a query, once the
-/// request shows a preflight happened; a browser's plain GET gets GraphiQL. A GET never
-/// runs anything but a query (405).
+/// request shows a preflight happened (as an event stream when it accepts one); an upgrade
+/// becomes a GraphQL WebSocket; a browser's plain GET gets GraphiQL. A GET never runs a
+/// mutation (405).
 async fn graphql_get(
     State(app): State<AppState>,
     headers: HeaderMap,
+    draining: Option<Extension<Draining>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let draining = draining.map(|d| d.0);
+    if ws::is_upgrade(&headers) {
+        return match upgrade {
+            Ok(upgrade) => ws::upgrade(app, headers, upgrade, draining).await,
+            Err(rejection) => rejection.into_response(),
+        };
+    }
     let has_query = query.as_deref().is_some_and(|q| {
         q.split('&')
             .any(|p| p.starts_with("query=") || p.starts_with("extensions="))
@@ -372,9 +442,11 @@ async fn graphql_get(
     if !has_query {
         return crate::graphiql::page("/graphql").into_response();
     }
-    let Some(media) = graphql_http::negotiate(&headers) else {
+    let stream = sse::wanted(&headers);
+    let media = graphql_http::negotiate(&headers);
+    if media.is_none() && !stream {
         return graphql_http::not_acceptable();
-    };
+    }
     let caller = match admit(app.gateway.access(), &headers).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
@@ -389,6 +461,9 @@ async fn graphql_get(
                 "bad GraphQL GET request: {e}"
             )))
         }
+    };
+    let Some(media) = media.filter(|_| !stream) else {
+        return sse::respond(&app, request, caller, draining);
     };
     execute(&app, request, caller, &headers, media).await
 }

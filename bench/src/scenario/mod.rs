@@ -1,9 +1,10 @@
 //! The scenarios of a run: the demo world against the naive client, the large world under
-//! load, the scaling series, the steady state over a live world, a soak under faults, and
-//! what telemetry costs.
+//! load, the scaling series, the steady state over a live world, subscribers to live build
+//! events, a soak under faults, and what telemetry costs.
 
 pub mod demo;
 pub mod large;
+pub mod live;
 pub mod scaling;
 pub mod soak;
 pub mod steady;

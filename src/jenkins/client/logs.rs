@@ -18,7 +18,93 @@ use crate::jenkins::log::{
 };
 use crate::jenkins::path::encode_query_value;
 
+/// A read of a console log from a byte offset (`progressiveText?start=N`), decoded as it
+/// streams; the decoder carries over from one read to the next, so a note or a CRLF split
+/// between two reads of a growing log is handled.
+pub(crate) struct ProgressiveRead {
+    upstream: Option<Upstream>,
+    decoder: ConsoleDecoder,
+    size: Option<u64>,
+    more: bool,
+}
+
+impl ProgressiveRead {
+    /// `X-Text-Size`: where the next read starts.
+    pub(crate) fn size(&self) -> Option<u64> {
+        self.size
+    }
+
+    /// Whether the build still writes to the log (`X-More-Data: true`).
+    pub(crate) fn more(&self) -> bool {
+        self.more
+    }
+
+    /// The decoder, to carry on with the next read.
+    pub(crate) fn into_decoder(self) -> ConsoleDecoder {
+        self.decoder
+    }
+}
+
 impl JenkinsClient {
+    /// Start reading a build's console log from raw byte `start`, decoding with `decoder`
+    /// (a fresh one at 0). Never cached: each offset is read once, by one poller.
+    pub(crate) async fn progressive(
+        &self,
+        full_name: &str,
+        number: u32,
+        start: u64,
+        decoder: ConsoleDecoder,
+        budget: &QueryBudget,
+    ) -> Result<ProgressiveRead, JenkinsError> {
+        let path = format!(
+            "{}logText/progressiveText?start={start}",
+            self.build_path(full_name, number)?
+        );
+        let upstream = self.send(Method::GET, &path, Endpoint::Log, budget).await?;
+        let (size, more) = log_headers(upstream.response.headers());
+        Ok(ProgressiveRead {
+            upstream: Some(upstream),
+            decoder,
+            size,
+            more,
+        })
+    }
+
+    /// The next decoded bytes of `read`, or `None` once it is over; a complete log's last
+    /// bytes come out at its end, when the decoder is flushed.
+    pub(crate) async fn progressive_next(
+        &self,
+        read: &mut ProgressiveRead,
+        budget: &QueryBudget,
+    ) -> Result<Option<Vec<u8>>, JenkinsError> {
+        let Some(upstream) = read.upstream.as_mut() else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        match upstream.chunk().await {
+            Ok(Some(chunk)) => {
+                budget.spend_log_bytes(self.name(), chunk.len())?;
+                read.decoder.push(&chunk, &mut out);
+                Ok(Some(out))
+            }
+            Ok(None) => {
+                if let Some(upstream) = read.upstream.take() {
+                    self.body_read(upstream);
+                }
+                if read.more {
+                    return Ok(None);
+                }
+                read.decoder.finish(&mut out);
+                Ok(Some(out))
+            }
+            Err(e) => {
+                let error = self.body_failed(upstream, e, budget);
+                read.upstream = None;
+                Err(error)
+            }
+        }
+    }
+
     /// The end of a build's console log: at most `max_bytes` of visible text,
     /// whole lines, annotations stripped, LF line endings. Reads only the end:
     /// a HEAD learns the size (`X-Text-Size`), then a GET streams from near

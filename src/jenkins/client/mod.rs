@@ -280,6 +280,11 @@ impl JenkinsClient {
         }
     }
 
+    /// Whether each caller's forwarded credentials replace the service account's.
+    pub(crate) fn forwards(&self) -> bool {
+        self.inner.forward
+    }
+
     /// The circuit breaker's state.
     pub(crate) fn circuit_state(&self) -> CircuitState {
         self.inner.breaker.state()
@@ -415,6 +420,23 @@ impl JenkinsClient {
             Endpoint::Computers,
             budget,
             |_: &wire::ComputerSet| CacheClass::Listing,
+        )
+        .await
+    }
+
+    /// A queue item by id, also after it left the queue (then it tells what it became:
+    /// `executable`, `cancelled`). Class: volatile.
+    pub(crate) async fn queue_item(
+        &self,
+        id: i64,
+        tree: &Tree,
+        budget: &QueryBudget,
+    ) -> Result<Arc<wire::QueueItem>, JenkinsError> {
+        self.fetch_json(
+            api_json(&format!("queue/item/{id}/"), tree),
+            Endpoint::Queue,
+            budget,
+            |_: &wire::QueueItem| CacheClass::Volatile,
         )
         .await
     }
@@ -665,7 +687,8 @@ impl JenkinsClient {
         }
     }
 
-    fn seen_version(&self) -> Option<String> {
+    /// The version from the last `X-Jenkins` header seen, if any.
+    pub(crate) fn seen_version(&self) -> Option<String> {
         self.inner
             .version
             .lock()
@@ -735,7 +758,7 @@ impl JenkinsClient {
         use tracing::Instrument as _;
         if !budget.traced() {
             let cache = &self.inner.cache;
-            if let Some(value) = cache.get::<T>(&key).await {
+            if let Some(value) = cache.get::<T>(&key, budget.max_age()).await {
                 return Ok(value);
             }
             let _waiting = budget.waiting();
@@ -752,7 +775,7 @@ impl JenkinsClient {
         );
         async {
             let cache = &self.inner.cache;
-            let (result, how) = match cache.get::<T>(&key).await {
+            let (result, how) = match cache.get::<T>(&key, budget.max_age()).await {
                 Some(value) => (Ok(value), Lookup::Hit),
                 None => {
                     let _waiting = budget.waiting();

@@ -174,6 +174,16 @@ impl Item {
     pub fn is_pipeline(&self) -> bool {
         self.class.as_deref() == Some(WORKFLOW_JOB_CLASS)
     }
+
+    /// Whether `_class` says this holds items: a folder, a multibranch project or an
+    /// organization folder.
+    pub fn is_folder(&self) -> bool {
+        self.class.as_deref().is_some_and(|c| {
+            c.contains("MultiBranchProject")
+                || c.contains("OrganizationFolder")
+                || c.ends_with("Folder")
+        })
+    }
 }
 
 /// One health report of a job or folder.
