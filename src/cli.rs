@@ -35,6 +35,9 @@ pub enum CliError {
     /// Binding or serving failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// `majordomo mcp` failed.
+    #[error("{0}")]
+    Mcp(#[from] crate::mcp::McpServeError),
     /// `connections test NAME` for a name the config does not have.
     #[error("no connection is named {0:?}")]
     UnknownConnection(String),
@@ -68,6 +71,17 @@ pub async fn serve(
     tracing::info!(%addr, connections = gateway.connection_count(), "majordomo serving /graphql");
     println!("Majordomo: GraphiQL at http://{addr}/graphql");
     crate::server::run(listener, gateway, shutdown).await?;
+    Ok(())
+}
+
+/// Serve MCP on stdin/stdout until the client closes it (`majordomo mcp`).
+pub async fn mcp(config: Config, key: Option<&str>) -> Result<(), CliError> {
+    let gateway = GatewayState::new(config)?;
+    tracing::info!(
+        connections = gateway.connection_count(),
+        "majordomo serving MCP on stdio"
+    );
+    crate::mcp::serve_stdio(gateway, key).await?;
     Ok(())
 }
 

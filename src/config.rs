@@ -14,11 +14,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
 mod access;
+mod mcp;
 
 pub use access::{
     AdminEndpoints, ApiKeyConfig, AuthConfig, ConnectionAuth, CorsConfig, JwtConfig,
     TrustedDocumentsConfig, TrustedMode, DEFAULT_FORWARD_HEADER, JWT_ALGORITHMS, MIN_KEY_BYTES,
 };
+pub use mcp::McpConfig;
 
 /// The environment variable that turns TLS verification off for every connection.
 pub const ENV_TLS_REJECT_UNAUTHORIZED: &str = "JENKINS_TLS_REJECT_UNAUTHORIZED";
@@ -239,6 +241,9 @@ pub struct Config {
     /// need it. Turn it off to hide the schema from callers.
     #[serde(default = "default_true")]
     pub introspection: bool,
+    /// The MCP server (`/mcp`, `majordomo mcp`) and the size of its answers.
+    #[serde(default)]
+    pub mcp: McpConfig,
 }
 
 impl Default for Config {
@@ -254,6 +259,7 @@ impl Default for Config {
             cors: CorsConfig::default(),
             trusted_documents: TrustedDocumentsConfig::default(),
             introspection: true,
+            mcp: McpConfig::default(),
         }
     }
 }
@@ -735,6 +741,7 @@ impl Config {
             });
         }
         self.server.validate()?;
+        self.mcp.validate()?;
         let names: HashSet<&str> = self.connections.iter().map(|c| c.name.as_str()).collect();
         access::validate(&mut self.auth, &self.cors, &self.trusted_documents, &names)?;
         Ok(())

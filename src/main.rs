@@ -42,6 +42,13 @@ enum Command {
         #[command(subcommand)]
         command: ConnectionsCommand,
     },
+    /// Serve the MCP tools on stdin/stdout, for a desktop AI assistant (logs go to stderr).
+    Mcp {
+        /// An API key of `[auth.keys]` whose scope and limits the session gets; without
+        /// one it sees every configured connection. Prefer the environment variable.
+        #[arg(long, env = "MAJORDOMO_MCP_KEY", hide_env_values = true)]
+        key: Option<String>,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Check a running gateway: GET /healthz; exit 0 only on `200 ok`, 1 otherwise.
@@ -78,6 +85,7 @@ async fn run(args: Args) -> Result<ExitCode, CliError> {
             print!("{}", schema::sdl());
         }
         Command::Serve => cli::serve(cli::load(config)?, cli::shutdown_signal()).await?,
+        Command::Mcp { key } => cli::mcp(cli::load(config)?, key.as_deref()).await?,
         Command::Demo {
             listen,
             seed,

@@ -30,6 +30,8 @@ mod search;
 mod stage;
 mod values;
 
+pub(crate) use search::glob as glob_matches;
+
 use std::sync::Arc;
 
 use async_graphql::{

@@ -35,7 +35,9 @@ pub(crate) struct JobFilter {
     pub(crate) building: Option<bool>,
 }
 
-fn glob(pattern: &str, text: &str) -> bool {
+/// Whether `text` matches `pattern`: a glob (`*`, `?`) when it has wildcards, else a
+/// substring; case-insensitive either way.
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.to_lowercase().chars().collect();
     let t: Vec<char> = text.to_lowercase().chars().collect();
     if !p.iter().any(|c| *c == '*' || *c == '?') {

@@ -22,38 +22,29 @@ use axum::routing::get;
 use axum::{Json, Router};
 use bytes::BytesMut;
 use http_body_util::BodyExt;
-use std::sync::Arc;
-
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::GatewayError;
+use crate::execute::Executor;
 use crate::gateway::GatewayState;
-use crate::guard::auth::Caller;
 use crate::guard::trusted::DOCUMENT_ID;
 use crate::guard::ReadOnly;
-use crate::loaders::Loaders;
-use crate::schema::{build_schema, MajordomoSchema};
 use access::{admit, check_get_preflight, check_post_type, reject};
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
-pub struct AppState {
+struct AppState {
     /// The gateway.
-    pub gateway: GatewayState,
-    /// The schema over it.
-    pub schema: MajordomoSchema,
-    /// Admission of queries (`max_concurrent_queries`), when limited.
-    pub admission: Option<Arc<Semaphore>>,
+    gateway: GatewayState,
+    /// The schema over it, and the admission of its queries.
+    executor: Executor,
 }
 
 /// The axum app of a gateway.
 pub fn app(gateway: GatewayState) -> Router {
-    let schema = build_schema(gateway.clone());
-    let limit = gateway.config().max_concurrent_queries;
-    let admission = (limit > 0).then(|| Arc::new(Semaphore::new(limit)));
+    let executor = Executor::new(gateway.clone());
     let admin = access::admin_only(
         Router::new()
             .route("/readyz", get(readyz))
@@ -65,6 +56,16 @@ pub fn app(gateway: GatewayState) -> Router {
         .route("/graphiql/{file}", get(crate::graphiql::asset))
         .route("/healthz", get(healthz))
         .merge(admin);
+    if gateway.config().mcp.enabled {
+        // Its own router, so that only /mcp is behind this layer.
+        let mcp = Router::new()
+            .route_service("/mcp", crate::mcp::http_service(executor.clone()))
+            .route_layer(axum::middleware::from_fn_with_state(
+                std::sync::Arc::clone(gateway.access()),
+                access::authenticate_mcp,
+            ));
+        router = router.merge(mcp);
+    }
     if let Some(cors) = crate::guard::cors::layer(&gateway.config().cors) {
         router = router.layer(cors);
     }
@@ -75,11 +76,7 @@ pub fn app(gateway: GatewayState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(AppState {
-            gateway,
-            schema,
-            admission,
-        })
+        .with_state(AppState { gateway, executor })
 }
 
 /// Serve on `listener` until `shutdown` resolves, within the `[server]` limits (with
@@ -103,8 +100,6 @@ pub async fn run(
     Ok(())
 }
 
-/// Run one GraphQL request for `caller`: only the connections it may see have loaders,
-/// and its budget carries its upstream rate and forwarded credentials.
 /// What the gateway lets in, at start; loudly when anyone who reaches a non-loopback
 /// address may read every controller.
 fn log_access(gateway: &GatewayState, addr: Option<std::net::SocketAddr>) {
@@ -125,25 +120,6 @@ fn log_access(gateway: &GatewayState, addr: Option<std::net::SocketAddr>) {
              anyone who reaches it reads what every connection's service account can"
         );
     }
-}
-
-async fn execute(
-    app: &AppState,
-    req: async_graphql::Request,
-    caller: Caller,
-) -> async_graphql::Response {
-    // The semaphore is never closed, so acquiring only fails if it were.
-    let _permit = match &app.admission {
-        Some(s) => s.clone().acquire_owned().await.ok(),
-        None => None,
-    };
-    tracing::debug!(caller = caller.name(), "graphql request");
-    let loaders = Loaders::for_query(
-        &app.gateway,
-        |name| caller.may_see(name),
-        |budget| caller.budget(budget),
-    );
-    app.schema.execute(req.data(loaders).data(caller)).await
 }
 
 /// The body of a POST, read up to the limit: beyond it the client gets 413 and the rest
@@ -232,7 +208,7 @@ async fn graphql_post(State(app): State<AppState>, headers: HeaderMap, body: Bod
         Ok(request) => request,
         Err(e) => return reject(&e),
     };
-    graphql_http::respond(media, execute(&app, request, caller).await)
+    graphql_http::respond(media, app.executor.execute(request, caller).await)
 }
 
 /// GET with `?query=` (or a persisted query's `extensions=`) runs a query, once the
@@ -268,7 +244,7 @@ async fn graphql_get(
             )))
         }
     };
-    let response = execute(&app, request, caller).await;
+    let response = app.executor.execute(request, caller).await;
     let not_a_query = response.errors.iter().any(|e| {
         e.extensions
             .as_ref()
