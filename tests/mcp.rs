@@ -10,7 +10,7 @@ mod gateway_common;
 use std::collections::HashSet;
 
 use gateway_common::{captured_logs, DemoFleet};
-use jenkins_sim::world::{BuildResult, World};
+use jenkins_sim::world::{BuildResult, JobKind, World};
 use majordomo::config::ApiKeyConfig;
 use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
 use rmcp::service::RunningService;
@@ -505,19 +505,34 @@ async fn every_fleet_tool_answers_from_the_world() {
         stage
     );
 
-    // The failing run: its failing stage's error and log tail.
+    // A failing pipeline's run: its failing stage's error and log tail.
+    let (pipeline, failed_stage) = h.world("ci-prod", |w| {
+        w.jobs()
+            .into_iter()
+            .filter(|(_, kind, _)| *kind == JobKind::Pipeline)
+            .find_map(|(name, _, job)| {
+                let b = job
+                    .builds
+                    .iter()
+                    .rev()
+                    .find(|b| b.result == Some(BuildResult::Failure))?;
+                let stage = b.stages.iter().find(|s| s.status == "FAILED")?;
+                Some((name, stage.name.clone()))
+            })
+            .expect("a failing pipeline")
+    });
     let r = call(
         &client,
         &secrets,
         "pipeline_run",
-        json!({ "job": "api-server", "connection": "ci-prod", "which": "last_failed" }),
+        json!({ "job": pipeline, "connection": "ci-prod", "which": "last_failed" }),
     )
     .await;
     assert_eq!(
-        r.answer["failingStage"]["name"]
-            .as_str()
-            .map(str::to_string),
-        stage
+        r.answer["failingStage"]["name"],
+        json!(failed_stage),
+        "{}",
+        r.answer
     );
     assert!(
         r.answer["failingStage"]["logTail"]
@@ -592,29 +607,60 @@ async fn every_fleet_tool_answers_from_the_world() {
     assert!(r.is_error);
     assert_eq!(r.answer["error"]["code"], "BAD_ARGUMENT");
 
-    // A search of the whole 128 MiB log: the last matches first.
+    // A search of the 128 MiB log, first matches (the whole log need not be read).
     let grep = call(
         &client,
         &secrets,
         "build_log",
-        json!({ "job": "platform/api-server", "connection": "ci-prod", "which": "last_failed", "grep": "ERROR", "context": 1, "max_matches": 5 }),
+        json!({ "job": "platform/api-server", "connection": "ci-prod", "which": "last_failed", "grep": "ERROR", "context": 1, "max_matches": 5, "first_matches": true }),
     )
     .await;
     assert!(!grep.is_error, "{}", grep.answer);
     assert!(grep.bytes <= BUDGET);
     let matches = grep.answer["log"]["matches"].as_array().expect("matches");
-    assert!(!matches.is_empty() && matches.len() <= 5);
-    let numbers: Vec<u64> = matches
-        .iter()
-        .filter_map(|m| m["lineNumber"].as_u64())
-        .collect();
-    assert!(
-        numbers.windows(2).all(|w| w[0] > w[1]),
-        "last matches first: {numbers:?}"
-    );
+    assert_eq!(matches.len(), 5);
     assert!(matches
         .iter()
         .all(|m| m["line"].as_str().is_some_and(|l| l.contains("ERROR"))));
+
+    // A search of the failing pipeline's log: the last matches, newest first, at the line
+    // numbers of the world's log.
+    let expected: Vec<u64> = h.world("ci-prod", |w| {
+        let b = w
+            .job(&pipeline)
+            .and_then(|j| {
+                j.builds
+                    .iter()
+                    .rev()
+                    .find(|b| b.result == Some(BuildResult::Failure))
+            })
+            .expect("failed");
+        let text = b.log.text.clone().expect("a written log");
+        let mut numbers: Vec<u64> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("[Pipeline]"))
+            .map(|(i, _)| i as u64 + 1)
+            .collect();
+        numbers.reverse();
+        numbers.truncate(3);
+        numbers
+    });
+    assert_eq!(expected.len(), 3, "the log has [Pipeline] lines");
+    let grep = call(
+        &client,
+        &secrets,
+        "build_log",
+        json!({ "job": pipeline, "connection": "ci-prod", "which": "last_failed", "grep": "[Pipeline]", "max_matches": 3 }),
+    )
+    .await;
+    let numbers: Vec<u64> = grep.answer["log"]["matches"]
+        .as_array()
+        .expect("matches")
+        .iter()
+        .filter_map(|m| m["lineNumber"].as_u64())
+        .collect();
+    assert_eq!(numbers, expected, "{}", grep.answer);
 
     log_resource_and_budget(&client, &secrets, &h).await;
     client.cancel().await.expect("close");

@@ -112,6 +112,9 @@ pub(crate) async fn log(asker: &Asker, a: LogArgs, budget: usize) -> Result<Repl
     let answer = asker.ask(document, vars).await;
     let mut build = the_build(&answer, &job, number)?;
     if build["log"].is_null() {
+        if !answer.problems.is_empty() {
+            return Err(Reply::failed(&answer, "the log"));
+        }
         return Ok(Reply::ok(header(&job, build)).and("log", json!("this build wrote no log")));
     }
     let next = match &a.grep {
