@@ -325,7 +325,10 @@ fn the_readme_config_example_is_valid() {
 fn the_mcp_section_and_its_bounds() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
-    let start = readme.find("```toml\n[mcp]\n").expect("the README's [mcp] block") + 8;
+    let start = readme
+        .find("```toml\n[mcp]\n")
+        .expect("the README's [mcp] block")
+        + 8;
     let end = start + readme[start..].find("```").expect("end of the block");
     let config = Config::from_toml_str(&readme[start..end]).expect("the README's [mcp] block");
     assert!(config.mcp.enabled);
@@ -334,7 +337,10 @@ fn the_mcp_section_and_its_bounds() {
     assert_eq!(Config::default().mcp.max_result_bytes, 16 * 1024);
     for (toml, field) in [
         ("[mcp]\nmax_result_bytes = 100\n", "mcp.max_result_bytes"),
-        ("[mcp]\nmax_result_bytes = 2000000\n", "mcp.max_result_bytes"),
+        (
+            "[mcp]\nmax_result_bytes = 2000000\n",
+            "mcp.max_result_bytes",
+        ),
         ("[mcp]\nmax_resource_bytes = 0\n", "mcp.max_resource_bytes"),
     ] {
         let e = Config::from_toml_str(toml).expect_err(toml);

@@ -12,11 +12,11 @@ use std::collections::HashSet;
 use gateway_common::{captured_logs, DemoFleet};
 use jenkins_sim::world::{BuildResult, JobKind, World};
 use majordomo::config::ApiKeyConfig;
-use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
+use rmcp::model::{CallToolRequestParams, ProtocolVersion, ReadResourceRequestParams};
 use rmcp::service::RunningService;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::{ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceExt};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
@@ -185,6 +185,31 @@ async fn http_initialise_lists_every_tool_and_resource() {
     assert!(templates[0]
         .uri_template
         .starts_with("majordomo://log/{connection}/"));
+    client.cancel().await.expect("close");
+}
+
+/// The current revision (2026-07-28) has no `initialize`: the client discovers the server
+/// and every request carries its own protocol metadata; the tools answer the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_speaks_the_current_revision_without_initialize() {
+    let h = DemoFleet::start().await;
+    let secrets = tokens(&h);
+    let url = h.gateway.endpoint.replace("/graphql", "/mcp");
+    let transport = StreamableHttpClientTransport::from_config(
+        StreamableHttpClientTransportConfig::with_uri(url),
+    );
+    let client = ()
+        .serve_with_lifecycle(
+            transport,
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        )
+        .await
+        .expect("server/discover");
+    let r = call(&client, &secrets, "list_connections", json!({})).await;
+    assert_eq!(r.answer["connections"].as_array().map(Vec::len), Some(3));
+    assert_eq!(client.list_all_tools().await.expect("tools/list").len(), 9);
     client.cancel().await.expect("close");
 }
 
