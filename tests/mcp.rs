@@ -904,3 +904,100 @@ async fn stdio_serves_the_same_tools_with_the_keys_scope() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The node_modules `.ci/install-node-tools` installed (on first use).
+fn node_modules() -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(format!("{root}/.ci/install-node-tools"))
+        .output()
+        .expect("run .ci/install-node-tools");
+    assert!(
+        out.status.success(),
+        "the MCP Inspector could not be installed (is the npm registry reachable?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Run `tests/conformance/mcp-inspector.cjs` with these arguments: what it printed.
+async fn inspector(args: Vec<String>) -> Value {
+    let modules = node_modules();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/mcp-inspector.cjs"
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .env("NODE_PATH", modules)
+            .arg(script)
+            .args(args)
+            .output()
+            .expect("run node")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the MCP Inspector failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// The official MCP Inspector (CLI mode, from npm) over HTTP with a scoped key and over
+/// stdio: the same tools, answers that match the world, the schema resource.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mcp_inspector_cli_over_http_and_stdio() {
+    let h = DemoFleet::start_with(keyed).await;
+    let secrets = tokens(&h);
+    let url = h.gateway.endpoint.replace("/graphql", "/mcp");
+    let dir = std::env::temp_dir().join(format!("majordomo-inspector-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = write_config(&h, &dir);
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .expect("schema.graphql");
+    let stuck = |name: &str| h.world(name, |w| w.queue.iter().filter(|q| q.stuck).count());
+    let runs = [
+        (
+            vec!["http".to_string(), url, STAGING_KEY.to_string()],
+            vec!["ci-staging"],
+            stuck("ci-staging"),
+        ),
+        (
+            vec![
+                "stdio".to_string(),
+                env!("CARGO_BIN_EXE_majordomo").to_string(),
+                config.display().to_string(),
+            ],
+            vec!["ci-prod", "ci-staging", "ci-legacy"],
+            stuck("ci-prod") + stuck("ci-staging"),
+        ),
+    ];
+    for (args, connections, stuck) in runs {
+        let got = inspector(args).await;
+        let text = got.to_string();
+        for secret in &secrets {
+            assert!(!text.contains(secret.as_str()), "a token leaked");
+        }
+        assert_eq!(got["tools"].as_array().map(Vec::len), Some(9), "{got}");
+        let names: Vec<&str> = got["connections"]["connections"]
+            .as_array()
+            .expect("connections")
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert_eq!(names, connections);
+        assert_eq!(
+            got["queue"]["items"].as_array().map(Vec::len),
+            Some(stuck),
+            "{}",
+            got["queue"]
+        );
+        assert_eq!(
+            got["schema"].as_str().map(str::trim),
+            Some(committed.trim())
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
