@@ -39,7 +39,9 @@ pub struct BenchConfig {
     pub scaling_max_total_jobs: usize,
     /// Length of each steady-state phase, after its warm-up (`BENCH_STEADY_SECS`).
     pub steady_secs: u64,
-    /// Scenarios to run (`BENCH_ONLY`, comma-separated: demo,large,scaling,steady).
+    /// Length of the soak-and-fault scenario, s (`BENCH_SOAK_SECS`).
+    pub soak_secs: u64,
+    /// Scenarios to run (`BENCH_ONLY`, comma-separated: demo,large,scaling,steady,soak).
     pub only: Vec<String>,
     /// The gateway's `max_concurrent_queries` (`BENCH_MAX_QUERIES`, 0: no limit, its default).
     pub max_queries: usize,
@@ -110,11 +112,12 @@ impl BenchConfig {
             steady_users: env_or("BENCH_STEADY_USERS", 50usize).max(1),
             steady_period_ms: env_or("BENCH_STEADY_PERIOD_MS", 2000u64).max(100),
             steady_secs: env_or("BENCH_STEADY_SECS", pick(20, 8)),
+            soak_secs: env_or("BENCH_SOAK_SECS", pick(300, 30)),
             max_queries: env_or("BENCH_MAX_QUERIES", 0),
             only: std::env::var("BENCH_ONLY")
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
                 .unwrap_or_else(|_| {
-                    ["demo", "large", "scaling", "steady"]
+                    ["demo", "large", "scaling", "steady", "soak"]
                         .map(String::from)
                         .to_vec()
                 }),

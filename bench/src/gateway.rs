@@ -147,6 +147,11 @@ impl GatewayProcess {
         Ok((resp, took))
     }
 
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// The process's memory now.
     pub fn memory(&self) -> Memory {
         self.child.id().map(memory_of).unwrap_or_default()

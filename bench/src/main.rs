@@ -11,7 +11,7 @@
 //! - [`naive`]: the naive client (one request per folder, job, build and run).
 //! - [`load`]: percentiles, `wrk` at saturation, the fixed-rate client.
 //! - [`measure`]: cold, warm, naive and round-trip-chain measurements.
-//! - [`scenario`]: the demo, large, scaling and steady-state scenarios.
+//! - [`scenario`]: the demo, large, scaling, steady-state and soak-and-fault scenarios.
 //! - [`report`]: the JSON results and the printed tables.
 
 mod config;
@@ -63,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
         large: None,
         scaling: None,
         steady: None,
+        soak: None,
     };
     if cfg.runs("demo") {
         report.demo = Some(scenario::demo::run(&cfg).await.context("demo scenario")?);
@@ -83,6 +84,9 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("steady scenario")?,
         );
+    }
+    if cfg.runs("soak") {
+        report.soak = Some(scenario::soak::run(&cfg).await.context("soak scenario")?);
     }
     report.took_secs = t.elapsed().as_secs_f64();
     let text = report.render();

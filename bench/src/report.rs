@@ -9,6 +9,7 @@ use crate::load::Latency;
 use crate::scenario::demo::DemoReport;
 use crate::scenario::large::LargeReport;
 use crate::scenario::scaling::ScalingReport;
+use crate::scenario::soak::SoakReport;
 use crate::scenario::steady::SteadyReport;
 use crate::scenario::QueryReport;
 
@@ -78,6 +79,8 @@ pub struct Report {
     pub scaling: Option<ScalingReport>,
     /// Steady state over a live world.
     pub steady: Option<SteadyReport>,
+    /// The soak-and-fault scenario.
+    pub soak: Option<SoakReport>,
 }
 
 fn lat(l: &Latency) -> String {
@@ -452,6 +455,35 @@ impl Report {
                 );
             }
         }
+        if let Some(s) = &self.soak {
+            soak_table(&mut out, s);
+        }
         out
     }
+}
+
+fn soak_table(out: &mut String, s: &SoakReport) {
+    let _ = writeln!(
+        out,
+        "\n== Soak and fault: {} s at {} req/s over c0, c1 (healthy) and faulty (hang, 503, reset, 401, healthy; {} s each); one hostile document in {} ==",
+        s.secs, s.rate, s.phase_secs, s.hostile_every
+    );
+    let pct = 100.0 * s.healthy_complete as f64 / s.dashboards.max(1) as f64;
+    let _ = writeln!(
+        out,
+        "  dashboards {} (healthy part complete in {} = {pct:.2}%), hostile {}, no HTTP answer {}",
+        s.dashboards, s.healthy_complete, s.hostile, s.transport_failures
+    );
+    let _ = writeln!(out, "  HTTP statuses {:?}", s.statuses);
+    let _ = writeln!(out, "  error codes {:?}", s.error_codes);
+    let _ = writeln!(
+        out,
+        "  dashboard latency p50/p95/p99 ms {}",
+        lat(&s.latency)
+    );
+    let _ = writeln!(
+        out,
+        "  gateway RSS MiB {:.1} at start, {:.1} at end (peak {:.1}); open descriptors {} at start, {} at end",
+        s.memory_start.rss_mib, s.memory_end.rss_mib, s.memory_end.peak_rss_mib, s.fds_start, s.fds_end
+    );
 }

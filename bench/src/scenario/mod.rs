@@ -1,9 +1,10 @@
 //! The scenarios of a run: the demo world against the naive client, the large world under
-//! load, the scaling series and the steady state over a live world.
+//! load, the scaling series, the steady state over a live world, and a soak under faults.
 
 pub mod demo;
 pub mod large;
 pub mod scaling;
+pub mod soak;
 pub mod steady;
 
 use serde::Serialize;
