@@ -10,7 +10,7 @@ mod gateway_common;
 use std::collections::HashSet;
 
 use gateway_common::{captured_logs, DemoFleet};
-use jenkins_sim::world::{BuildResult, JobKind, World};
+use jenkins_sim::world::{BuildResult, JobKind, ParamKind, World};
 use majordomo::config::ApiKeyConfig;
 use rmcp::model::{CallToolRequestParams, ProtocolVersion, ReadResourceRequestParams};
 use rmcp::service::RunningService;
@@ -620,6 +620,41 @@ async fn every_fleet_tool_answers_from_the_world() {
     assert_eq!(r.answer["error"]["code"], "UNAUTHORIZED");
     assert_eq!(r.answer["error"]["connection"], "ci-legacy");
     assert!(r.answer["error"]["hint"].is_string());
+
+    // A build with a password parameter: named, its value masked.
+    let (with_password, number, param, secret) = h.world("ci-prod", |w| {
+        w.jobs()
+            .into_iter()
+            .find_map(|(name, _, job)| {
+                job.builds.iter().rev().find_map(|b| {
+                    let p = b
+                        .parameters
+                        .iter()
+                        .find(|p| p.kind == ParamKind::Password && !p.value.is_empty())?;
+                    Some((name.clone(), b.number, p.name.clone(), p.value.clone()))
+                })
+            })
+            .expect("a build with a password parameter")
+    });
+    let r = call(
+        &client,
+        &secrets,
+        "build_details",
+        json!({ "job": with_password, "connection": "ci-prod", "number": number }),
+    )
+    .await;
+    assert!(
+        !r.answer.to_string().contains(&secret),
+        "the password leaked: {}",
+        r.answer
+    );
+    let masked = r.answer["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == json!(param))
+        .expect("the password parameter is listed");
+    assert_eq!(masked["kind"], "PASSWORD");
 
     // Arguments that do not fit the schema.
     let r = call(
