@@ -78,6 +78,15 @@ async fn call(client: &Client, secrets: &[String], tool: &str, args: Value) -> C
     }
 }
 
+/// Upstream requests to the healthy controllers since the last reset.
+fn healthy_requests(h: &DemoFleet) -> usize {
+    h.counts()
+        .iter()
+        .filter(|(name, _)| name.as_str() != "ci-legacy")
+        .map(|(_, reqs)| reqs.len())
+        .sum()
+}
+
 /// The newest finished build of a job of the world.
 fn last_completed(world: &World, job: &str) -> (u64, Option<BuildResult>) {
     let job = world.job(job).unwrap_or_else(|| panic!("no {job}"));
@@ -329,6 +338,17 @@ async fn question_backend_service_142_changes_in_one_call() {
     assert_eq!(got, commits);
     assert_eq!(r.answer["result"], result_name(result));
     assert_eq!(r.answer["number"], 142);
+    // Through the gateway's cache: asked again, no request reaches a controller.
+    h.reset_counts();
+    let again = call(
+        &client,
+        &secrets,
+        "build_details",
+        json!({ "job": "backend-service", "number": 142 }),
+    )
+    .await;
+    assert_eq!(again.answer, r.answer);
+    assert_eq!(healthy_requests(&h), 0, "{:?}", h.counts());
     client.cancel().await.expect("close");
 }
 

@@ -77,7 +77,7 @@ impl Reply {
         self
     }
 
-    /// What to do when the answer is cut (or, for `always`, in any case).
+    /// What to ask next when the answer has to be cut.
     pub(crate) fn next(mut self, step: impl Into<String>) -> Self {
         self.next = Some(step.into());
         self
