@@ -136,7 +136,8 @@ async fn http_initialise_lists_every_tool_and_resource() {
             "build_details",
             "build_log",
             "build_queue",
-            "pipeline_run"
+            "pipeline_run",
+            "pending_approvals"
         ]
     );
     for tool in &tools {
@@ -218,7 +219,7 @@ async fn http_speaks_the_current_revision_without_initialize() {
         .expect("server/discover");
     let r = call(&client, &secrets, "list_connections", json!({})).await;
     assert_eq!(r.answer["connections"].as_array().map(Vec::len), Some(3));
-    assert_eq!(client.list_all_tools().await.expect("tools/list").len(), 9);
+    assert_eq!(client.list_all_tools().await.expect("tools/list").len(), 10);
     client.cancel().await.expect("close");
 }
 
@@ -587,6 +588,44 @@ async fn every_fleet_tool_answers_from_the_world() {
         r.answer
     );
 
+    // Runs waiting for an approval, as the world has them.
+    let waiting = |w: &World| -> Vec<(String, u64)> {
+        w.jobs()
+            .into_iter()
+            .filter(|(_, kind, _)| *kind == JobKind::Pipeline)
+            .filter_map(|(name, _, job)| {
+                let b = job.builds.last()?;
+                (b.building() && b.input.is_some()).then(|| (name, b.number))
+            })
+            .collect()
+    };
+    let mut expected: Vec<(String, u64)> = h.world("ci-prod", waiting);
+    expected.extend(h.world("ci-staging", waiting));
+    assert!(
+        !expected.is_empty(),
+        "the demo has a run waiting for approval"
+    );
+    let r = call(&client, &secrets, "pending_approvals", json!({})).await;
+    let mut got: Vec<(String, u64)> = r.answer["waiting"]
+        .as_array()
+        .expect("waiting")
+        .iter()
+        .map(|w| {
+            (
+                w["job"].as_str().unwrap_or("").to_string(),
+                w["number"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected, "{}", r.answer);
+    assert!(
+        r.answer["waiting"][0]["inputs"][0]["message"].is_string(),
+        "{}",
+        r.answer
+    );
+
     // A name on both controllers is ambiguous: the candidates, not a guess.
     let short = |w: &World| -> HashSet<String> {
         w.jobs()
@@ -928,7 +967,7 @@ async fn stdio_serves_the_same_tools_with_the_keys_scope() {
             .spawn()
             .expect("spawn majordomo mcp");
         let client = ().serve(transport).await.expect("initialize over stdio");
-        assert_eq!(client.list_all_tools().await.expect("tools/list").len(), 9);
+        assert_eq!(client.list_all_tools().await.expect("tools/list").len(), 10);
         let r = call(&client, &secrets, "list_connections", json!({})).await;
         assert_eq!(
             r.answer["connections"].as_array().map(Vec::len),
@@ -1035,7 +1074,7 @@ async fn the_mcp_inspector_cli_over_http_and_stdio() {
         for secret in &secrets {
             assert!(!text.contains(secret.as_str()), "a token leaked");
         }
-        assert_eq!(got["tools"].as_array().map(Vec::len), Some(9), "{got}");
+        assert_eq!(got["tools"].as_array().map(Vec::len), Some(10), "{got}");
         let names: Vec<&str> = got["connections"]["connections"]
             .as_array()
             .expect("connections")

@@ -24,6 +24,7 @@ pub(crate) mod documents {
     pub(crate) const PIPELINE: &str = include_str!("documents/pipeline.graphql");
     pub(crate) const STAGE_LOG: &str = include_str!("documents/stage_log.graphql");
     pub(crate) const QUEUE: &str = include_str!("documents/queue.graphql");
+    pub(crate) const PENDING_APPROVALS: &str = include_str!("documents/pending_approvals.graphql");
 }
 
 /// Runs documents for one caller.

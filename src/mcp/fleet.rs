@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::ask::{documents, Asker};
 use super::reply::{object, Reply};
-use super::tools::{FailingJobsArgs, ListJobsArgs, QueueArgs};
+use super::tools::{ApprovalsArgs, FailingJobsArgs, ListJobsArgs, QueueArgs};
 
 /// `list_connections`.
 pub(crate) async fn connections(asker: &Asker) -> Reply {
@@ -141,4 +141,40 @@ pub(crate) async fn queue(asker: &Asker, a: QueueArgs) -> Result<Reply, Reply> {
     let stuck = items.iter().filter(|i| i["stuck"] == json!(true)).count();
     let reply = json!({ "queued": total, "stuck": stuck, "items": items });
     Ok(Reply::with_problems(reply, &answer).next("narrow with connection, job or stuck_only=true"))
+}
+
+/// `pending_approvals`: running pipelines whose last build waits at an `input` step.
+pub(crate) async fn pending_approvals(asker: &Asker, a: ApprovalsArgs) -> Result<Reply, Reply> {
+    let filter = object([
+        ("building", json!(true)),
+        ("kinds", json!(["PIPELINE"])),
+        ("folder", json!(a.folder)),
+        ("connections", json!(a.connection.map(|c| vec![c]))),
+    ]);
+    let vars = json!({ "filter": filter, "first": 100 });
+    let answer = asker.ask(documents::PENDING_APPROVALS, vars).await;
+    let Some(jobs) = answer.data["jobs"]["nodes"].as_array() else {
+        return Err(Reply::failed(&answer, "the running pipelines"));
+    };
+    let waiting: Vec<Value> = jobs
+        .iter()
+        .filter(|j| j["lastBuild"]["waitingForInput"] == json!(true))
+        .map(|j| {
+            let b = &j["lastBuild"];
+            object([
+                ("connection", j["connection"].clone()),
+                ("job", j["fullName"].clone()),
+                ("number", b["number"].clone()),
+                ("url", b["url"].clone()),
+                ("since", b["timestamp"].clone()),
+                ("inputs", b["pendingInputs"].clone()),
+            ])
+        })
+        .collect();
+    let running = answer.data["jobs"]["totalCount"].clone();
+    Ok(Reply::with_problems(
+        json!({ "runningPipelines": running, "waiting": waiting }),
+        &answer,
+    )
+    .next("narrow with connection or folder"))
 }

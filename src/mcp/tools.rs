@@ -160,6 +160,17 @@ pub(crate) struct QueueArgs {
     pub(crate) job: Option<String>,
 }
 
+/// Arguments of `pending_approvals`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub(crate) struct ApprovalsArgs {
+    /// Only this connection.
+    pub(crate) connection: Option<String>,
+    /// Only pipelines inside this folder (full name).
+    pub(crate) folder: Option<String>,
+}
+
 /// Arguments of `pipeline_run`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -241,6 +252,12 @@ const SPECS: &[Spec] = &[
         description: "A pipeline run's stages (the last run unless a number or `which` is given): each stage's status, duration and parallel branch, the failing stage's error and the tail of its log, and any input the run waits for.",
         schema: schema_for_type::<PipelineArgs>,
     },
+    Spec {
+        name: "pending_approvals",
+        title: "Pending approvals",
+        description: "Pipeline runs paused at an `input` step, waiting for someone to approve (a deployment gate, a release sign-off), across controllers: the job, the run, since when, and each question with its proceed text. Only the last run of each running pipeline is looked at.",
+        schema: schema_for_type::<ApprovalsArgs>,
+    },
 ];
 
 /// The tools, as MCP lists them.
@@ -290,6 +307,7 @@ pub(crate) async fn call(
         "build_details" => run(arguments, |a| builds::build(asker, a)).await,
         "build_log" => run(arguments, |a| builds::log(asker, a, budget)).await,
         "pipeline_run" => run(arguments, |a| builds::pipeline(asker, a)).await,
+        "pending_approvals" => run(arguments, |a| fleet::pending_approvals(asker, a)).await,
         _ => return None,
     };
     Some(reply)
