@@ -996,6 +996,21 @@ async fn stdio_serves_the_same_tools_with_the_keys_scope() {
             "the key leaked into the logs"
         );
     }
+    // A wrong key: the command stops before serving, saying why.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_majordomo"))
+        .args(["mcp", "--config"])
+        .arg(&config)
+        .env("MAJORDOMO_MCP_KEY", "wrong-key-0123456789abcdef")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run majordomo mcp");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("API key") && stderr.contains("not valid"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("wrong-key-0123456789abcdef"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
