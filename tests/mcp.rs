@@ -595,7 +595,7 @@ async fn every_fleet_tool_answers_from_the_world() {
             .filter(|(_, kind, _)| *kind == JobKind::Pipeline)
             .filter_map(|(name, _, job)| {
                 let b = job.builds.last()?;
-                (b.building() && b.input.is_some()).then(|| (name, b.number))
+                (b.building() && b.input.is_some()).then_some((name, b.number))
             })
             .collect()
     };
