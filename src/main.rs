@@ -44,7 +44,7 @@ enum Command {
     },
     /// Serve the MCP tools on stdin/stdout, for a desktop AI assistant (logs go to stderr).
     Mcp {
-        /// An API key of `[auth.keys]` whose scope and limits the session gets; without
+        /// An API key of `[auth.keys]` whose scope and limits the process gets; without
         /// one it sees every configured connection. Prefer the environment variable.
         #[arg(long, env = "MAJORDOMO_MCP_KEY", hide_env_values = true)]
         key: Option<String>,

@@ -836,7 +836,7 @@ fn keyed(config: &mut majordomo::config::Config) {
     config.validate().expect("valid config");
 }
 
-/// A key limited to ci-staging sees only ci-staging through MCP; no key, no session.
+/// A key limited to ci-staging sees only ci-staging through MCP; no key, no connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scoped_key_sees_only_its_connection_through_mcp() {
     let h = DemoFleet::start_with(keyed).await;
@@ -929,7 +929,7 @@ fn write_config(h: &DemoFleet, dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// `majordomo mcp --config FILE` on stdio: initialise, list, call; with `MAJORDOMO_MCP_KEY`
-/// the session has the key's scope. Its logs (stderr) hold no token.
+/// every request has the key's scope. Its logs (stderr) hold no token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_serves_the_same_tools_with_the_keys_scope() {
     let h = DemoFleet::start().await;

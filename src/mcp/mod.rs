@@ -184,7 +184,7 @@ pub(crate) fn http_service(
 /// Why `majordomo mcp` stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum McpServeError {
-    /// The API key given for the session is not valid.
+    /// The API key given to `majordomo mcp` is not valid.
     #[error("the API key given for `majordomo mcp` is not valid")]
     BadKey,
     /// The protocol failed on stdio.
@@ -192,7 +192,7 @@ pub enum McpServeError {
     Protocol(String),
 }
 
-/// Serve MCP on stdin/stdout until the client closes it. With `key`, the session has that
+/// Serve MCP on stdin/stdout until the client closes it. With `key`, every request has that
 /// API key's scope and limits; without, the operator's: every configured connection.
 pub async fn serve_stdio(gateway: GatewayState, key: Option<&str>) -> Result<(), McpServeError> {
     let caller = match key {
