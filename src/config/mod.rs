@@ -16,6 +16,7 @@ use serde::Deserialize;
 mod access;
 mod cache;
 mod connection;
+mod deployments;
 mod error;
 mod limits;
 mod mcp;
@@ -24,6 +25,7 @@ pub use access::{
     AdminEndpoints, ApiKeyConfig, AuthConfig, ConnectionAuth, CorsConfig, JwtConfig,
     TrustedDocumentsConfig, TrustedMode, DEFAULT_FORWARD_HEADER, JWT_ALGORITHMS, MIN_KEY_BYTES,
 };
+pub use deployments::DeploymentRule;
 
 /// The environment variable that turns TLS verification off for every connection.
 pub const ENV_TLS_REJECT_UNAUTHORIZED: &str = "JENKINS_TLS_REJECT_UNAUTHORIZED";
@@ -78,6 +80,13 @@ pub struct Config {
     /// The MCP server (`/mcp`, `majordomo mcp`) and the size of its answers.
     #[serde(default)]
     pub mcp: McpConfig,
+    /// Which builds are deployments, and to which environment (`[[deployments]]` rules,
+    /// tried in order). Without any, one rule that fits the usual conventions applies:
+    /// jobs named `*deploy*`, the environment from an `ENVIRONMENT` (or `ENV`,
+    /// `DEPLOY_ENV`, `TARGET_ENVIRONMENT`) parameter, a word of the job's name
+    /// (`deploy-production`), or a `Deploy <Environment>` stage.
+    #[serde(default = "deployments::default_rules")]
+    pub deployments: Vec<DeploymentRule>,
 }
 
 impl Default for Config {
@@ -94,6 +103,7 @@ impl Default for Config {
             trusted_documents: TrustedDocumentsConfig::default(),
             introspection: true,
             mcp: McpConfig::default(),
+            deployments: deployments::default_rules(),
         }
     }
 }
@@ -148,6 +158,7 @@ impl Config {
         self.mcp.validate()?;
         let names: HashSet<&str> = self.connections.iter().map(|c| c.name.as_str()).collect();
         access::validate(&mut self.auth, &self.cors, &self.trusted_documents, &names)?;
+        deployments::validate(&self.deployments, &names)?;
         Ok(())
     }
 

@@ -409,6 +409,27 @@ impl JenkinsClient {
             .await
     }
 
+    /// The newest runs of a pipeline job with their stages (`wfapi/runs`: at most ten,
+    /// newest first, one request). Volatile while one of them runs, else a listing: the
+    /// next run changes the list.
+    pub(crate) async fn wfapi_runs(
+        &self,
+        full_name: &str,
+        budget: &QueryBudget,
+    ) -> Result<Arc<Vec<wire::RunExt>>, JenkinsError> {
+        let path = format!("{}wfapi/runs", self.job_path(full_name)?);
+        let result = self
+            .fetch_json(path, budget, |runs: &Vec<wire::RunExt>| {
+                if runs.iter().any(wire::RunExt::is_running) {
+                    CacheClass::Volatile
+                } else {
+                    CacheClass::Listing
+                }
+            })
+            .await;
+        self.explain_wfapi(result, full_name, None, budget).await
+    }
+
     /// One flow node (a stage with its `stageFlowNodes`, or a step).
     pub(crate) async fn wfapi_node(
         &self,
