@@ -35,6 +35,9 @@ pub enum CliError {
     /// Binding or serving failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// `majordomo mcp` failed.
+    #[error("{0}")]
+    Mcp(#[from] crate::mcp::McpServeError),
     /// `connections test NAME` for a name the config does not have.
     #[error("no connection is named {0:?}")]
     UnknownConnection(String),
@@ -94,6 +97,17 @@ pub async fn serve(
 /// the export runs on them).
 pub async fn stop_telemetry(guard: crate::telemetry::TelemetryGuard) {
     let _ = tokio::task::spawn_blocking(move || guard.shutdown()).await;
+}
+
+/// Serve MCP on stdin/stdout until the client closes it (`majordomo mcp`).
+pub async fn mcp(config: Config, key: Option<&str>) -> Result<(), CliError> {
+    let gateway = GatewayState::new(config)?;
+    tracing::info!(
+        connections = gateway.connection_count(),
+        "majordomo serving MCP on stdio"
+    );
+    crate::mcp::serve_stdio(gateway, key).await?;
+    Ok(())
 }
 
 /// Outcome of checking one connection.

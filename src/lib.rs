@@ -1,7 +1,9 @@
 //! Majordomo: one GraphQL endpoint over many Jenkins controllers.
 //!
 //! The layers, top down (calls only go down; `ARCHITECTURE.md` says who owns what):
-//! - [`server`]: the axum transport (`/graphql`, GraphiQL, `/healthz`, `/readyz`, `/metrics`).
+//! - [`server`]: the axum transport (`/graphql`, GraphiQL, `/healthz`, `/readyz`, `/metrics`,
+//!   `/mcp`); [`mcp`]: the Model Context Protocol server (tools over the schema, HTTP and
+//!   stdio); `execute`: running one GraphQL request for a caller, for every transport.
 //! - `guard`: who may ask (API keys, tokens, scopes, rates, CORS, trusted documents) and
 //!   what a request may cost (document limits), before the schema runs it.
 //! - [`schema`]: the GraphQL types and resolvers (the public contract, `schema.graphql`).
@@ -25,6 +27,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub(crate) mod execute;
 pub(crate) mod fleet;
 pub mod gateway;
 pub(crate) mod graphiql;
@@ -32,6 +35,7 @@ mod guard;
 pub mod jenkins;
 pub(crate) mod live;
 pub(crate) mod loaders;
+pub mod mcp;
 pub(crate) mod planner;
 pub mod schema;
 pub mod server;

@@ -43,6 +43,13 @@ enum Command {
         #[command(subcommand)]
         command: ConnectionsCommand,
     },
+    /// Serve the MCP tools on stdin/stdout, for a desktop AI assistant (logs go to stderr).
+    Mcp {
+        /// An API key of `[auth.keys]` whose scope and limits the process gets; without
+        /// one it sees every configured connection. Prefer the environment variable.
+        #[arg(long, env = "MAJORDOMO_MCP_KEY", hide_env_values = true)]
+        key: Option<String>,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Check a running gateway: GET /healthz; exit 0 only on `200 ok`, 1 otherwise.
@@ -95,6 +102,12 @@ async fn run(args: Args) -> Result<ExitCode, CliError> {
         Command::Serve => {
             let (config, guard) = load(config)?;
             serve(config, guard).await?;
+        }
+        Command::Mcp { key } => {
+            let (config, guard) = load(config)?;
+            let served = cli::mcp(config, key.as_deref()).await;
+            cli::stop_telemetry(guard).await;
+            served?;
         }
         Command::Demo {
             listen,

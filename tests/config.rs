@@ -319,6 +319,38 @@ fn the_readme_config_example_is_valid() {
     assert_eq!(token(1).as_deref(), Some("file-token"));
 }
 
+/// The README's `[mcp]` block parses; budgets outside their range are refused with the
+/// field's name.
+#[test]
+fn the_mcp_section_and_its_bounds() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("```toml\n[mcp]\n")
+        .expect("the README's [mcp] block")
+        + 8;
+    let end = start + readme[start..].find("```").expect("end of the block");
+    let config = Config::from_toml_str(&readme[start..end]).expect("the README's [mcp] block");
+    assert!(config.mcp.enabled);
+    assert_eq!(config.mcp.max_result_bytes, 16 * 1024);
+    assert_eq!(config.mcp.max_resource_bytes, 256 * 1024);
+    assert_eq!(Config::default().mcp.max_result_bytes, 16 * 1024);
+    for (toml, field) in [
+        ("[mcp]\nmax_result_bytes = 100\n", "mcp.max_result_bytes"),
+        (
+            "[mcp]\nmax_result_bytes = 2000000\n",
+            "mcp.max_result_bytes",
+        ),
+        ("[mcp]\nmax_resource_bytes = 0\n", "mcp.max_resource_bytes"),
+    ] {
+        let e = Config::from_toml_str(toml).expect_err(toml);
+        assert_eq!(e.code(), "INVALID_VALUE", "{toml}");
+        assert!(e.to_string().contains(field), "{e}");
+    }
+    let e = Config::from_toml_str("[mcp]\nbudget = 1\n").expect_err("unknown key");
+    assert!(e.to_string().contains("budget"), "{e}");
+}
+
 /// The `[[deployments]]` example of the README's "Incident answers" section, with the
 /// connection it names.
 fn readme_deployments() -> String {

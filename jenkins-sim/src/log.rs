@@ -108,12 +108,12 @@ pub fn generated_line(seed: u64, n: u64) -> [u8; LINE as usize] {
     let h = mix(seed ^ n.wrapping_mul(0xD6E8_FEB8_6659_FD93));
     let text = if n == 0 {
         "Started by an SCM change".to_string()
-    } else if n % 997 == 0 {
+    } else if n.is_multiple_of(997) {
         format!(
             "ERROR: step {n} failed: connection reset by peer (attempt {})",
             h % 5 + 1
         )
-    } else if n % 101 == 0 {
+    } else if n.is_multiple_of(101) {
         format!(
             "WARNING: step {n}: deprecated API used in module-{}",
             h % 400

@@ -165,7 +165,7 @@ async fn streaming_a_huge_console_text_keeps_memory_bounded() {
         assert!(!chunk.contains(&b'\r'), "consoleText keeps LF line ends");
         total += chunk.len() as u64;
         chunks += 1;
-        if chunks % 256 == 0 {
+        if chunks.is_multiple_of(256) {
             peak = peak.max(rss());
         }
         tail.extend_from_slice(&chunk);

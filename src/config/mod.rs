@@ -20,6 +20,7 @@ mod deployments;
 mod error;
 mod limits;
 mod live;
+mod mcp;
 mod telemetry;
 
 pub use access::{
@@ -44,6 +45,7 @@ pub use connection::ConnectionConfig;
 pub use error::ConfigError;
 pub use limits::{LimitsConfig, ServerConfig};
 pub use live::LiveConfig;
+pub use mcp::McpConfig;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +93,9 @@ pub struct Config {
     /// need it. Turn it off to hide the schema from callers.
     #[serde(default = "default_true")]
     pub introspection: bool,
+    /// The MCP server (`/mcp`, `majordomo mcp`) and the size of its answers.
+    #[serde(default)]
+    pub mcp: McpConfig,
     /// Which builds are deployments, and to which environment (`[[deployments]]` rules,
     /// tried in order). Without any, one rule that fits the usual conventions applies:
     /// jobs named `*deploy*`, the environment from an `ENVIRONMENT` (or `ENV`,
@@ -118,6 +123,7 @@ impl Default for Config {
             cors: CorsConfig::default(),
             trusted_documents: TrustedDocumentsConfig::default(),
             introspection: true,
+            mcp: McpConfig::default(),
             deployments: deployments::default_rules(),
             live: LiveConfig::default(),
         }
@@ -173,6 +179,7 @@ impl Config {
         self.server.validate()?;
         self.telemetry.validate()?;
         self.live.validate()?;
+        self.mcp.validate()?;
         let names: HashSet<&str> = self.connections.iter().map(|c| c.name.as_str()).collect();
         access::validate(&mut self.auth, &self.cors, &self.trusted_documents, &names)?;
         deployments::validate(&self.deployments, &names)?;

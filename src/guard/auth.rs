@@ -70,6 +70,15 @@ impl Caller {
         }
     }
 
+    /// The operator on a local transport (`majordomo mcp` on stdio without a key): every
+    /// connection, no limits; whoever runs it holds the configuration and its tokens.
+    pub(crate) fn operator() -> Self {
+        Caller {
+            name: Arc::from("operator"),
+            ..Caller::anonymous()
+        }
+    }
+
     /// The key's name or the token's subject, for logs.
     pub(crate) fn name(&self) -> &str {
         &self.name

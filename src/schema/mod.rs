@@ -36,6 +36,8 @@ mod streams;
 mod subscription;
 mod values;
 
+pub(crate) use crate::live::filter::glob as glob_matches;
+
 use std::sync::Arc;
 
 use async_graphql::{Context, EmptyMutation, ErrorExtensions, Object, Schema, ID};

@@ -75,6 +75,22 @@ pub(crate) async fn admit(access: &Access, headers: &HeaderMap) -> Result<Caller
         .map_err(|d| reject(&refusal(d)))
 }
 
+/// Middleware of `/mcp`: the caller, authenticated as for `/graphql` (same keys, tokens,
+/// scopes and rate limits, the same 401 and 429), put on the request for the MCP server.
+pub(crate) async fn authenticate_mcp(
+    State(access): State<Arc<Access>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match admit(&access, request.headers()).await {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(refused) => refused,
+    }
+}
+
 /// `router` behind [`require_admin`]: how `/metrics` and `/readyz` are served, on the
 /// main listener or any other.
 pub(crate) fn admin_only<S: Clone + Send + Sync + 'static>(

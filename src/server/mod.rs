@@ -17,6 +17,7 @@ mod ws;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -31,46 +32,35 @@ use axum::{Json, Router};
 use bytes::BytesMut;
 use futures::FutureExt as _;
 use http_body_util::BodyExt;
-use std::sync::Arc;
-
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
-use tracing::Instrument as _;
 
 use crate::error::GatewayError;
+use crate::execute::Executor;
 use crate::gateway::GatewayState;
 use crate::guard::auth::Caller;
 use crate::guard::trusted::DOCUMENT_ID;
 use crate::guard::ReadOnly;
-use crate::loaders::Loaders;
-use crate::schema::{build_schema, MajordomoSchema};
-use crate::telemetry::graphql::QueryTelemetry;
 use access::{admit, check_get_preflight, check_post_type, reject};
 use connection::Draining;
 use graphql_http::Media;
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
-pub struct AppState {
+struct AppState {
     /// The gateway.
-    pub gateway: GatewayState,
-    /// The schema over it.
-    pub schema: MajordomoSchema,
-    /// Admission of queries (`max_concurrent_queries`), when limited.
-    pub admission: Option<Arc<Semaphore>>,
+    gateway: GatewayState,
+    /// The schema over it, and the admission of its queries.
+    executor: Executor,
     /// Whether every listener is bound and serving (`/readyz`).
-    pub ready: Arc<AtomicBool>,
+    ready: Arc<AtomicBool>,
 }
 
 impl AppState {
     /// The state of a gateway, not ready until [`serve`] has bound its listeners.
-    pub fn new(gateway: GatewayState) -> Self {
-        let schema = build_schema(gateway.clone());
-        let limit = gateway.config().max_concurrent_queries;
+    fn new(gateway: GatewayState) -> Self {
         AppState {
-            admission: (limit > 0).then(|| Arc::new(Semaphore::new(limit))),
+            executor: Executor::new(gateway.clone()),
             gateway,
-            schema,
             ready: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -83,8 +73,8 @@ pub fn app(gateway: GatewayState) -> Router {
     api(state)
 }
 
-/// The API: `/graphql`, GraphiQL, `/healthz`; and the admin routes too, unless they have a
-/// listener of their own.
+/// The API: `/graphql`, GraphiQL, the fleet page, `/healthz`, `/mcp` when enabled; and the
+/// admin routes too, unless they have a listener of their own.
 fn api(state: AppState) -> Router {
     let gateway = state.gateway.clone();
     let router = Router::new()
@@ -98,6 +88,16 @@ fn api(state: AppState) -> Router {
         // Liveness stays here too: `majordomo health` and the container check use it.
         Some(_) => router.route("/healthz", get(healthz)),
     };
+    if gateway.config().mcp.enabled {
+        // Its own router, so that only /mcp is behind this layer.
+        let mcp = Router::new()
+            .route_service("/mcp", crate::mcp::http_service(state.executor.clone()))
+            .route_layer(axum::middleware::from_fn_with_state(
+                std::sync::Arc::clone(gateway.access()),
+                access::authenticate_mcp,
+            ));
+        router = router.merge(mcp);
+    }
     if let Some(cors) = crate::guard::cors::layer(&gateway.config().cors) {
         router = router.layer(cors);
     }
@@ -224,9 +224,8 @@ fn log_access(gateway: &GatewayState, addr: Option<std::net::SocketAddr>) {
 /// Most connections the admin listener serves at once: scrapers and probes, not clients.
 const ADMIN_CONNECTIONS: usize = 64;
 
-/// Run one GraphQL request for `caller`: only the connections it may see have loaders,
-/// and its budget carries its upstream rate and forwarded credentials, and the request's
-/// span (or, untraced, the caller's trace context). The answer goes out as `media`.
+/// Run one GraphQL request for `caller` (see [`Executor::run`]); the answer goes out as
+/// `media`.
 async fn execute(
     app: &AppState,
     req: async_graphql::Request,
@@ -234,7 +233,7 @@ async fn execute(
     headers: &HeaderMap,
     media: Media,
 ) -> Response {
-    let (response, finish) = run_query(app, req, caller, headers).await;
+    let (response, finish) = app.executor.run(req, caller, headers).await;
     // A GET that runs anything but a query (the only way to get this code).
     let not_a_query = response.errors.iter().any(|e| {
         e.extensions
@@ -246,73 +245,9 @@ async fn execute(
     if not_a_query {
         *http.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     }
-    finish.done(app, &response, size);
+    finish.done(&app.gateway, &response, size);
     http
 }
-
-/// What is left to record of a query once its answer's size is known.
-struct QueryFinish {
-    telemetry: Arc<QueryTelemetry>,
-    budget: Arc<crate::jenkins::QueryBudget>,
-}
-
-impl QueryFinish {
-    fn done(self, app: &AppState, response: &async_graphql::Response, bytes: usize) {
-        let config = &app.gateway.config().telemetry;
-        self.telemetry
-            .finish(app.gateway.metrics(), config, response, bytes, &self.budget);
-    }
-}
-
-/// Run one GraphQL request for `caller` (over HTTP or a WebSocket): only the connections
-/// it may see have loaders, its budget carries its upstream rate, forwarded credentials
-/// and trace context, and it waits its turn under `max_concurrent_queries`.
-async fn run_query(
-    app: &AppState,
-    req: async_graphql::Request,
-    caller: Caller,
-    headers: &HeaderMap,
-) -> (async_graphql::Response, QueryFinish) {
-    // The semaphore is never closed, so acquiring only fails if it were.
-    let _permit = match &app.admission {
-        Some(s) => s.clone().acquire_owned().await.ok(),
-        None => None,
-    };
-    let config = &app.gateway.config().telemetry;
-    let telemetry = QueryTelemetry::start(headers, &req.variables, config);
-    let span = telemetry.span().clone();
-    let trace_context = telemetry.forwarded().clone();
-    tracing::debug!(caller = caller.name(), "graphql request");
-    let loaders = Loaders::for_query(
-        &app.gateway,
-        |name| caller.may_see(name),
-        |budget| {
-            caller
-                .budget(budget)
-                .with_span(span.clone())
-                .with_trace_context(trace_context)
-        },
-    );
-    let budget = Arc::clone(loaders.budget());
-    let req = req.data(loaders).data(caller).data(Arc::clone(&telemetry));
-    let response = app.schema.execute(req).instrument(span).await;
-    (response, QueryFinish { telemetry, budget })
-}
-
-/// A query or mutation sent over a WebSocket: run as over HTTP, its size measured as the
-/// JSON the socket carries.
-async fn execute_ws(
-    app: &AppState,
-    req: async_graphql::Request,
-    caller: Caller,
-    headers: &HeaderMap,
-) -> async_graphql::Response {
-    let (response, finish) = run_query(app, req, caller, headers).await;
-    let size = serde_json::to_vec(&response).map_or(0, |v| v.len());
-    finish.done(app, &response, size);
-    response
-}
-
 /// The body of a POST, read up to the limit: beyond it the client gets 413 and the rest
 /// of the body is never read; a body whose declared length (`Content-Length`) is over the
 /// limit gets 413 before any of it is read, so a client cannot hold the connection by

@@ -88,7 +88,8 @@ pub(super) fn respond(
         |budget| caller.budget(budget),
     );
     let results = app
-        .schema
+        .executor
+        .schema()
         .execute_stream(request.data(loaders).data(caller))
         .boxed();
     let period = app.gateway.config().live.keepalive();

@@ -119,9 +119,7 @@ impl SessionExecutor {
 impl Executor for SessionExecutor {
     async fn execute(&self, request: Request) -> Response {
         match self.caller.get() {
-            Some(caller) => {
-                super::execute_ws(&self.app, request, caller.clone(), &HeaderMap::new()).await
-            }
+            Some(caller) => self.app.executor.execute(request, caller.clone()).await,
             None => Self::refused(),
         }
     }
@@ -139,7 +137,7 @@ impl Executor for SessionExecutor {
             |name| caller.may_see(name),
             |budget| caller.budget(budget),
         );
-        self.app.schema.execute_stream_with_session_data(
+        self.app.executor.schema().execute_stream_with_session_data(
             request.data(loaders).data(caller),
             session_data.unwrap_or_default(),
         )

@@ -194,7 +194,7 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<SoakReport> {
             fleet.controllers[2].sim.set_faults(faults(PHASES[phase]));
         }
         i += 1;
-        let is_hostile = i as u64 % hostile_every == 0;
+        let is_hostile = (i as u64).is_multiple_of(hostile_every);
         let body = if is_hostile {
             hostile(i / hostile_every as usize)
         } else {
