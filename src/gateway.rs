@@ -38,7 +38,7 @@ pub struct GatewayState {
 impl GatewayState {
     /// Build clients for every connection of a validated config.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
-        let cache = Arc::new(UpstreamCache::new(&config.cache));
+        let cache = Arc::new(UpstreamCache::new(&config.cache)?);
         let mut upstreams = Vec::with_capacity(config.connections.len());
         for c in &config.connections {
             let client = JenkinsClient::new(c, cache.clone())?;

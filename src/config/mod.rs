@@ -132,12 +132,7 @@ impl Config {
                 });
             }
         }
-        if self.cache.max_bytes == 0 {
-            return Err(ConfigError::InvalidValue {
-                field: "cache.max_bytes".into(),
-                reason: "must be greater than 0".into(),
-            });
-        }
+        self.cache.validate()?;
         self.server.validate()?;
         let names: HashSet<&str> = self.connections.iter().map(|c| c.name.as_str()).collect();
         access::validate(&mut self.auth, &self.cors, &self.trusted_documents, &names)?;
@@ -154,7 +149,8 @@ impl Config {
     /// - `MAJORDOMO_LISTEN` replaces `listen`;
     /// - `JENKINS_TLS_REJECT_UNAUTHORIZED=false` (or `0`) turns TLS
     ///   verification off for every connection, with a loud warning;
-    /// - each `token_env` is resolved into `token`, each API key's `key_env` into `key`.
+    /// - each `token_env` is resolved into `token`, each API key's `key_env` into `key`,
+    ///   `cache.redis_password_env` into the Redis password.
     pub fn apply_env_from(
         &mut self,
         lookup: impl Fn(&str) -> Option<String>,
@@ -196,6 +192,7 @@ impl Config {
                 connection.token = Some(SecretString::from(value.to_string()));
             }
         }
+        self.cache.apply_env(&lookup)?;
         for key in &mut self.auth.keys {
             if let Some(var) = key.key_env.clone() {
                 let value = lookup(&var).ok_or_else(|| ConfigError::ApiKey {

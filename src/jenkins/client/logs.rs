@@ -33,14 +33,15 @@ impl JenkinsClient {
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
-        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"), budget);
+        let (key, shared_key) = self.keys::<LogTail>(format!("{base}#tail={max_bytes}"), budget);
         self.inner
             .cache
-            .get_or_load(key, async {
+            .get_or_load(key, shared_key, async {
                 let tail = self.load_log_tail(&base, max_bytes, budget).await?;
                 Ok(Loaded {
                     weight: tail.text.len(),
                     class: finished_class(!tail.more_data),
+                    body: self.shared_body(&tail),
                     value: tail,
                 })
             })
@@ -70,7 +71,7 @@ impl JenkinsClient {
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
-        let key = self.key::<LogGrep>(
+        let (key, shared_key) = self.keys::<LogGrep>(
             format!(
                 "{base}#grep={}&context={}&max={}&from_end={}",
                 encode_query_value(&search.pattern),
@@ -82,7 +83,7 @@ impl JenkinsClient {
         );
         self.inner
             .cache
-            .get_or_load(key, async {
+            .get_or_load(key, shared_key, async {
                 let grep = self.load_log_grep(&base, &search, budget).await?;
                 let weight = grep
                     .matches
@@ -100,6 +101,7 @@ impl JenkinsClient {
                 Ok(Loaded {
                     weight,
                     class: finished_class(!grep.more_data),
+                    body: self.shared_body(&grep),
                     value: grep,
                 })
             })

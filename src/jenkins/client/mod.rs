@@ -1,5 +1,5 @@
 //! [`JenkinsClient`]: one per connection. Owns the HTTP client (auth, TLS,
-//! timeouts), the per-controller concurrency limit, retry and circuit
+//! timeouts), the per-controller adaptive concurrency limit, retry and circuit
 //! breaker, and sends every GET through the shared [`UpstreamCache`].
 //!
 //! [`transport`] sends one request (slots, retry, breaker, error classification);
@@ -16,15 +16,17 @@ use base64::Engine as _;
 use reqwest::header::HeaderValue;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use tokio::sync::Semaphore;
 
 use super::breaker::{CircuitBreaker, CircuitState};
 use super::budget::QueryBudget;
 use super::error::JenkinsError;
+use super::limit::AdaptiveLimit;
 use super::path::{api_json, build_path, job_path, raw_encode, InvalidFullName};
 use super::tree::Tree;
 use super::wire;
-use crate::cache::{credential_scope, CacheClass, CacheKey, Loaded, UpstreamCache};
+use crate::cache::{
+    credential_scope, shared_scope, CacheClass, CacheKey, Loaded, SharedCache, UpstreamCache,
+};
 use crate::config::{ConfigError, ConnectionAuth, ConnectionConfig};
 
 /// Largest tail a caller may ask for; bounds memory per request.
@@ -79,10 +81,12 @@ struct Inner {
     /// Preemptive `Basic` header, marked sensitive; never logged.
     auth: Option<HeaderValue>,
     scope: u64,
+    /// The service account's scope in Redis keys (stable across processes).
+    shared_scope: String,
     /// Whether each caller's forwarded credentials replace `auth` (`auth = "forward"`).
     forward: bool,
     timeout: Duration,
-    permits: Arc<Semaphore>,
+    limit: Arc<AdaptiveLimit>,
     breaker: CircuitBreaker,
     cache: Arc<UpstreamCache>,
     upstream_requests: AtomicU64,
@@ -173,6 +177,7 @@ impl JenkinsClient {
             None => None,
         };
         let scope = credential_scope(config.username.as_deref(), config.token.as_ref());
+        let shared_scope = shared_scope(config.username.as_deref(), config.token.as_ref());
         let forward = config.auth == ConnectionAuth::Forward;
         // What a request head holds besides its target: `GET ` and ` HTTP/1.1`, and the
         // headers sent with it (host, authorization, user agent, accept, accept-encoding),
@@ -196,9 +201,10 @@ impl JenkinsClient {
                 http,
                 auth,
                 scope,
+                shared_scope,
                 forward,
                 timeout,
-                permits: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
+                limit: AdaptiveLimit::new(config.min_concurrency, config.max_concurrency),
                 breaker: CircuitBreaker::new(
                     tuning.breaker_threshold,
                     tuning.breaker_cooldown,
@@ -248,6 +254,11 @@ impl JenkinsClient {
             u64::MAX => None,
             us => Some(Duration::from_micros(us)),
         }
+    }
+
+    /// The adaptive concurrency limit now, and the requests in flight.
+    pub(crate) fn concurrency(&self) -> (usize, usize) {
+        (self.inner.limit.limit(), self.inner.limit.in_flight())
     }
 
     /// The circuit breaker's state.
@@ -527,9 +538,14 @@ impl JenkinsClient {
             .await
     }
 
-    /// The cache key of `request` for the credentials it is sent with: the service
+    /// The cache keys of `request` for the credentials it is sent with: the service
     /// account's, or on a forwarding connection the caller's own (anonymous without them).
-    fn key<T: 'static>(&self, request: String, budget: &QueryBudget) -> CacheKey {
+    /// The second is the Redis key, when Redis is configured; a caller's forwarded
+    /// credentials never reach Redis (their digest could be guessed offline from a weak
+    /// password), so forwarding connections keep their answers in process.
+    fn keys<T: 'static>(&self, request: String, budget: &QueryBudget) -> (CacheKey, Option<String>) {
+        let shared = (self.inner.cache.is_shared() && !self.inner.forward)
+            .then(|| SharedCache::key(&self.inner.name, &self.inner.shared_scope, &request));
         let scope = if self.inner.forward {
             budget
                 .forwarded()
@@ -537,7 +553,20 @@ impl JenkinsClient {
         } else {
             self.inner.scope
         };
-        CacheKey::new::<T>(Arc::clone(&self.inner.name), scope, request)
+        (
+            CacheKey::new::<T>(Arc::clone(&self.inner.name), scope, request),
+            shared,
+        )
+    }
+
+    /// What a value computed by the gateway (a log tail, a search) is stored as in Redis:
+    /// its JSON, when Redis is configured.
+    fn shared_body<T: serde::Serialize>(&self, value: &T) -> Option<Vec<u8>> {
+        if self.inner.cache.is_shared() && !self.inner.forward {
+            serde_json::to_vec(value).ok()
+        } else {
+            None
+        }
     }
 
     /// The `Authorization` header a request carries, if any.
@@ -587,16 +616,18 @@ impl JenkinsClient {
         T: DeserializeOwned + Send + Sync + 'static,
         C: FnOnce(&T) -> CacheClass,
     {
-        let key = self.key::<T>(rel.clone(), budget);
+        let (key, shared_key) = self.keys::<T>(rel.clone(), budget);
+        let keep_body = shared_key.is_some();
         self.inner
             .cache
-            .get_or_load(key, async {
-                let (value, weight) = self.load_json::<T>(&rel, budget).await?;
+            .get_or_load(key, shared_key, async {
+                let (value, body) = self.load_json::<T>(&rel, budget).await?;
                 let class = classify(&value);
                 Ok(Loaded {
                     value,
-                    weight,
+                    weight: body.len(),
                     class,
+                    body: keep_body.then_some(body),
                 })
             })
             .await
@@ -606,7 +637,7 @@ impl JenkinsClient {
         &self,
         rel: &str,
         budget: &QueryBudget,
-    ) -> Result<(T, usize), JenkinsError> {
+    ) -> Result<(T, Vec<u8>), JenkinsError> {
         let mut upstream = self.send(Method::GET, rel, budget).await?;
         let content_type = upstream
             .response
@@ -635,7 +666,7 @@ impl JenkinsClient {
         }
         self.body_read(upstream);
         match serde_json::from_slice::<T>(&body) {
-            Ok(value) => Ok((value, body.len())),
+            Ok(value) => Ok((value, body)),
             // The serde message names a line and column, never the body,
             // which may be a login page we have no business echoing.
             Err(e) => Err(self.invalid_response(rel, format!("{e} (content-type {content_type})"))),

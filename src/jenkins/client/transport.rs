@@ -1,4 +1,4 @@
-//! Sending one request: the concurrency slot, one retry where it is safe, the circuit
+//! Sending one request: the adaptive concurrency slot, one retry where it is safe, the circuit
 //! breaker, and transport errors classified into [`JenkinsError`]s.
 
 use std::sync::atomic::Ordering;
@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use reqwest::header::{HeaderMap, AUTHORIZATION};
 use reqwest::{Method, Response, StatusCode};
-use tokio::sync::OwnedSemaphorePermit;
 
 use super::{strip_query, JenkinsClient, MAX_URL_BYTES};
 use crate::jenkins::budget::QueryBudget;
 use crate::jenkins::error::JenkinsError;
+use crate::jenkins::limit::{Outcome, Slot};
 
 /// A request this long that gets a 400 was most likely refused for its length.
 const LONG_REQUEST: usize = 4 * 1024;
@@ -21,7 +21,7 @@ pub(super) struct Upstream {
     pub(super) response: Response,
     /// Whether the query's deadline, not the connection's timeout, bounds this exchange.
     by_deadline: bool,
-    _permit: OwnedSemaphorePermit,
+    _permit: Slot,
 }
 
 impl Upstream {
@@ -81,6 +81,7 @@ impl JenkinsClient {
             let elapsed = started.elapsed();
             let error = match outcome {
                 Ok(response) => {
+                    inner.limit.record(limit_outcome(response.status(), elapsed));
                     inner.last_latency_us.store(
                         u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX - 1),
                         Ordering::Relaxed,
@@ -126,6 +127,9 @@ impl JenkinsClient {
                     "the request could not be built: {}",
                     error.without_url()
                 )));
+            }
+            if error.is_timeout() {
+                inner.limit.record(Outcome::Overloaded);
             }
             let retryable = is_retryable_error(&error);
             let classified = self.failure(error, by_deadline, budget);
@@ -173,18 +177,14 @@ impl JenkinsClient {
 
     /// A concurrency slot. Waiting for it counts against the timeout and the query's
     /// deadline, so a saturated controller cannot hold a caller longer than either.
-    async fn slot(&self, budget: &QueryBudget) -> Result<OwnedSemaphorePermit, JenkinsError> {
+    async fn slot(&self, budget: &QueryBudget) -> Result<Slot, JenkinsError> {
         let inner = &self.inner;
         let (wait, by_deadline) = match budget.remaining() {
             Some(left) if left < inner.timeout => (left, true),
             _ => (inner.timeout, false),
         };
-        match tokio::time::timeout(wait, Arc::clone(&inner.permits).acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            Ok(Err(_)) => Err(JenkinsError::Unreachable {
-                connection: inner.name.to_string(),
-                detail: "client is shutting down".into(),
-            }),
+        match tokio::time::timeout(wait, inner.limit.acquire()).await {
+            Ok(slot) => Ok(slot),
             Err(_) if by_deadline => Err(budget.deadline_error(&inner.name)),
             Err(_) => Err(JenkinsError::Timeout {
                 connection: inner.name.to_string(),
@@ -267,6 +267,16 @@ impl JenkinsClient {
             connection,
             detail: chain,
         }
+    }
+}
+
+/// What an answer tells the concurrency limit: 503 and 429 say "too much", anything else
+/// how long the controller took.
+fn limit_outcome(status: StatusCode, elapsed: std::time::Duration) -> Outcome {
+    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+        Outcome::Overloaded
+    } else {
+        Outcome::Answered(elapsed)
     }
 }
 
