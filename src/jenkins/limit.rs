@@ -2,24 +2,28 @@
 //! latency between a floor and the configured ceiling (`min_concurrency`,
 //! `max_concurrency`).
 //!
-//! The algorithm is Netflix concurrency-limits' `Gradient2`: a long-term average of the
-//! time to response headers is the controller's unloaded latency; each answer's latency
-//! against it gives a gradient (1 while the answer is no slower than 1.5 times the
-//! average, down to 0.5 when it is three times slower), and the limit moves, smoothed,
-//! towards `limit × gradient + 4`. So the limit grows by a fraction of a slot per answer
-//! while latency holds, and falls when latency rises under load. A 503, a 429 or a timeout
-//! cuts it by a quarter at once. While fewer than half the slots are in use the limit
-//! does not grow: an idle controller says nothing about how much load it takes.
+//! A gradient limit after Netflix concurrency-limits' `Gradient2`, with a Vegas-like
+//! baseline: the controller's unloaded latency is the fastest answer of the last 5 to 10
+//! seconds; its recent latency is a short moving average of the times to response headers.
+//! Their ratio gives a gradient (1 while recent latency is no more than 1.5 times the
+//! baseline, down to 0.5 when it is three times it), and the limit moves, smoothed, towards
+//! `limit × gradient + 4`. So the limit grows by a fraction of a slot per answer while
+//! latency holds, and falls when latency rises under load (to 16 when it doubles and stays
+//! doubled); a slower baseline is accepted once the window has passed. A 503, a 429 or a
+//! timeout cuts the limit by a quarter at once. While fewer than half the slots are in use
+//! the limit does not grow: an idle controller says nothing about how much load it takes.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-/// Latency may rise this much over the long-term average before the limit falls.
+/// Recent latency may rise this much over the baseline before the limit falls.
 const TOLERANCE: f64 = 1.5;
-/// Answers in the long-term average's window.
-const LONG_WINDOW: f64 = 100.0;
+/// Weight of each answer in the recent latency's moving average.
+const RECENT_WEIGHT: f64 = 0.1;
+/// The baseline is the fastest answer of the current and the previous window this long.
+const BASELINE_WINDOW: Duration = Duration::from_secs(5);
 /// Weight of each new limit against the current one.
 const SMOOTHING: f64 = 0.2;
 /// Slots added on top of `limit × gradient`: what lets the limit probe upwards.
@@ -42,8 +46,11 @@ pub(crate) enum Outcome {
 struct State {
     limit: f64,
     in_flight: usize,
-    /// Long-term average latency in milliseconds; `None` before the first answer.
-    long_ms: Option<f64>,
+    /// Recent latency in milliseconds (moving average); `None` before the first answer.
+    recent_ms: Option<f64>,
+    /// The fastest answers, in milliseconds, of the current and the previous window.
+    fastest_ms: (f64, f64),
+    window_started: Instant,
     /// Most requests in flight at once since the last [`AdaptiveLimit::take_peak`].
     peak: usize,
 }
@@ -84,7 +91,9 @@ impl AdaptiveLimit {
             state: Mutex::new(State {
                 limit: INITIAL.clamp(floor, ceiling) as f64,
                 in_flight: 0,
-                long_ms: None,
+                recent_ms: None,
+                fastest_ms: (f64::INFINITY, f64::INFINITY),
+                window_started: Instant::now(),
                 peak: 0,
             }),
             freed: Notify::new(),
@@ -135,23 +144,24 @@ impl AdaptiveLimit {
     }
 
     fn answered(&self, state: &mut State, latency: Duration) {
-        let sample = latency.as_secs_f64() * 1_000.0;
-        let long = match state.long_ms {
+        let sample = (latency.as_secs_f64() * 1_000.0).max(0.001);
+        let recent = match state.recent_ms {
             None => sample,
-            Some(long) => long + (sample - long) / LONG_WINDOW,
+            Some(recent) => recent + (sample - recent) * RECENT_WEIGHT,
         };
-        // After a fall in latency, let the average follow quickly.
-        let long = if long / sample.max(0.001) > 2.0 {
-            long * 0.95
+        state.recent_ms = Some(recent);
+        if state.window_started.elapsed() >= BASELINE_WINDOW {
+            state.fastest_ms = (sample, state.fastest_ms.0);
+            state.window_started = Instant::now();
         } else {
-            long
-        };
-        state.long_ms = Some(long);
+            state.fastest_ms.0 = state.fastest_ms.0.min(sample);
+        }
+        let baseline = state.fastest_ms.0.min(state.fastest_ms.1);
+        let gradient = (TOLERANCE * baseline / recent).clamp(0.5, 1.0);
         // Only a loaded controller tells how much more it takes.
-        if (state.in_flight as f64) * 2.0 < state.limit && sample <= long * TOLERANCE {
+        if (state.in_flight as f64) * 2.0 < state.limit && gradient >= 1.0 {
             return;
         }
-        let gradient = (TOLERANCE * long / sample.max(0.001)).clamp(0.5, 1.0);
         let target = state.limit * gradient + QUEUE;
         let next = state.limit * (1.0 - SMOOTHING) + target * SMOOTHING;
         state.limit = next.clamp(self.floor as f64, self.ceiling as f64);
@@ -224,9 +234,10 @@ mod tests {
         loaded(&limit, 300, 20).await;
         let high = limit.limit();
         assert_eq!(high, 64);
-        loaded(&limit, 20, 40).await;
+        loaded(&limit, 40, 40).await;
         let after = limit.limit();
-        // Gradient 1.5 × 20 / 40 = 0.75: the limit heads for 0.75 × limit + 4.
+        // Gradient 1.5 × 20 / 40 = 0.75 once the recent average is at 40: the limit heads
+        // for 16, where 0.75 × limit + 4 = limit.
         assert!(after < high * 3 / 4, "{high} -> {after}");
         limit.record(Outcome::Overloaded);
         let cut = limit.limit();
