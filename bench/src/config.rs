@@ -41,7 +41,8 @@ pub struct BenchConfig {
     pub steady_secs: u64,
     /// Length of the soak-and-fault scenario, s (`BENCH_SOAK_SECS`).
     pub soak_secs: u64,
-    /// Scenarios to run (`BENCH_ONLY`, comma-separated: demo,large,scaling,steady,soak).
+    /// Scenarios to run (`BENCH_ONLY`, comma-separated:
+    /// demo,large,scaling,steady,soak,replicas).
     pub only: Vec<String>,
     /// The gateway's `max_concurrent_queries` (`BENCH_MAX_QUERIES`, 0: no limit, its default).
     pub max_queries: usize,
@@ -117,7 +118,7 @@ impl BenchConfig {
             only: std::env::var("BENCH_ONLY")
                 .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
                 .unwrap_or_else(|_| {
-                    ["demo", "large", "scaling", "steady", "soak"]
+                    ["demo", "large", "scaling", "steady", "soak", "replicas"]
                         .map(String::from)
                         .to_vec()
                 }),

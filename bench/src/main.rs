@@ -11,7 +11,9 @@
 //! - [`naive`]: the naive client (one request per folder, job, build and run).
 //! - [`load`]: percentiles, `wrk` at saturation, the fixed-rate client.
 //! - [`measure`]: cold, warm, naive and round-trip-chain measurements.
-//! - [`scenario`]: the demo, large, scaling, steady-state and soak-and-fault scenarios.
+//! - [`redis`]: the Redis server of the replicas scenario.
+//! - [`scenario`]: the demo, large, scaling, steady-state, soak-and-fault and replicas
+//!   scenarios.
 //! - [`report`]: the JSON results and the printed tables.
 
 mod config;
@@ -21,6 +23,7 @@ mod load;
 mod measure;
 mod naive;
 mod queries;
+mod redis;
 mod report;
 mod scenario;
 
@@ -64,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
         scaling: None,
         steady: None,
         soak: None,
+        replicas: None,
     };
     if cfg.runs("demo") {
         report.demo = Some(scenario::demo::run(&cfg).await.context("demo scenario")?);
@@ -87,6 +91,13 @@ async fn main() -> anyhow::Result<()> {
     }
     if cfg.runs("soak") {
         report.soak = Some(scenario::soak::run(&cfg).await.context("soak scenario")?);
+    }
+    if cfg.runs("replicas") {
+        report.replicas = Some(
+            scenario::replicas::run(&cfg)
+                .await
+                .context("replicas scenario")?,
+        );
     }
     report.took_secs = t.elapsed().as_secs_f64();
     let text = report.render();

@@ -260,10 +260,9 @@ impl SharedCache {
         let value = self.encode(body, class);
         let mut set = redis::cmd("SET");
         set.arg(key).arg(value);
-        match self.ttl(class) {
-            Some(ttl) => set.arg("PX").arg(millis(ttl).max(1)),
-            None => &mut set,
-        };
+        if let Some(ttl) = self.ttl(class) {
+            set.arg("PX").arg(millis(ttl).max(1));
+        }
         let mut pipe = redis::pipe();
         pipe.add_command(set).ignore();
         pipe.cmd("DEL").arg(lock_key(key)).ignore();

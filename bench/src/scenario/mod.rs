@@ -1,8 +1,10 @@
 //! The scenarios of a run: the demo world against the naive client, the large world under
-//! load, the scaling series, the steady state over a live world, and a soak under faults.
+//! load, the scaling series, the steady state over a live world, a soak under faults, and
+//! replicas sharing one Redis.
 
 pub mod demo;
 pub mod large;
+pub mod replicas;
 pub mod scaling;
 pub mod soak;
 pub mod steady;
