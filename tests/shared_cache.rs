@@ -14,13 +14,20 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use gateway_common::{captured_logs, errors, Gateway, TOKEN};
-use jenkins_sim::JobKind;
+use jenkins_sim::world::JobKind;
 use majordomo::config::Config;
 use majordomo::demo::Demo;
 use redis_common::RedisServer;
 use serde_json::{json, Value};
 
 const DASHBOARD: &str = include_str!("../examples/queries/07-dashboard.graphql");
+
+/// The dashboard without durations, which grow while builds run, so answers compare equal.
+fn dashboard_query() -> String {
+    let query = DASHBOARD.replace("number result duration", "number result");
+    assert_ne!(query, DASHBOARD);
+    query
+}
 /// Listings and volatile answers live briefly here, so a restart finds them expired.
 const LISTING_TTL_MS: u64 = 300;
 const VOLATILE_TTL_MS: u64 = 100;
@@ -107,13 +114,29 @@ fn describes(list: &[String]) -> usize {
 /// The dashboard's data and error codes; any error other than the revoked controller's
 /// fails the test.
 async fn dashboard(gateway: &Gateway) -> Value {
-    let (status, body) = gateway.post(json!({ "query": DASHBOARD })).await;
+    let (status, body) = gateway.post(json!({ "query": dashboard_query() })).await;
     assert_eq!(status, 200, "{body}");
     for error in errors(&body) {
         let connection = error["extensions"]["connection"].as_str();
         assert_eq!(connection, Some("ci-legacy"), "unexpected error: {error}");
     }
     body["data"].clone()
+}
+
+/// Where two answers first differ (a JSON pointer), if they do.
+fn first_difference(a: &Value, b: &Value, at: String) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => x
+            .iter()
+            .find_map(|(k, v)| first_difference(v, y.get(k).unwrap_or(&Value::Null), format!("{at}/{k}"))),
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (v, w))| first_difference(v, w, format!("{at}/{i}"))),
+        _ if a == b => None,
+        _ => Some(format!("{at}: {a} against {b}")),
+    }
 }
 
 #[tokio::test]
@@ -176,7 +199,7 @@ async fn a_restarted_gateway_asks_only_for_listings_and_running_builds() {
     reset(&demo);
     let after = Gateway::start_config(config).await;
     let warm_data = dashboard(&after).await;
-    assert_eq!(warm_data, cold_data);
+    assert!(warm_data == cold_data, "the restarted gateway answers alike");
     let warm = requests(&demo);
     for (connection, list) in &warm {
         let (_, running) = dashboard_runs(&demo, connection);
@@ -204,7 +227,7 @@ async fn three_gateways_on_one_cold_dashboard_cost_about_one() {
     let (demo, config) = demo_with(&redis).await;
     let one = Gateway::start_config(config.clone()).await;
     dashboard(&one).await;
-    let single = total(&requests(&demo));
+    let single = requests(&demo);
     one.stop().await;
 
     redis.flush();
@@ -215,11 +238,21 @@ async fn three_gateways_on_one_cold_dashboard_cost_about_one() {
         gateways.push(Gateway::start_config(config.clone()).await);
     }
     let answers = futures::future::join_all(gateways.iter().map(dashboard)).await;
-    assert!(answers.windows(2).all(|w| w[0] == w[1]));
-    let three = total(&requests(&demo));
+    for answer in &answers[1..] {
+        if let Some(path) = first_difference(&answers[0], answer, String::new()) {
+            panic!("the gateways' answers differ at {path}");
+        }
+    }
+    let three = requests(&demo);
+    // Errors are never stored, so each replica asks the controller that refuses its
+    // token for itself: once each, as one gateway does.
+    assert_eq!(three["ci-legacy"].len(), 3 * single["ci-legacy"].len());
+    let healthy = |r: &HashMap<String, Vec<String>>| total(r) - r["ci-legacy"].len();
+    let (one_healthy, three_healthy) = (healthy(&single), healthy(&three));
     assert!(
-        three * 10 <= single * 11,
-        "three gateways made {three} upstream requests, one made {single}"
+        three_healthy * 10 <= one_healthy * 11,
+        "three gateways made {three_healthy} upstream requests to the healthy controllers, \
+         one made {one_healthy}: {three:#?}"
     );
     for gateway in gateways {
         gateway.stop().await;
@@ -248,11 +281,11 @@ async fn redis_dying_fails_no_query_and_a_flushed_redis_refills() {
     };
     let (answers, ()) = tokio::join!(answering, killing);
     for answer in answers {
-        assert_eq!(answer, expected);
+        assert!(answer == expected, "the same answer with Redis dying");
     }
     // Redis stays dead: still no failed query, and the failure was logged once.
     let later = Gateway::start_config(config.clone()).await;
-    assert_eq!(dashboard(&later).await, expected);
+    assert!(dashboard(&later).await == expected, "the same answer without Redis");
     let (_, metrics) = later.get("/metrics").await;
     assert!(metrics.contains("majordomo_redis_down 1"), "{metrics}");
     let warnings = logs.text().matches("Redis failed").count();
@@ -268,15 +301,17 @@ async fn redis_dying_fails_no_query_and_a_flushed_redis_refills() {
     tokio::time::sleep(Duration::from_millis(1_200)).await; // the once-a-second retry
     tokio::time::sleep(Duration::from_millis(LISTING_TTL_MS)).await;
     let fresh = Gateway::start_config(config.clone()).await;
-    assert_eq!(dashboard(&fresh).await, expected);
+    assert!(dashboard(&fresh).await == expected, "the same answer after the refill");
     let refilled = redis.keys().len();
     assert!(
         refilled * 10 >= stored * 9,
         "{refilled} keys after the refill, {stored} before"
     );
+    // Past the running builds' lifetime, so they are asked for again.
+    tokio::time::sleep(Duration::from_millis(VOLATILE_TTL_MS * 3)).await;
     reset(&demo);
     let last = Gateway::start_config(config).await;
-    assert_eq!(dashboard(&last).await, expected);
+    assert!(dashboard(&last).await == expected, "the same answer from Redis");
     let warm = requests(&demo);
     for (connection, list) in &warm {
         let (_, running) = dashboard_runs(&demo, connection);

@@ -236,6 +236,11 @@ impl UpstreamCache {
         self.shared.is_some()
     }
 
+    /// The shared cache, when there is one.
+    pub(crate) fn shared(&self) -> Option<&SharedCache> {
+        self.shared.as_ref()
+    }
+
     /// The shared cache's counters, when there is one.
     pub(crate) fn shared_stats(&self) -> Option<SharedStats> {
         self.shared.as_ref().map(SharedCache::stats)

@@ -278,6 +278,28 @@ impl SharedCache {
         let _ = self.run::<()>(pipe).await;
     }
 
+    /// The Jenkins version (`X-Jenkins`) another replica saw on `connection`: answers
+    /// read from Redis do not carry the header, so it is shared beside them.
+    pub(crate) async fn version(&self, connection: &str) -> Option<String> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("GET").arg(version_key(connection));
+        let (version,): (Option<String>,) = self.run(pipe).await?;
+        version
+    }
+
+    /// Shares the Jenkins version seen on `connection` (for an hour: a replica that sees
+    /// another one after an upgrade replaces it).
+    pub(crate) async fn set_version(&self, connection: &str, version: &str) {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(version_key(connection))
+            .arg(version)
+            .arg("EX")
+            .arg(3_600)
+            .ignore();
+        let _ = self.run::<()>(pipe).await;
+    }
+
     /// A snapshot of the counters.
     pub(crate) fn stats(&self) -> SharedStats {
         let c = &self.counters;
@@ -403,6 +425,10 @@ impl SharedCache {
             expires_in,
         })
     }
+}
+
+fn version_key(connection: &str) -> String {
+    format!("majordomo:{FORMAT}:{connection}:x-jenkins")
 }
 
 fn lock_key(key: &str) -> String {

@@ -51,8 +51,6 @@ struct State {
     /// The fastest answers, in milliseconds, of the current and the previous window.
     fastest_ms: (f64, f64),
     window_started: Instant,
-    /// Most requests in flight at once since the last [`AdaptiveLimit::take_peak`].
-    peak: usize,
 }
 
 /// The adaptive concurrency limit of one controller. Share it in an `Arc`.
@@ -94,7 +92,6 @@ impl AdaptiveLimit {
                 recent_ms: None,
                 fastest_ms: (f64::INFINITY, f64::INFINITY),
                 window_started: Instant::now(),
-                peak: 0,
             }),
             freed: Notify::new(),
         })
@@ -114,7 +111,6 @@ impl AdaptiveLimit {
                 let mut state = self.lock();
                 if state.in_flight < current(&state) {
                     state.in_flight += 1;
-                    state.peak = state.peak.max(state.in_flight);
                     return Slot {
                         limit: Arc::clone(self),
                     };
@@ -175,12 +171,6 @@ impl AdaptiveLimit {
     /// Requests in flight now.
     pub(crate) fn in_flight(&self) -> usize {
         self.lock().in_flight
-    }
-
-    /// Most requests in flight at once since the last call; resets to those in flight.
-    pub(crate) fn take_peak(&self) -> usize {
-        let mut state = self.lock();
-        std::mem::replace(&mut state.peak, state.in_flight)
     }
 }
 
@@ -264,6 +254,5 @@ mod tests {
         drop(first);
         waiting.await.unwrap();
         assert_eq!(limit.in_flight(), 0);
-        assert_eq!(limit.take_peak(), 1);
     }
 }

@@ -405,10 +405,13 @@ impl JenkinsClient {
         &self,
         budget: &QueryBudget,
     ) -> Result<Arc<wire::WhoAmI>, JenkinsError> {
-        self.fetch_json(
+        // Never from Redis: this is also how the version is learnt (`X-Jenkins`), which an
+        // answer another replica loaded does not carry.
+        self.fetch_json_with(
             api_json("whoAmI/", &Tree::new()),
             budget,
             |_: &wire::WhoAmI| CacheClass::Volatile,
+            false,
         )
         .await
     }
@@ -421,6 +424,11 @@ impl JenkinsClient {
     ) -> Result<Option<String>, JenkinsError> {
         if let Some(version) = self.seen_version() {
             return Ok(Some(version));
+        }
+        if let Some(shared) = self.inner.cache.shared() {
+            if let Some(version) = shared.version(&self.inner.name).await {
+                return Ok(Some(version));
+            }
         }
         self.whoami(budget).await?;
         Ok(self.seen_version())
@@ -616,7 +624,23 @@ impl JenkinsClient {
         T: DeserializeOwned + Send + Sync + 'static,
         C: FnOnce(&T) -> CacheClass,
     {
+        self.fetch_json_with(rel, budget, classify, true).await
+    }
+
+    /// [`Self::fetch_json`], through Redis only when `share` (and Redis is configured).
+    async fn fetch_json_with<T, C>(
+        &self,
+        rel: String,
+        budget: &QueryBudget,
+        classify: C,
+        share: bool,
+    ) -> Result<Arc<T>, JenkinsError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+        C: FnOnce(&T) -> CacheClass,
+    {
         let (key, shared_key) = self.keys::<T>(rel.clone(), budget);
+        let shared_key = shared_key.filter(|_| share);
         let keep_body = shared_key.is_some();
         self.inner
             .cache

@@ -236,6 +236,15 @@ impl JenkinsClient {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             if slot.as_deref() != Some(version) {
                 *slot = Some(version.to_string());
+                if self.inner.cache.is_shared() {
+                    let (cache, name) = (Arc::clone(&self.inner.cache), Arc::clone(&self.inner.name));
+                    let version = version.to_string();
+                    tokio::spawn(async move {
+                        if let Some(shared) = cache.shared() {
+                            shared.set_version(&name, &version).await;
+                        }
+                    });
+                }
             }
         }
     }
