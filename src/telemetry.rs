@@ -51,14 +51,54 @@ pub fn render_metrics(gateway: &GatewayState) -> String {
     }
     if let Some(r) = gateway.cache().shared_stats() {
         let shared = [
-            ("majordomo_redis_hits_total", "Lookups answered by Redis.", "counter", r.hits),
-            ("majordomo_redis_misses_total", "Lookups Redis had no value for.", "counter", r.misses),
-            ("majordomo_redis_writes_total", "Values written to Redis.", "counter", r.writes),
-            ("majordomo_redis_waits_total", "Lookups that waited for another replica's identical load.", "counter", r.waits),
-            ("majordomo_redis_waits_served_total", "Waits that ended with the other replica's value.", "counter", r.waits_served),
-            ("majordomo_redis_errors_total", "Redis commands that failed or timed out.", "counter", r.errors),
-            ("majordomo_redis_skipped_total", "Lookups that skipped Redis while it was down.", "counter", r.skipped),
-            ("majordomo_redis_down", "1 while Redis is considered down.", "gauge", r.down),
+            (
+                "majordomo_redis_hits_total",
+                "Lookups answered by Redis.",
+                "counter",
+                r.hits,
+            ),
+            (
+                "majordomo_redis_misses_total",
+                "Lookups Redis had no value for.",
+                "counter",
+                r.misses,
+            ),
+            (
+                "majordomo_redis_writes_total",
+                "Values written to Redis.",
+                "counter",
+                r.writes,
+            ),
+            (
+                "majordomo_redis_waits_total",
+                "Lookups that waited for another replica's identical load.",
+                "counter",
+                r.waits,
+            ),
+            (
+                "majordomo_redis_waits_served_total",
+                "Waits that ended with the other replica's value.",
+                "counter",
+                r.waits_served,
+            ),
+            (
+                "majordomo_redis_errors_total",
+                "Redis commands that failed or timed out.",
+                "counter",
+                r.errors,
+            ),
+            (
+                "majordomo_redis_skipped_total",
+                "Lookups that skipped Redis while it was down.",
+                "counter",
+                r.skipped,
+            ),
+            (
+                "majordomo_redis_down",
+                "1 while Redis is considered down.",
+                "gauge",
+                r.down,
+            ),
         ];
         for (name, help, kind, value) in shared {
             let _ = writeln!(
@@ -80,13 +120,19 @@ pub fn render_metrics(gateway: &GatewayState) -> String {
     for u in gateway.upstreams() {
         let name = u.name.replace('\\', "\\\\").replace('"', "\\\"");
         let (limit, _) = u.client.concurrency();
-        let _ = writeln!(out, "majordomo_upstream_concurrency_limit{{connection=\"{name}\"}} {limit}");
+        let _ = writeln!(
+            out,
+            "majordomo_upstream_concurrency_limit{{connection=\"{name}\"}} {limit}"
+        );
     }
     let _ = writeln!(out, "# HELP majordomo_upstream_in_flight Requests in flight to a controller now.\n# TYPE majordomo_upstream_in_flight gauge");
     for u in gateway.upstreams() {
         let name = u.name.replace('\\', "\\\\").replace('"', "\\\"");
         let (_, in_flight) = u.client.concurrency();
-        let _ = writeln!(out, "majordomo_upstream_in_flight{{connection=\"{name}\"}} {in_flight}");
+        let _ = writeln!(
+            out,
+            "majordomo_upstream_in_flight{{connection=\"{name}\"}} {in_flight}"
+        );
     }
     let _ = writeln!(out, "# HELP majordomo_auth_refused_total Requests refused by access control, by reason (missing, invalid, unavailable, rate_limited, not_admin).\n# TYPE majordomo_auth_refused_total counter");
     for (reason, count) in gateway.access().counters().snapshot() {

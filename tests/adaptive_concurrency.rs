@@ -133,8 +133,8 @@ async fn the_limit_grows_on_a_steady_controller_and_falls_when_latency_doubles()
         .start()
         .await
         .expect("start jenkins-sim");
-    let mut config = Config::with_connections(vec![connection("c", &sim)
-        .with_max_concurrency(CEILING)]);
+    let mut config =
+        Config::with_connections(vec![connection("c", &sim).with_max_concurrency(CEILING)]);
     config.limits.max_aliases = 1_000;
     config.limits.max_root_fields = 1_000;
     config.limits.max_fields = 10_000;

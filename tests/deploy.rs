@@ -56,7 +56,12 @@ fn kubernetes_manifests_pass_the_api_schemas() {
         .arg("--strict")
         .args(&files));
     assert!(ok, "{report}");
-    for kind in ["deployment/majordomo", "service/majordomo", "configmap/", "secret/"] {
+    for kind in [
+        "deployment/majordomo",
+        "service/majordomo",
+        "configmap/",
+        "secret/",
+    ] {
         assert!(report.contains(kind), "no {kind} validated: {report}");
     }
     // The checker does reject what the API would: an unknown field fails.

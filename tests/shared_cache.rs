@@ -126,9 +126,9 @@ async fn dashboard(gateway: &Gateway) -> Value {
 /// Where two answers first differ (a JSON pointer), if they do.
 fn first_difference(a: &Value, b: &Value, at: String) -> Option<String> {
     match (a, b) {
-        (Value::Object(x), Value::Object(y)) => x
-            .iter()
-            .find_map(|(k, v)| first_difference(v, y.get(k).unwrap_or(&Value::Null), format!("{at}/{k}"))),
+        (Value::Object(x), Value::Object(y)) => x.iter().find_map(|(k, v)| {
+            first_difference(v, y.get(k).unwrap_or(&Value::Null), format!("{at}/{k}"))
+        }),
         (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
             .iter()
             .zip(y)
@@ -199,12 +199,19 @@ async fn a_restarted_gateway_asks_only_for_listings_and_running_builds() {
     reset(&demo);
     let after = Gateway::start_config(config).await;
     let warm_data = dashboard(&after).await;
-    assert!(warm_data == cold_data, "the restarted gateway answers alike");
+    assert!(
+        warm_data == cold_data,
+        "the restarted gateway answers alike"
+    );
     let warm = requests(&demo);
     for (connection, list) in &warm {
         let (_, running) = dashboard_runs(&demo, connection);
         let builds: Vec<&String> = list.iter().filter(|r| is_build_request(r)).collect();
-        let running_describes = if connection == "ci-legacy" { 0 } else { running };
+        let running_describes = if connection == "ci-legacy" {
+            0
+        } else {
+            running
+        };
         assert_eq!(
             builds.len(),
             running_describes,
@@ -285,7 +292,10 @@ async fn redis_dying_fails_no_query_and_a_flushed_redis_refills() {
     }
     // Redis stays dead: still no failed query, and the failure was logged once.
     let later = Gateway::start_config(config.clone()).await;
-    assert!(dashboard(&later).await == expected, "the same answer without Redis");
+    assert!(
+        dashboard(&later).await == expected,
+        "the same answer without Redis"
+    );
     let (_, metrics) = later.get("/metrics").await;
     assert!(metrics.contains("majordomo_redis_down 1"), "{metrics}");
     let warnings = logs.text().matches("Redis failed").count();
@@ -301,7 +311,10 @@ async fn redis_dying_fails_no_query_and_a_flushed_redis_refills() {
     tokio::time::sleep(Duration::from_millis(1_200)).await; // the once-a-second retry
     tokio::time::sleep(Duration::from_millis(LISTING_TTL_MS)).await;
     let fresh = Gateway::start_config(config.clone()).await;
-    assert!(dashboard(&fresh).await == expected, "the same answer after the refill");
+    assert!(
+        dashboard(&fresh).await == expected,
+        "the same answer after the refill"
+    );
     let refilled = redis.keys().len();
     assert!(
         refilled * 10 >= stored * 9,
@@ -311,11 +324,18 @@ async fn redis_dying_fails_no_query_and_a_flushed_redis_refills() {
     tokio::time::sleep(Duration::from_millis(VOLATILE_TTL_MS * 3)).await;
     reset(&demo);
     let last = Gateway::start_config(config).await;
-    assert!(dashboard(&last).await == expected, "the same answer from Redis");
+    assert!(
+        dashboard(&last).await == expected,
+        "the same answer from Redis"
+    );
     let warm = requests(&demo);
     for (connection, list) in &warm {
         let (_, running) = dashboard_runs(&demo, connection);
-        let running = if connection == "ci-legacy" { 0 } else { running };
+        let running = if connection == "ci-legacy" {
+            0
+        } else {
+            running
+        };
         assert_eq!(describes(list), running, "{connection} after the refill");
     }
     for g in queries.into_iter().chain([gateway, later, fresh, last]) {

@@ -308,9 +308,7 @@ impl UpstreamCache {
         let init = async {
             ran_loader.store(true, Ordering::Relaxed);
             let (loaded, expires_in) = match (&self.shared, shared_key.as_deref()) {
-                (Some(shared), Some(shared_key)) => {
-                    load_through(shared, shared_key, load).await?
-                }
+                (Some(shared), Some(shared_key)) => load_through(shared, shared_key, load).await?,
                 _ => (load.await?, None),
             };
             Ok::<_, E>(Arc::new(CachedValue {
@@ -537,7 +535,10 @@ mod tests {
         );
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(
-            *cache.get_or_load(key("b"), None, load(false)).await.unwrap(),
+            *cache
+                .get_or_load(key("b"), None, load(false))
+                .await
+                .unwrap(),
             "done"
         );
         tokio::time::sleep(Duration::from_millis(60)).await;
@@ -639,20 +640,26 @@ mod tests {
             .await
             .unwrap();
         let b = cache
-            .get_or_load(CacheKey::new::<String>(Arc::from("ci"), bob, "p"), None, async {
-                Ok::<_, String>(loaded("bob's", CacheClass::Immutable))
-            })
+            .get_or_load(
+                CacheKey::new::<String>(Arc::from("ci"), bob, "p"),
+                None,
+                async { Ok::<_, String>(loaded("bob's", CacheClass::Immutable)) },
+            )
             .await
             .unwrap();
         let n = cache
-            .get_or_load(CacheKey::new::<u64>(Arc::from("ci"), alice, "p"), None, async {
-                Ok::<_, String>(Loaded {
-                    value: 7u64,
-                    weight: 1,
-                    class: CacheClass::Immutable,
-                    body: None,
-                })
-            })
+            .get_or_load(
+                CacheKey::new::<u64>(Arc::from("ci"), alice, "p"),
+                None,
+                async {
+                    Ok::<_, String>(Loaded {
+                        value: 7u64,
+                        weight: 1,
+                        class: CacheClass::Immutable,
+                        body: None,
+                    })
+                },
+            )
             .await
             .unwrap();
         assert_eq!((a.as_str(), b.as_str(), *n), ("alice's", "bob's", 7));

@@ -388,7 +388,11 @@ impl SharedCache {
         if body.len() > self.compress_above {
             let mut out = vec![flag | DEFLATED];
             let mut encoder = DeflateEncoder::new(&mut out, flate2::Compression::fast());
-            if encoder.write_all(body).and_then(|()| encoder.finish().map(|_| ())).is_ok() {
+            if encoder
+                .write_all(body)
+                .and_then(|()| encoder.finish().map(|_| ()))
+                .is_ok()
+            {
                 return out;
             }
         }
@@ -495,7 +499,10 @@ mod tests {
         assert_ne!(scope, shared_scope(Some("other"), Some(&token)));
         assert_eq!(scope.len(), 32);
         let key = SharedCache::key("ci", &scope, "api/json?tree=jobs[name]");
-        assert!(key.starts_with(&format!("majordomo:v1:ci:{scope}:")), "{key}");
+        assert!(
+            key.starts_with(&format!("majordomo:v1:ci:{scope}:")),
+            "{key}"
+        );
         assert!(!key.contains("s3cr3t") && !key.contains("tree="), "{key}");
     }
 

@@ -288,10 +288,7 @@ impl ConnectionConfig {
         if self.min_concurrency > self.max_concurrency {
             return Err(ConfigError::InvalidValue {
                 field: format!("connections[{}].min_concurrency", self.name),
-                reason: format!(
-                    "must not exceed max_concurrency ({})",
-                    self.max_concurrency
-                ),
+                reason: format!("must not exceed max_concurrency ({})", self.max_concurrency),
             });
         }
         Ok(())

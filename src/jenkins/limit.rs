@@ -231,7 +231,10 @@ mod tests {
         assert!(after < high * 3 / 4, "{high} -> {after}");
         limit.record(Outcome::Overloaded);
         let cut = limit.limit();
-        assert!((after * 3 / 4..=after * 3 / 4 + 1).contains(&cut), "{after} -> {cut}");
+        assert!(
+            (after * 3 / 4..=after * 3 / 4 + 1).contains(&cut),
+            "{after} -> {cut}"
+        );
         for _ in 0..50 {
             limit.record(Outcome::Overloaded);
         }

@@ -49,10 +49,8 @@ impl RedisServer {
     pub fn start() -> RedisServer {
         let bin = redis_bin_dir();
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!(
-            "majordomo-redis-{}-{port}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("majordomo-redis-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("redis dir");
         let mut server = RedisServer {
             bin,

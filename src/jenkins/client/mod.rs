@@ -551,7 +551,11 @@ impl JenkinsClient {
     /// The second is the Redis key, when Redis is configured; a caller's forwarded
     /// credentials never reach Redis (their digest could be guessed offline from a weak
     /// password), so forwarding connections keep their answers in process.
-    fn keys<T: 'static>(&self, request: String, budget: &QueryBudget) -> (CacheKey, Option<String>) {
+    fn keys<T: 'static>(
+        &self,
+        request: String,
+        budget: &QueryBudget,
+    ) -> (CacheKey, Option<String>) {
         let shared = (self.inner.cache.is_shared() && !self.inner.forward)
             .then(|| SharedCache::key(&self.inner.name, &self.inner.shared_scope, &request));
         let scope = if self.inner.forward {

@@ -81,7 +81,9 @@ impl JenkinsClient {
             let elapsed = started.elapsed();
             let error = match outcome {
                 Ok(response) => {
-                    inner.limit.record(limit_outcome(response.status(), elapsed));
+                    inner
+                        .limit
+                        .record(limit_outcome(response.status(), elapsed));
                     inner.last_latency_us.store(
                         u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX - 1),
                         Ordering::Relaxed,
@@ -237,7 +239,8 @@ impl JenkinsClient {
             if slot.as_deref() != Some(version) {
                 *slot = Some(version.to_string());
                 if self.inner.cache.is_shared() {
-                    let (cache, name) = (Arc::clone(&self.inner.cache), Arc::clone(&self.inner.name));
+                    let (cache, name) =
+                        (Arc::clone(&self.inner.cache), Arc::clone(&self.inner.name));
                     let version = version.to_string();
                     tokio::spawn(async move {
                         if let Some(shared) = cache.shared() {
