@@ -23,7 +23,7 @@ use crate::jenkins::log::LogSearch;
 use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail, QueryBudget, Tree};
 use crate::planner::builds::Pager;
 use crate::planner::split;
-use crate::planner::{computers_tree, probe_tree, queue_tree, tests_tree};
+use crate::planner::{computers_tree, probe_tree, queue_tree, running_tree, tests_tree};
 
 /// What an upstream fetch answers.
 pub(crate) type Answer<T> = Result<Arc<T>, JenkinsError>;
@@ -67,6 +67,17 @@ struct RunKey(BuildRef);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct InputsKey(BuildRef);
+
+/// A pipeline job's newest runs (`wfapi/runs`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RunsKey {
+    conn: Arc<str>,
+    job: String,
+}
+
+/// What runs on a controller's flyweight executors (every running pipeline).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RunningKey(Arc<str>);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct NodeKey {
@@ -384,6 +395,10 @@ single!(RunKey => wire::RunExt, conn: |k| &k.0.conn,
     fetch: |k, up, b| up.client.wfapi_describe(&k.0.job, k.0.number, b));
 single!(InputsKey => Vec<wire::PendingInputActionExt>, conn: |k| &k.0.conn,
     fetch: |k, up, b| up.client.wfapi_pending_inputs(&k.0.job, k.0.number, b));
+single!(RunsKey => Vec<wire::RunExt>, conn: |k| &k.conn,
+    fetch: |k, up, b| up.client.wfapi_runs(&k.job, b));
+single!(RunningKey => wire::ComputerSet, conn: |k| &k.0,
+    fetch: |_k, up, b| up.client.computers(&running_tree(), b));
 single!(NodeKey => wire::StageNodeExt, conn: |k| &k.build.conn,
     fetch: |k, up, b| up.client.wfapi_node(&k.build.job, k.build.number, &k.node, b));
 single!(NodeLogKey => wire::NodeLogExt, conn: |k| &k.build.conn,
@@ -558,6 +573,23 @@ impl Loaders {
         build: &BuildRef,
     ) -> Answer<Vec<wire::PendingInputActionExt>> {
         self.load(&build.conn, InputsKey(build.clone())).await
+    }
+
+    /// A pipeline job's newest runs with their stages (at most ten, newest first).
+    pub(crate) async fn runs(&self, conn: &Arc<str>, job: &str) -> Answer<Vec<wire::RunExt>> {
+        self.load(
+            conn,
+            RunsKey {
+                conn: conn.clone(),
+                job: job.to_string(),
+            },
+        )
+        .await
+    }
+
+    /// The pipeline runs going on now on a controller (its flyweight executors).
+    pub(crate) async fn running(&self, conn: &Arc<str>) -> Answer<wire::ComputerSet> {
+        self.load(conn, RunningKey(conn.clone())).await
     }
 
     /// One flow node with its children.

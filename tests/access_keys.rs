@@ -39,7 +39,12 @@ async fn ask(gateway: &Gateway, key: &str, query: &str, variables: Value) -> (u1
 
 /// What the key limited to `alpha` asks, with the IDs and cursors of `beta` (taken from
 /// the ops key), of a connection that never existed, and fleet-wide.
-fn probes(beta_id: &str, beta_job_id: &str, beta_cursor: &str) -> Vec<(&'static str, Value)> {
+fn probes(
+    beta_id: &str,
+    beta_job_id: &str,
+    beta_cursor: &str,
+    beta_url: &str,
+) -> Vec<(&'static str, Value)> {
     vec![
         ("{ connections { id name url status } }", json!({})),
         ("{ connection(name: \"beta\") { name } }", json!({})),
@@ -59,6 +64,15 @@ fn probes(beta_id: &str, beta_job_id: &str, beta_cursor: &str) -> Vec<(&'static 
         ("{ jobs(filter: { connections: [\"beta\"] }) { totalCount } }", json!({})),
         ("{ jobs(filter: { connections: [\"gamma\"] }) { totalCount } }", json!({})),
         ("query P($after: String) { jobs(first: 2, after: $after) { totalCount nodes { fullName } } }", json!({ "after": beta_cursor })),
+        // The incident answers look only where the key may.
+        ("{ deployments { jobName connection { name } } pendingApprovals { jobName } }", json!({})),
+        ("{ deployments(connections: [\"beta\"]) { jobName } }", json!({})),
+        ("{ commit(sha: \"0123456789abcdef\") { sha builds { jobName } scannedBuilds } }", json!({})),
+        ("{ dora(environment: \"production\") { deployments complete } }", json!({})),
+        (
+            "query R($url: String!) { resolve(url: $url) { __typename } }",
+            json!({ "url": format!("{beta_url}job/hello-freestyle/") }),
+        ),
         // Estimated over the connections the key sees: refused or not, with the same figures.
         (
             "{ health { failingJobs { name builds(first: 100) { nodes { stages { name } } } } } }",
@@ -109,7 +123,7 @@ async fn a_scoped_key_cannot_tell_that_another_connection_exists() {
         .to_string();
     beta.reset_requests();
 
-    for (query, variables) in probes(&beta_id, &beta_job, &cursor) {
+    for (query, variables) in probes(&beta_id, &beta_job, &cursor, &beta.url()) {
         let (status_both, answer_both) = ask(&both, TEAM_KEY, query, variables.clone()).await;
         let (status_one, answer_one) = ask(&only_alpha, TEAM_KEY, query, variables).await;
         assert_eq!(status_both, 200, "{query}: {answer_both}");

@@ -319,3 +319,76 @@ fn the_readme_config_example_is_valid() {
     assert_eq!(token(0).as_deref(), Some("env-token"));
     assert_eq!(token(1).as_deref(), Some("file-token"));
 }
+
+/// The `[[deployments]]` example of the README's "Incident answers" section, with the
+/// connection it names.
+fn readme_deployments() -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = &readme[readme.find("### Incident answers").expect("the section")..];
+    let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
+    let end = start + section[start..].find("```").expect("end of the block");
+    format!(
+        "[[connections]]\nname = \"ci-prod\"\nurl = \"http://127.0.0.1:18080/\"\n\n{}",
+        &section[start..end]
+    )
+}
+
+#[test]
+fn deployment_rules_parse_and_default_to_the_usual_conventions() {
+    let config = Config::from_toml_str(&readme_deployments()).expect("the README's rules");
+    let rules = &config.deployments;
+    assert_eq!(rules.len(), 2);
+    assert_eq!(rules[0].jobs, ["ops/ship-*", "release-to-prod"]);
+    assert_eq!(rules[0].connections, ["ci-prod"]);
+    assert_eq!(rules[0].environment.as_deref(), Some("production"));
+    assert_eq!(rules[1].stages, ["Deploy to *", "Promote *"]);
+    // Fields a rule leaves out take the default rule's values.
+    assert_eq!(rules[0].stages, ["Deploy to *", "Deploy *"]);
+    // Without any rule: one, for jobs named *deploy*.
+    let bare = Config::from_toml_str(GOOD).expect("good");
+    assert_eq!(bare.deployments.len(), 1);
+    assert_eq!(bare.deployments[0].jobs, ["*deploy*"]);
+    assert!(bare.deployments[0]
+        .environment_parameters
+        .contains(&"ENVIRONMENT".to_string()));
+}
+
+#[test]
+fn bad_deployment_rules_are_refused_with_their_field() {
+    let conn = "[[connections]]\nname = \"ci-prod\"\nurl = \"http://127.0.0.1:18080/\"\n";
+    let cases = [
+        ("jobs = []", "deployments[0].jobs"),
+        (
+            "jobs = [\"x\"]\nconnections = [\"nowhere\"]",
+            "deployments[0].connections",
+        ),
+        (
+            "jobs = [\"x\"]\nstages = [\"Deploy\"]",
+            "deployments[0].stages",
+        ),
+        (
+            "jobs = [\"x\"]\nstages = [\"* to *\"]",
+            "deployments[0].stages",
+        ),
+        (
+            "jobs = [\"x\"]\nenvironment = \" \"",
+            "deployments[0].environment",
+        ),
+    ];
+    for (rule, field) in cases {
+        let toml = format!("{conn}\n[[deployments]]\n{rule}\n");
+        match Config::from_toml_str(&toml) {
+            Err(e @ ConfigError::InvalidValue { .. }) => {
+                assert_eq!(e.code(), "INVALID_VALUE");
+                assert!(e.to_string().contains(field), "{e}");
+            }
+            other => panic!("{rule}: {other:?}"),
+        }
+    }
+    let unknown = format!("{conn}\n[[deployments]]\njobs = [\"x\"]\nenvirons = \"prod\"\n");
+    assert!(
+        Config::from_toml_str(&unknown).is_err(),
+        "unknown fields are refused"
+    );
+}

@@ -133,6 +133,31 @@ async fn bodies_over_the_limit_get_413_with_a_graphql_error() {
 }
 
 #[tokio::test]
+async fn a_declared_length_over_the_limit_gets_413_before_the_body_arrives() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let good = recorded_sim().await;
+    let gateway = Gateway::start(vec![connection("good", &good)]).await;
+    // 200 MB promised, 64 KiB sent, then nothing: the answer must not wait for the rest
+    // (it used to wait for the body's idle timeout and answer 408).
+    let addr = gateway.endpoint["http://".len()..].trim_end_matches("/graphql");
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = "POST /graphql HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n\
+                content-length: 209715200\r\n\r\n";
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&vec![b' '; 64 * 1024]).await.unwrap();
+    let mut answer = vec![0u8; 512];
+    let read = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut answer))
+        .await
+        .expect("an answer before the idle timeout")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    still_serving(&gateway).await;
+    gateway.stop().await;
+    good.shutdown().await;
+}
+
+#[tokio::test]
 async fn transport_and_validation_errors_carry_codes() {
     let good = recorded_sim().await;
     let gateway = Gateway::start(vec![connection("good", &good)]).await;

@@ -16,6 +16,7 @@ use serde::Deserialize;
 mod access;
 mod cache;
 mod connection;
+mod deployments;
 mod error;
 mod limits;
 
@@ -23,6 +24,7 @@ pub use access::{
     AdminEndpoints, ApiKeyConfig, AuthConfig, ConnectionAuth, CorsConfig, JwtConfig,
     TrustedDocumentsConfig, TrustedMode, DEFAULT_FORWARD_HEADER, JWT_ALGORITHMS, MIN_KEY_BYTES,
 };
+pub use deployments::DeploymentRule;
 
 /// The environment variable that turns TLS verification off for every connection.
 pub const ENV_TLS_REJECT_UNAUTHORIZED: &str = "JENKINS_TLS_REJECT_UNAUTHORIZED";
@@ -73,6 +75,13 @@ pub struct Config {
     /// need it. Turn it off to hide the schema from callers.
     #[serde(default = "default_true")]
     pub introspection: bool,
+    /// Which builds are deployments, and to which environment (`[[deployments]]` rules,
+    /// tried in order). Without any, one rule that fits the usual conventions applies:
+    /// jobs named `*deploy*`, the environment from an `ENVIRONMENT` (or `ENV`,
+    /// `DEPLOY_ENV`, `TARGET_ENVIRONMENT`) parameter, a word of the job's name
+    /// (`deploy-production`), or a `Deploy <Environment>` stage.
+    #[serde(default = "deployments::default_rules")]
+    pub deployments: Vec<DeploymentRule>,
 }
 
 impl Default for Config {
@@ -88,6 +97,7 @@ impl Default for Config {
             cors: CorsConfig::default(),
             trusted_documents: TrustedDocumentsConfig::default(),
             introspection: true,
+            deployments: deployments::default_rules(),
         }
     }
 }
@@ -136,6 +146,7 @@ impl Config {
         self.server.validate()?;
         let names: HashSet<&str> = self.connections.iter().map(|c| c.name.as_str()).collect();
         access::validate(&mut self.auth, &self.cors, &self.trusted_documents, &names)?;
+        deployments::validate(&self.deployments, &names)?;
         Ok(())
     }
 

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::{Name, Value, Variables};
 
+use super::incident::{DEFAULT_DEPLOYMENTS, DEFAULT_FLAKY_BUILDS, MAX_FLAKY_BUILDS};
 use super::plans::{field_plan, Plan};
 use super::{rides_along, DEFAULT_BUILDS_PAGE, DEFAULT_JOBS_PAGE, LISTING_DEPTH, MAX_PAGE};
 use crate::jenkins::client::BUILDS_WINDOW;
@@ -21,6 +22,8 @@ use crate::jenkins::client::BUILDS_WINDOW;
 const STAGES_PER_RUN: u64 = 10;
 /// Steps with a log a stage is assumed to have.
 const LOGGED_STEPS_PER_STAGE: u64 = 3;
+/// Requests `resolve` may send: the object, a permalink's number, a run's describe.
+const RESOLVE_REQUESTS: u64 = 3;
 
 /// Shared requests an object's fields may ask for; each is charged once per object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -275,7 +278,69 @@ impl<'a> Estimate<'a> {
             ),
             ("Build", "job") | ("QueueItem", "job") => step(1, None, Some(("Job", 1))),
             ("Stage", "logTail") => step(1 + LOGGED_STEPS_PER_STAGE, None, None),
-            _ => self.nested(ty, name, depth),
+            _ => self.incident(ty, field, depth),
+        }
+    }
+
+    /// The incident answers (see [`super::incident`] for the trees they read).
+    fn incident(&self, ty: &str, field: &Field, depth: usize) -> Step {
+        let step = |own: u64, below: Option<(&'static str, u64)>| Step {
+            own,
+            shared: None,
+            below,
+            depth: LISTING_DEPTH,
+        };
+        let a = self.assumed;
+        let first = |default: i32| self.int(field, "first", default) as u64;
+        let last =
+            |default: i32, max: u32| (self.int(field, "last", default) as u64).min(u64::from(max));
+        match (ty, field.name.node.as_str()) {
+            // The item (or build), a permalink's number, a stage's describe.
+            ("QueryRoot", "resolve") => step(RESOLVE_REQUESTS, Some(("Node", 1))),
+            // Per controller: the listing of job names, a listing per deploy folder and a
+            // `wfapi/runs` per stage-placed deploy job (each assumed as many as a list).
+            ("QueryRoot", "deployments") => step(
+                self.reach_many(field).saturating_mul(1 + 2 * a),
+                Some(("Deployment", first(DEFAULT_DEPLOYMENTS))),
+            ),
+            ("QueryRoot", "dora") => step(self.reach_many(field).saturating_mul(1 + 2 * a), None),
+            // Per controller: the listing of job names, a listing of builds per folder and
+            // a `wfapi/runs` per stage-placed deploy job that built the commit.
+            ("QueryRoot", "commit") => step(
+                self.reach_many(field).saturating_mul(1 + 2 * a),
+                Some(("Commit", 1)),
+            ),
+            ("Commit", "builds") => step(0, Some(("CommitBuild", a))),
+            ("Commit", "deployments") => step(0, Some(("Deployment", a))),
+            ("CommitBuild" | "Deployment", "build") => step(0, Some(("Build", 1))),
+            // Per controller: the running pipelines, then each one's describe and, when it
+            // waits, its pending inputs.
+            ("QueryRoot", "pendingApprovals") => step(
+                self.reach(field).saturating_mul(1 + 2 * a),
+                Some(("PendingApproval", a)),
+            ),
+            ("PendingApproval", "build") => step(1, Some(("Build", 1))),
+            ("Job" | "Item", "regression") => step(1, Some(("Regression", 1))),
+            ("Regression", "lastGoodBuild" | "firstBadBuild") => step(0, Some(("Build", 1))),
+            ("Regression", "newlyFailedStage") => step(2, Some(("Stage", 1))),
+            ("Regression", "newlyFailingTests") => step(2, None),
+            ("Job" | "Item", "stageTrends") => step(1, None),
+            ("Job" | "Item", "flakyTests") => {
+                step(1 + last(DEFAULT_FLAKY_BUILDS, MAX_FLAKY_BUILDS), None)
+            }
+            // The describe, the failing stage's node and the failing step's log (or the
+            // console's tail).
+            ("Build", "failure") => step(3, Some(("FailureSummary", 1))),
+            ("FailureSummary", "stage") => step(0, Some(("Stage", 1))),
+            _ => self.nested(ty, field.name.node.as_str(), depth),
+        }
+    }
+
+    /// Connections a field with a `connections` list argument covers.
+    fn reach_many(&self, field: &Field) -> u64 {
+        match self.arg(field, "connections") {
+            Some(Value::List(list)) => (list.len() as u64).min(self.connections),
+            _ => self.connections,
         }
     }
 
@@ -351,6 +416,29 @@ mod tests {
         assert_eq!(estimate(beyond, 1), 1 + 3 + 250);
         let filtered = r#"{ job(connection: "c", fullName: "j") { builds(first: 5, result: FAILURE) { nodes { number } } } }"#;
         assert_eq!(estimate(filtered, 1), 1 + 40);
+    }
+
+    #[test]
+    fn incident_answers_are_estimated_per_controller() {
+        // deployments: per controller 1 + 2 × 50 (deploy folders' listings, wfapi/runs);
+        // its builds ride along.
+        let q = r#"{ deployments(environment: "production") { jobName build { number } } }"#;
+        assert_eq!(estimate(q, 3), 3 * 101);
+        let one = r#"{ deployments(connections: ["a"]) { jobName } }"#;
+        assert_eq!(estimate(one, 3), 101);
+        // commit: per controller the names, a listing per folder and a wfapi/runs per
+        // deploy job; a build's stages cost a describe each (50 assumed builds).
+        let q = r#"{ commit(sha: "0123456") { builds { build { number stages { name } } } } }"#;
+        assert_eq!(estimate(q, 2), 2 * 101 + 50);
+        // pendingApprovals: the running pipelines, then 2 per run; each build read again.
+        let q = "{ pendingApprovals { prompt build { number } } }";
+        assert_eq!(estimate(q, 1), 1 + 2 * 50 + 50);
+        // A job's regression with its stage and tests; a failure summary; trends.
+        let q = r#"{ job(connection: "c", fullName: "j") { regression { newlyFailedStage { name } newlyFailingTests { name } }
+                     stageTrends { runs } flakyTests(last: 100) { builds } lastFailedBuild { failure { message } } } }"#;
+        assert_eq!(estimate(q, 1), 1 + (1 + 2 + 2) + 1 + (1 + 30) + 3);
+        let q = r#"{ resolve(url: "http://x/job/a/1/") { id } }"#;
+        assert_eq!(estimate(q, 1), 3);
     }
 
     #[test]

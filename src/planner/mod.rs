@@ -10,6 +10,7 @@
 
 pub(crate) mod builds;
 pub(crate) mod cost;
+pub(crate) mod incident;
 pub(crate) mod plans;
 pub(crate) mod split;
 
@@ -241,6 +242,15 @@ pub(crate) fn computers_tree() -> Tree {
 pub(crate) fn tests_tree() -> Tree {
     let mut t = Tree::new();
     whole_tree("FailedTest", t.path(&["suites", "cases"]));
+    t
+}
+
+/// What runs on a controller's flyweight executors: every running pipeline, paused at an
+/// input or not (`computer[oneOffExecutors[currentExecutable[number,url]]]`).
+pub(crate) fn running_tree() -> Tree {
+    let mut t = Tree::new();
+    t.path(&["computer", "oneOffExecutors", "currentExecutable"])
+        .leaves(&["number", "url"]);
     t
 }
 

@@ -90,6 +90,9 @@ const JOB: TypePlan = TypePlan {
         ("builds", &[BuildsPage]),
         ("build", &[Own]),
         ("trend", &[Trend]),
+        ("regression", &[Own]),
+        ("stageTrends", &[Own]),
+        ("flakyTests", &[Own]),
     ],
 };
 
@@ -153,6 +156,7 @@ const BUILD: TypePlan = TypePlan {
         ("stages", &[Own]),
         ("waitingForInput", &[Own]),
         ("pendingInputs", &[Own]),
+        ("failure", &[Read(&["result", "building"]), Own]),
         ("job", &[Own]),
         ("connection", &[Known]),
     ],
@@ -399,6 +403,67 @@ const QUERY_ROOT: TypePlan = TypePlan {
         ("agents", &[Own]),
         ("health", &[Own]),
         ("node", &[Own]),
+        ("resolve", &[Own]),
+        ("deployments", &[Own]),
+        ("commit", &[Own]),
+        ("pendingApprovals", &[Own]),
+        ("dora", &[Own]),
+    ],
+};
+
+/// Deployments: read with their build in the deploy jobs' listings (see
+/// [`super::incident::deploy_builds_tree`]); the build's fields are planned there.
+const DEPLOYMENT: TypePlan = TypePlan {
+    name: "Deployment",
+    base: &[],
+    fields: &[
+        ("environment", &[Whole]),
+        ("connection", &[Known]),
+        ("jobName", &[Known]),
+        ("build", &[Whole]),
+        ("result", &[Whole]),
+        ("status", &[Whole]),
+        ("revision", &[Whole]),
+        ("startedBy", &[Whole]),
+        ("causes", &[Whole]),
+        ("timestamp", &[Whole]),
+        ("duration", &[Whole]),
+        ("finishedAt", &[Whole]),
+        ("stage", &[Whole]),
+    ],
+};
+
+/// Builds waiting at an input: the waiting build is read again with its own selection.
+const PENDING_APPROVAL: TypePlan = TypePlan {
+    name: "PendingApproval",
+    base: &[],
+    fields: &[
+        ("connection", &[Known]),
+        ("jobName", &[Known]),
+        ("buildNumber", &[Known]),
+        ("build", &[Own]),
+        ("stage", &[Whole]),
+        ("input", &[Whole]),
+        ("prompt", &[Whole]),
+        ("waitingSince", &[Whole]),
+        ("waitingMs", &[Whole]),
+    ],
+};
+
+/// A regression: its two builds come from the job's history listing (see
+/// [`super::incident::regression_tree`]); the stage and tests cost their own requests.
+const REGRESSION: TypePlan = TypePlan {
+    name: "Regression",
+    base: &[],
+    fields: &[
+        ("lastGoodBuild", &[Whole]),
+        ("firstBadBuild", &[Whole]),
+        ("failingBuilds", &[Whole]),
+        ("commits", &[Whole]),
+        ("culprits", &[Whole]),
+        ("changedParameters", &[Whole]),
+        ("newlyFailedStage", &[Own]),
+        ("newlyFailingTests", &[Own]),
     ],
 };
 
@@ -431,6 +496,20 @@ pub(crate) const PLANS: &[TypePlan] = &[
     CONNECTION_HEALTH,
     FLEET_HEALTH,
     QUERY_ROOT,
+    DEPLOYMENT,
+    PENDING_APPROVAL,
+    REGRESSION,
+    whole!("Commit": "sha", "change", "builds", "deployments", "environments", "scannedBuilds"),
+    whole!("CommitBuild": "build", "link", "connection", "jobName"),
+    whole!("FailureSummary": "stage", "step", "stepDescription", "message", "errorType", "logExcerpt", "excerptSource"),
+    whole!("ParameterChange": "name", "before", "after"),
+    whole!("StageTrends": "runs", "stages", "slowerStage"),
+    whole!("StageTrend": "name", "runs", "failures", "failureRate", "meanDuration", "p95Duration", "durationChange", "slower", "durations"),
+    whole!("FlakyTests": "builds", "tests"),
+    whole!("FlakyTest": "className", "name", "passes", "failures", "flips", "sameRevisionFlips", "flaky", "lastFailedBuild", "lastError"),
+    whole!("DoraMetrics": "environment", "since", "until", "deployments", "deploymentFrequency", "leadTime", "changeFailureRate", "timeToRestore", "complete"),
+    whole!("DoraRate": "value", "deployments"),
+    whole!("DoraDuration": "median", "mean", "samples", "deployments"),
     whole!("StageError": "message", "kind"),
     whole!("PendingInput": "id", "message", "proceedText", "parameters", "url"),
     whole!("InputParameter": "name", "kind", "description"),

@@ -7,8 +7,9 @@ use super::convert::{
     parameter, pending_input, test_summary, user_ref,
 };
 use super::ids::GlobalId;
+use super::incident::failure::{failure_of, DEFAULT_EXCERPT_BYTES};
 use super::load::{load_job, loaders, now_ms, stages_of};
-use super::objects::{BuildObj, ConnectionObj, JobObj, StageObj};
+use super::objects::{BuildObj, ConnectionObj, FailureObj, JobObj, StageObj};
 use super::values::{
     Artifact, BuildResultEnum, BuildStatus, Cause, Change, DateTime, FailedTest, Log, Long,
     Parameter, PendingInput, TestSummary, UserRef,
@@ -266,6 +267,24 @@ impl BuildObj {
             Err(JenkinsError::NotAPipeline { .. }) => Ok(Some(Vec::new())),
             Err(e) => Err(e.extend()),
         }
+    }
+
+    /// Why the build failed, in one field: the stage and step that failed, the error
+    /// Jenkins recorded, and the log lines around the last error lines (at most
+    /// `maxBytes`). Null for a build that succeeded or is running. For a pipeline it costs
+    /// the run's `wfapi/describe` (shared with `stages`), the failing stage's node and the
+    /// failing step's log (its last 10 KiB); otherwise the console log's tail. Finished
+    /// builds' answers are cached for good.
+    async fn failure(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "DEFAULT_EXCERPT_BYTES",
+            desc = "Bytes of log excerpt at most (up to 65536)."
+        )]
+        max_bytes: i32,
+    ) -> async_graphql::Result<Option<FailureObj>> {
+        failure_of(ctx, self, max_bytes).await
     }
 
     /// The job this build belongs to.

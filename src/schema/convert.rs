@@ -266,6 +266,35 @@ pub(crate) fn change(i: &wire::ChangeSetItem) -> Change {
     }
 }
 
+/// Who or what started a build, in a few words: the user's name, `upstream JOB #N`, or
+/// Jenkins' description of the cause (`Started by timer`).
+pub(crate) fn started_by<'a>(mut causes: impl Iterator<Item = &'a wire::Cause>) -> Option<String> {
+    let c = causes.next()?;
+    let kind = cause_kind(c);
+    Some(match kind {
+        CauseKind::User => c.user_name.clone().or_else(|| c.user_id.clone())?,
+        CauseKind::Upstream => format!(
+            "upstream {} #{}",
+            c.upstream_project.as_deref().unwrap_or("?"),
+            c.upstream_build.unwrap_or(0)
+        ),
+        _ => c.short_description.clone()?,
+    })
+}
+
+/// How a stage ended as a build result in Jenkins' spelling (`FAILED` is `FAILURE`);
+/// `None` while it runs.
+pub(crate) fn stage_result(status: Option<&str>) -> Option<&'static str> {
+    Some(match status? {
+        "SUCCESS" => "SUCCESS",
+        "FAILED" => "FAILURE",
+        "UNSTABLE" => "UNSTABLE",
+        "ABORTED" => "ABORTED",
+        "NOT_EXECUTED" => "NOT_BUILT",
+        _ => return None,
+    })
+}
+
 /// A culprit.
 pub(crate) fn user_ref(u: &wire::User) -> UserRef {
     UserRef {

@@ -11,15 +11,19 @@ use super::convert::{
     parameter_definition, trend_of,
 };
 use super::ids::{Cursor, GlobalId};
+use super::incident::regression::regression_of;
+use super::incident::trends::{flaky_tests_of, stage_trends_of};
 use super::load::{build_number, item_obj, load_build, load_parent, loaders};
 use super::objects::{
-    BuildObj, BuildPage, ConnectionObj, FolderObj, ItemObj, JobObj, QueueItemObj,
+    BuildObj, BuildPage, ConnectionObj, FolderObj, ItemObj, JobObj, QueueItemObj, RegressionObj,
 };
 use super::values::{
-    BuildResultEnum, FolderKind, Health, JobKind, JobStatus, PageInfo, ParameterDefinition, Trend,
+    BuildResultEnum, FlakyTests, FolderKind, Health, JobKind, JobStatus, PageInfo,
+    ParameterDefinition, StageTrends, Trend,
 };
 use crate::jenkins::wire;
 use crate::planner::builds::Pager;
+use crate::planner::incident::{DEFAULT_FLAKY_BUILDS, DEFAULT_STAGE_RUNS};
 use crate::planner::{
     self, builds_range, rides_along, DEFAULT_BUILDS_PAGE, DEFAULT_TREND, MAX_PAGE, TREND_FIELDS,
 };
@@ -404,5 +408,46 @@ impl JobObj {
         last: i32,
     ) -> async_graphql::Result<Option<Trend>> {
         self.trend_over(ctx, last).await.map(Some)
+    }
+
+    /// Where the job went bad, when its newest completed build failed (or went unstable):
+    /// the last good build, the first bad one, the commits, culprits and parameters that
+    /// changed between them, the stage that newly failed and the tests that newly fail.
+    /// Null when the newest completed build succeeded. Costs one request (the newest 50
+    /// builds with their changes, culprits and parameters); the stage and the tests cost
+    /// their own (cached for good).
+    async fn regression(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<RegressionObj>> {
+        regression_of(ctx, self).await
+    }
+
+    /// Per stage over the newest finished runs (at most ten): how often it failed, its
+    /// mean and p95 duration, and whether it got slower. One request (`wfapi/runs`); null
+    /// for jobs that are not pipelines.
+    async fn stage_trends(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "DEFAULT_STAGE_RUNS",
+            desc = "How many of the newest finished runs to look at (at most 10)."
+        )]
+        last: i32,
+    ) -> async_graphql::Result<Option<StageTrends>> {
+        stage_trends_of(ctx, self, last).await
+    }
+
+    /// Tests that both passed and failed over the newest finished builds, with how often
+    /// their outcome flipped; `flaky` when it flipped on the same code (the same revision,
+    /// or no commit between). Costs one listing plus one test report per build (at most
+    /// 30; each cached for good).
+    async fn flaky_tests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "DEFAULT_FLAKY_BUILDS",
+            desc = "How many of the newest finished builds to look at (at most 30)."
+        )]
+        last: i32,
+    ) -> async_graphql::Result<Option<FlakyTests>> {
+        flaky_tests_of(ctx, self, last).await.map(Some)
     }
 }

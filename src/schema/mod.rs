@@ -19,6 +19,7 @@ mod connection;
 mod convert;
 mod health;
 mod ids;
+mod incident;
 mod item;
 mod layout;
 mod load;
@@ -39,15 +40,21 @@ use async_graphql::{
 use crate::error::GatewayError;
 use crate::gateway::{GatewayState, Upstream};
 use crate::loaders::BuildRef;
-use crate::planner::DEFAULT_JOBS_PAGE;
+use crate::planner::incident::DEFAULT_DEPLOYMENTS;
+use crate::planner::{self, DEFAULT_JOBS_PAGE};
 use health::FleetHealth;
 use ids::GlobalId;
+use incident::dora::{dora_metrics, list_deployments, DeploymentFilter};
 use load::{
     agents_of, build_number, load_agent, load_build, load_folder, load_job, load_queue_item,
     load_stage, queue_of, upstream, visible,
 };
-use objects::{AgentObj, BuildObj, ConnectionObj, JobObj, JobPage, Node, QueueItemObj};
+use objects::{
+    AgentObj, ApprovalObj, BuildObj, CommitObj, ConnectionObj, DeploymentObj, JobObj, JobPage,
+    Node, QueueItemObj,
+};
 use search::{search_jobs, JobFilter};
+use values::{DateTime, DoraMetrics};
 
 /// What the schema is, for `schema.graphql` and `__schema { description }`.
 pub(crate) const DESCRIPTION: &str =
@@ -108,6 +115,17 @@ fn connections(
 ) -> async_graphql::Result<Vec<Arc<Upstream>>> {
     match name {
         Some(name) => Ok(vec![upstream(ctx, &name)?]),
+        None => Ok(visible(ctx)),
+    }
+}
+
+/// The connections a fleet-wide field covers: those named, or all the caller may see.
+fn some_connections(
+    ctx: &Context<'_>,
+    names: Option<Vec<String>>,
+) -> async_graphql::Result<Vec<Arc<Upstream>>> {
+    match names {
+        Some(names) => names.iter().map(|n| upstream(ctx, n)).collect(),
         None => Ok(visible(ctx)),
     }
 }
@@ -228,6 +246,138 @@ impl QueryRoot {
     /// items and offline agents.
     async fn health(&self, ctx: &Context<'_>) -> FleetHealth {
         FleetHealth::for_field(&ctx.field())
+    }
+
+    /// The job, build or stage a Jenkins URL names, on whichever configured controller
+    /// serves it (host, port and context path; the scheme is not compared). Every form the
+    /// Jenkins UI links to: job, folder and view pages, builds by number or permalink
+    /// (`lastFailedBuild`), console, changes, tests, artifacts, `execution/node/N`,
+    /// Pipeline Graph View (`?selected-node=N`), Blue Ocean pages and its REST API.
+    /// Costs what `job`, `build` or `node` would, plus one small request for a permalink.
+    /// A URL that names nothing is a BAD_ARGUMENT error; null when the object is gone.
+    async fn resolve(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A Jenkins URL as pasted from a browser or a chat.")] url: String,
+    ) -> async_graphql::Result<Option<Node>> {
+        incident::resolve::resolve(ctx, &url).await
+    }
+
+    // Each argument is part of the public API; grouping them would change the schema.
+    #[allow(clippy::too_many_arguments)]
+    /// Deployments across controllers, newest first: builds of deploy jobs (by the
+    /// `[[deployments]]` rules), each to one environment. Costs per controller one
+    /// recursive listing of job names, one listing of the newest 50 builds per folder
+    /// holding deploy jobs (siblings share it), and one `wfapi/runs` per deploy job whose
+    /// environment only a stage's name gives. A controller that fails adds an error.
+    async fn deployments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only to this environment (without regard to case).")] environment: Option<
+            String,
+        >,
+        #[graphql(desc = "Only those started at or after this time.")] since: Option<DateTime>,
+        #[graphql(desc = "Only those started at or before this time.")] until: Option<DateTime>,
+        #[graphql(desc = "Only on these connections (all you may see by default).")]
+        connections: Option<Vec<String>>,
+        #[graphql(desc = "Only deploy jobs under this folder (full name).")] folder: Option<String>,
+        #[graphql(desc = "Only this deploy job (full name).")] job: Option<String>,
+        #[graphql(default_with = "DEFAULT_DEPLOYMENTS", desc = "At most this many.")] first: i32,
+    ) -> async_graphql::Result<Option<Vec<DeploymentObj>>> {
+        let ups = some_connections(ctx, connections)?;
+        let filter = DeploymentFilter {
+            environment,
+            since,
+            until,
+            folder,
+            job,
+        };
+        let tree = planner::incident::deploy_builds_tree(&ctx.field(), &[&["build"]]);
+        Ok(Some(
+            list_deployments(ctx, &ups, &filter, first, &tree).await,
+        ))
+    }
+
+    /// Where a commit went, across every controller (or `connections`): the builds that
+    /// built it (git's last built revision, or their change sets), the deployments that
+    /// carried it and whether they succeeded. Costs per controller the recursive listing of
+    /// job names (shared with `jobs`), one listing per folder of its jobs' newest 25
+    /// builds with their SCM data (never one request per build), and one `wfapi/runs` per
+    /// stage-placed deploy job that built it.
+    async fn commit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The commit id, or a prefix of at least 7 hexadecimal digits.")]
+        sha: String,
+        #[graphql(desc = "Only on these connections (all you may see by default).")]
+        connections: Option<Vec<String>>,
+    ) -> async_graphql::Result<Option<CommitObj>> {
+        let prefix = incident::commit::sha_prefix(&sha)?;
+        let ups = some_connections(ctx, connections)?;
+        let f = ctx.field();
+        let paths: &[&[&str]] = &[&["builds", "build"], &["deployments", "build"]];
+        let trees = incident::commit::ScanTrees {
+            job: planner::incident::commit_scan_tree(&f, paths, false),
+            deploy: planner::incident::commit_scan_tree(&f, paths, true),
+        };
+        incident::commit::find_commit(ctx, &ups, &prefix, &trees)
+            .await
+            .map(Some)
+    }
+
+    /// Every build waiting at an `input` step, on one connection or across the fleet: is a
+    /// deploy waiting for someone? Costs per controller one request (what its flyweight
+    /// executors run), then for each running pipeline its `wfapi/describe`, and for each
+    /// paused one its `wfapi/pendingInputActions`.
+    async fn pending_approvals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this connection.")] connection: Option<String>,
+    ) -> async_graphql::Result<Option<Vec<ApprovalObj>>> {
+        let ups = connections(ctx, connection)?;
+        let per = futures::future::join_all(
+            ups.iter()
+                .map(|u| incident::approvals::approvals_on(ctx, u)),
+        )
+        .await;
+        let mut all: Vec<ApprovalObj> = per
+            .into_iter()
+            .filter_map(|r| load::skip_connection(ctx, r))
+            .flatten()
+            .collect();
+        all.sort_by_key(|a| a.since.unwrap_or(i64::MAX));
+        Ok(Some(all))
+    }
+
+    // Each argument is part of the public API; grouping them would change the schema.
+    #[allow(clippy::too_many_arguments)]
+    /// The four DORA metrics for one environment over a window (the last 30 days by
+    /// default), per job, folder, controller or the whole fleet, from the deployments
+    /// `deployments` finds (the newest 50 builds of each deploy job; `complete` says
+    /// whether that reached back far enough). Costs what `deployments` does.
+    async fn dora(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The environment measured, e.g. `production`.")] environment: String,
+        #[graphql(desc = "Start of the window (default: 30 days before `until`).")] since: Option<
+            DateTime,
+        >,
+        #[graphql(desc = "End of the window (default: now).")] until: Option<DateTime>,
+        #[graphql(desc = "Only on these connections (all you may see by default).")]
+        connections: Option<Vec<String>>,
+        #[graphql(desc = "Only deploy jobs under this folder (full name).")] folder: Option<String>,
+        #[graphql(desc = "Only this deploy job (full name).")] job: Option<String>,
+    ) -> async_graphql::Result<Option<DoraMetrics>> {
+        let ups = some_connections(ctx, connections)?;
+        let filter = DeploymentFilter {
+            environment: Some(environment),
+            since,
+            until,
+            folder,
+            job,
+        };
+        let tree = planner::incident::deploy_builds_tree(&ctx.field(), &[]);
+        dora_metrics(ctx, &ups, &filter, &tree).await.map(Some)
     }
 
     /// Any object by its global ID.

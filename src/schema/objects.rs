@@ -205,3 +205,78 @@ pub(crate) struct JobPage {
     /// How many jobs matched in all (over every page).
     pub(crate) total_count: i32,
 }
+
+/// A deployment: a build of a deploy job (by the `[[deployments]]` rules), to one
+/// environment.
+#[derive(Clone)]
+pub(crate) struct DeploymentObj {
+    /// The build.
+    pub(crate) build: BuildObj,
+    /// Where it deployed; `None` when no rule could tell.
+    pub(crate) environment: Option<String>,
+    /// The stage whose name gave the environment, when a stage did.
+    pub(crate) stage: Option<String>,
+    /// How the deployment ended (a stage's status when a stage placed it), in Jenkins'
+    /// spelling; `None` while it runs.
+    pub(crate) result: Option<String>,
+    /// When it ended, ms; `None` while it runs.
+    pub(crate) end: Option<i64>,
+}
+
+/// Where a commit went: the builds that built it and the deployments that carried it.
+pub(crate) struct CommitObj {
+    /// The full SHA when a build names it, else the prefix asked for.
+    pub(crate) sha: String,
+    /// What a change set says of the commit.
+    pub(crate) change: Option<wire::ChangeSetItem>,
+    /// Builds tied to it, newest first, with how.
+    pub(crate) builds: Vec<(BuildObj, super::values::CommitLink)>,
+    /// Deployments that carried it, newest first.
+    pub(crate) deployments: Vec<DeploymentObj>,
+    /// Builds looked at.
+    pub(crate) scanned: usize,
+}
+
+/// Where a failing job went bad.
+pub(crate) struct RegressionObj {
+    /// The job.
+    pub(crate) job: JobObj,
+    /// The newest build that succeeded before the failures.
+    pub(crate) good: Option<BuildObj>,
+    /// The oldest failing build after it.
+    pub(crate) first_bad: BuildObj,
+    /// Failing builds since the good one.
+    pub(crate) failing: usize,
+    /// The commits built since the good build, oldest first.
+    pub(crate) commits: Vec<super::values::Change>,
+    /// The failing builds' culprits.
+    pub(crate) culprits: Vec<super::values::UserRef>,
+}
+
+/// A build waiting at an `input` step.
+pub(crate) struct ApprovalObj {
+    /// Where the build is.
+    pub(crate) at: BuildRef,
+    /// The connection.
+    pub(crate) up: Arc<Upstream>,
+    /// The question.
+    pub(crate) input: super::values::PendingInput,
+    /// The stage paused at the input.
+    pub(crate) stage: Option<StageObj>,
+    /// When the wait began, ms.
+    pub(crate) since: Option<i64>,
+}
+
+/// Why a build failed, in one object.
+pub(crate) struct FailureObj {
+    /// The stage that failed (pipelines).
+    pub(crate) stage: Option<StageObj>,
+    /// The failing step's name and what it ran.
+    pub(crate) step: Option<(String, Option<String>)>,
+    /// The error Jenkins recorded: message and type.
+    pub(crate) error: Option<(Option<String>, Option<String>)>,
+    /// Lines of the log around the last error lines.
+    pub(crate) excerpt: String,
+    /// Where the excerpt comes from.
+    pub(crate) excerpt_source: super::values::ExcerptSource,
+}

@@ -484,3 +484,149 @@ pub(crate) struct FleetTotals {
     /// Offline agents.
     pub(crate) offline_agents: i32,
 }
+
+/// A parameter whose value changed between two builds (passwords stay masked).
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct ParameterChange {
+    /// Parameter name.
+    pub(crate) name: String,
+    /// Its value in the earlier build; null when that build did not have it.
+    pub(crate) before: Option<String>,
+    /// Its value in the later build; null when that build does not have it.
+    pub(crate) after: Option<String>,
+}
+
+/// One stage over a job's recent runs.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct StageTrend {
+    /// Stage name.
+    pub(crate) name: String,
+    /// Runs in which it ran (skipped and not-reached ones left out).
+    pub(crate) runs: i32,
+    /// Runs in which it failed on its own.
+    pub(crate) failures: i32,
+    /// failures / runs (0–1).
+    pub(crate) failure_rate: Option<f64>,
+    /// Mean duration of its successful executions, ms.
+    pub(crate) mean_duration: Option<Long>,
+    /// 95th percentile (nearest rank) of those durations, ms.
+    pub(crate) p95_duration: Option<Long>,
+    /// How much longer its newer successful executions took than its older ones: the
+    /// mean of the newer half over the mean of the older half, less one (0.25: a quarter
+    /// longer). Null with fewer than four.
+    pub(crate) duration_change: Option<f64>,
+    /// Whether it got slower by 10% or more (`durationChange` ≥ 0.1).
+    pub(crate) slower: bool,
+    /// Durations of its successful executions, oldest first, ms.
+    pub(crate) durations: Vec<Long>,
+}
+
+/// Stage durations and failures over a pipeline job's recent runs.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct StageTrends {
+    /// Finished runs looked at.
+    pub(crate) runs: i32,
+    /// Each stage, in the order the newest run lists them.
+    pub(crate) stages: Vec<StageTrend>,
+    /// The stage that got slower the most (by 10% or more); null when none did.
+    pub(crate) slower_stage: Option<StageTrend>,
+}
+
+/// A test that both passed and failed over a job's recent builds.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct FlakyTest {
+    /// Class (or suite) name.
+    pub(crate) class_name: String,
+    /// Test name.
+    pub(crate) name: String,
+    /// Builds it passed in.
+    pub(crate) passes: i32,
+    /// Builds it failed in.
+    pub(crate) failures: i32,
+    /// Times its outcome changed from one build it ran in to the next.
+    pub(crate) flips: i32,
+    /// Flips between builds of the same code (the same revision, or no commit between).
+    pub(crate) same_revision_flips: i32,
+    /// Flaky: it passed and failed on the same code.
+    pub(crate) flaky: bool,
+    /// The newest build it failed in.
+    pub(crate) last_failed_build: Option<i32>,
+    /// Its error there.
+    pub(crate) last_error: Option<String>,
+}
+
+/// Tests that passed and failed by turns over a job's recent builds.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct FlakyTests {
+    /// Builds whose test reports were read.
+    pub(crate) builds: i32,
+    /// The tests that both passed and failed, most flips first.
+    pub(crate) tests: Vec<FlakyTest>,
+}
+
+/// How a build is tied to a commit.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum CommitLink {
+    /// It checked the commit out (git's last built revision).
+    Revision,
+    /// The commit is in its change set (among the changes since the build before).
+    ChangeSet,
+}
+
+/// A DORA rate, with how many deployments it rests on.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct DoraRate {
+    /// The figure; null when no deployment supports it.
+    pub(crate) value: Option<f64>,
+    /// Deployments it rests on.
+    pub(crate) deployments: i32,
+}
+
+/// A DORA duration, with how many samples and deployments it rests on.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct DoraDuration {
+    /// Median, ms.
+    pub(crate) median: Option<Long>,
+    /// Mean, ms.
+    pub(crate) mean: Option<Long>,
+    /// Samples (commits for lead time, restores for time to restore).
+    pub(crate) samples: i32,
+    /// Deployments they rest on.
+    pub(crate) deployments: i32,
+}
+
+/// The four DORA metrics over a window, from the deployments Majordomo finds.
+#[derive(SimpleObject, Clone, Debug)]
+pub(crate) struct DoraMetrics {
+    /// The environment measured.
+    pub(crate) environment: String,
+    /// Start of the window.
+    pub(crate) since: DateTime,
+    /// End of the window.
+    pub(crate) until: DateTime,
+    /// Completed deployments (succeeded or failed) that started in the window.
+    pub(crate) deployments: i32,
+    /// Successful deployments per day over the window.
+    pub(crate) deployment_frequency: DoraRate,
+    /// Lead time for changes: from each commit's time to the end of the successful
+    /// deployment that first carried it to the environment (its commits are those of
+    /// the job's builds since its previous successful deployment there).
+    pub(crate) lead_time: DoraDuration,
+    /// Failed (or unstable) deployments over completed ones.
+    pub(crate) change_failure_rate: DoraRate,
+    /// Time to restore: from the end of a failed deployment (the first of a run of
+    /// failures) to the end of the next successful one of the same job.
+    pub(crate) time_to_restore: DoraDuration,
+    /// False when some deploy job has more builds than were read (the newest 50 per job),
+    /// so the window may reach further back than the figures do.
+    pub(crate) complete: bool,
+}
+
+/// Where a failure's log excerpt was read.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ExcerptSource {
+    /// The failing step's own log (its last 10 KiB, as the Pipeline REST API gives it).
+    StepLog,
+    /// The tail of the build's console log (no stage or step to narrow it to).
+    Console,
+}

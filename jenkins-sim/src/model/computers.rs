@@ -333,28 +333,28 @@ pub(super) fn computer(c: ComputerSpec<'_>) -> Value<'_> {
 
 /// Builds running on the built-in node and what each occupies: a pipeline holds an
 /// executor only inside its `node {}` block (not while it waits for input), and every
-/// running pipeline also holds a one-off (flyweight) executor.
+/// running pipeline, wherever its `node {}` blocks run, holds a one-off (flyweight)
+/// executor of the built-in node (a `WorkflowJob`'s assigned label is the built-in
+/// node's own).
 pub(super) fn builtin_work(ctx: Ctx<'_>) -> (Vec<Occupant>, Vec<(String, u64)>) {
     let mut occupants = Vec::new();
     let mut one_off = Vec::new();
     for (full, kind, j) in ctx.world.jobs() {
-        for b in j
-            .builds
-            .iter()
-            .filter(|b| b.building() && b.built_on.is_empty())
-        {
+        for b in j.builds.iter().filter(|b| b.building()) {
+            let here = b.built_on.is_empty();
             match kind {
                 JobKind::Pipeline => {
-                    if b.input.is_none() {
+                    if b.input.is_none() && here {
                         occupants.push(Occupant::Placeholder);
                     }
                     one_off.push((full.clone(), b.number));
                 }
-                JobKind::Freestyle | JobKind::Matrix => occupants.push(Occupant::Build {
+                JobKind::Freestyle | JobKind::Matrix if here => occupants.push(Occupant::Build {
                     class: build_class(kind),
                     number: b.number,
                     url: format!("{}{}{}/", ctx.root, item_path(&full), b.number),
                 }),
+                JobKind::Freestyle | JobKind::Matrix => {}
             }
         }
     }

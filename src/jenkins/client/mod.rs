@@ -127,55 +127,8 @@ impl JenkinsClient {
     ) -> Result<Self, ConfigError> {
         let base = config.base_url()?;
         let timeout = config.timeout();
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("majordomo/", env!("CARGO_PKG_VERSION")))
-            .gzip(true)
-            .connect_timeout(timeout)
-            .read_timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(60));
-        if let Some(path) = &config.ca_file {
-            let ca_error = |detail: String| ConfigError::CaFile {
-                connection: config.name.clone(),
-                path: path.clone(),
-                detail,
-            };
-            let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
-            let certs =
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(ca_error("no PEM certificate found".into()));
-            }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        if !config.tls_verify {
-            tracing::warn!(connection = %config.name, "TLS certificate verification is disabled for this connection");
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        let http = builder.build().map_err(|e| ConfigError::HttpClient {
-            connection: config.name.clone(),
-            detail: e.without_url().to_string(),
-        })?;
-        let auth = match config.credentials() {
-            Some((user, token)) => {
-                use secrecy::ExposeSecret as _;
-                let raw = format!("{user}:{}", token.expose_secret());
-                let encoded = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
-                let mut value =
-                    HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| {
-                        ConfigError::IncompleteCredentials {
-                            connection: config.name.clone(),
-                            detail:
-                                "the username or token contains characters not allowed in a header"
-                                    .into(),
-                        }
-                    })?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-            None => None,
-        };
+        let http = http_client(config, timeout)?;
+        let auth = basic_auth(config)?;
         let scope = credential_scope(config.username.as_deref(), config.token.as_ref());
         let shared_scope = shared_scope(config.username.as_deref(), config.token.as_ref());
         let forward = config.auth == ConnectionAuth::Forward;
@@ -473,6 +426,27 @@ impl JenkinsClient {
             .await;
         self.explain_wfapi(result, full_name, Some(number), budget)
             .await
+    }
+
+    /// The newest runs of a pipeline job with their stages (`wfapi/runs`: at most ten,
+    /// newest first, one request). Volatile while one of them runs, else a listing: the
+    /// next run changes the list.
+    pub(crate) async fn wfapi_runs(
+        &self,
+        full_name: &str,
+        budget: &QueryBudget,
+    ) -> Result<Arc<Vec<wire::RunExt>>, JenkinsError> {
+        let path = format!("{}wfapi/runs", self.job_path(full_name)?);
+        let result = self
+            .fetch_json(path, budget, |runs: &Vec<wire::RunExt>| {
+                if runs.iter().any(wire::RunExt::is_running) {
+                    CacheClass::Volatile
+                } else {
+                    CacheClass::Listing
+                }
+            })
+            .await;
+        self.explain_wfapi(result, full_name, None, budget).await
     }
 
     /// One flow node (a stage with its `stageFlowNodes`, or a step).
@@ -782,4 +756,64 @@ fn finished_class(finished: bool) -> CacheClass {
 
 fn strip_query(rel: &str) -> &str {
     rel.split_once('?').map_or(rel, |(path, _)| path)
+}
+
+/// The HTTP client of one connection: its timeouts, the CA bundle it trusts and whether it
+/// verifies certificates at all.
+fn http_client(
+    config: &ConnectionConfig,
+    timeout: Duration,
+) -> Result<reqwest::Client, ConfigError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("majordomo/", env!("CARGO_PKG_VERSION")))
+        .gzip(true)
+        .connect_timeout(timeout)
+        .read_timeout(timeout)
+        .pool_idle_timeout(Duration::from_secs(60));
+    if let Some(path) = &config.ca_file {
+        let ca_error = |detail: String| ConfigError::CaFile {
+            connection: config.name.clone(),
+            path: path.clone(),
+            detail,
+        };
+        let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(ca_error("no PEM certificate found".into()));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if !config.tls_verify {
+        tracing::warn!(connection = %config.name, "TLS certificate verification is disabled for this connection");
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder.build().map_err(|e| ConfigError::HttpClient {
+        connection: config.name.clone(),
+        detail: e.without_url().to_string(),
+    })
+}
+
+/// The `Authorization` header of the connection's service account, marked sensitive so
+/// that no debug output prints it.
+fn basic_auth(config: &ConnectionConfig) -> Result<Option<HeaderValue>, ConfigError> {
+    match config.credentials() {
+        Some((user, token)) => {
+            use secrecy::ExposeSecret as _;
+            let raw = format!("{user}:{}", token.expose_secret());
+            let encoded = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
+            let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).map_err(|_| {
+                ConfigError::IncompleteCredentials {
+                    connection: config.name.clone(),
+                    detail: "the username or token contains characters not allowed in a header"
+                        .into(),
+                }
+            })?;
+            value.set_sensitive(true);
+            Ok(Some(value))
+        }
+        None => Ok(None),
+    }
 }
