@@ -2,6 +2,8 @@
 #   docker build -t majordomo .
 #   docker run -p 8080:8080 -v $PWD/majordomo.toml:/etc/majordomo/majordomo.toml:ro \
 #              -e CI_PROD_TOKEN=... majordomo
+# The last stage (`gateway`) is the image; `--target jenkins-sim` builds the simulated
+# controller used by deploy/compose for a try-out.
 FROM rust:1-bookworm AS build
 WORKDIR /src
 
@@ -16,17 +18,25 @@ RUN mkdir -p src jenkins-sim/src bench/src \
  && echo 'fn main() {}' > jenkins-sim/src/main.rs \
  && echo 'fn main() {}' > bench/src/main.rs \
  && touch src/lib.rs jenkins-sim/src/lib.rs \
- && cargo build --release --locked -p majordomo \
+ && cargo build --release --locked -p majordomo -p jenkins-sim \
  && rm -rf src jenkins-sim/src bench/src
 
 # The sources. Their copied timestamps may be older than the stubs' build, so touch the
 # crate roots: cargo then rebuilds majordomo and jenkins-sim, and only them.
 COPY . .
 RUN touch src/main.rs src/lib.rs jenkins-sim/src/main.rs jenkins-sim/src/lib.rs \
- && cargo build --release --locked -p majordomo \
- && cp target/release/majordomo /usr/local/bin/majordomo
+ && cargo build --release --locked -p majordomo -p jenkins-sim \
+ && cp target/release/majordomo target/release/jenkins-sim /usr/local/bin/
 
-FROM debian:bookworm-slim
+# A simulated Jenkins controller, for deploy/compose's try-out only.
+FROM debian:bookworm-slim AS jenkins-sim
+COPY --from=build /usr/local/bin/jenkins-sim /usr/local/bin/jenkins-sim
+USER 10001:10001
+EXPOSE 8081
+ENTRYPOINT ["jenkins-sim"]
+CMD ["--listen", "0.0.0.0:8081"]
+
+FROM debian:bookworm-slim AS gateway
 # ca-certificates is left unpinned on purpose: Debian replaces a point release's version
 # when it ships a fix, so a pin would break the build instead of bringing the fix.
 # hadolint ignore=DL3008

@@ -43,8 +43,20 @@ impl GatewayState {
         let mut metrics = Metrics::new(config.telemetry.max_operation_names);
         let refusals = Arc::clone(&access);
         metrics.collect_refusals(move || refusals.counters().snapshot().to_vec());
+        // The cache counts into the metrics, and the metrics read the shared cache's
+        // counters at each scrape: the collector finds the cache once it exists.
+        let cache_slot = Arc::new(std::sync::OnceLock::<Arc<UpstreamCache>>::new());
+        let scraped = Arc::clone(&cache_slot);
+        metrics.collect_plain(move || {
+            scraped
+                .get()
+                .and_then(|c| c.shared_stats())
+                .map(|s| s.series())
+                .unwrap_or_default()
+        });
         let metrics = Arc::new(metrics);
-        let cache = Arc::new(UpstreamCache::new(&config.cache, Arc::clone(&metrics)));
+        let cache = Arc::new(UpstreamCache::new(&config.cache, Arc::clone(&metrics))?);
+        let _ = cache_slot.set(Arc::clone(&cache));
         let mut upstreams = Vec::with_capacity(config.connections.len());
         for c in &config.connections {
             let client = JenkinsClient::new(c, cache.clone())?;

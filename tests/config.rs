@@ -88,7 +88,8 @@ fn good_file_with_defaults() {
 
     let lab = config.connection("lab").expect("lab");
     assert_eq!(lab.timeout_ms, 10_000);
-    assert_eq!(lab.max_concurrency, 8);
+    assert_eq!(lab.max_concurrency, 32);
+    assert_eq!(lab.min_concurrency, 2);
     assert!(lab.credentials().is_none(), "anonymous");
 
     let empty = Config::from_toml_str("").expect("empty config");

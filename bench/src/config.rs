@@ -46,7 +46,8 @@ pub struct BenchConfig {
     pub live_subscribers: usize,
     /// Length of the soak-and-fault scenario, s (`BENCH_SOAK_SECS`).
     pub soak_secs: u64,
-    /// Scenarios to run (`BENCH_ONLY`, comma-separated: demo,large,scaling,steady,live,soak,telemetry).
+    /// Scenarios to run (`BENCH_ONLY`, comma-separated:
+    /// demo,large,scaling,steady,live,soak,telemetry,replicas).
     pub only: Vec<String>,
     /// The gateway's `max_concurrent_queries` (`BENCH_MAX_QUERIES`, 0: no limit, its default).
     pub max_queries: usize,
@@ -132,6 +133,7 @@ impl BenchConfig {
                         "live",
                         "soak",
                         "telemetry",
+                        "replicas",
                     ]
                     .map(String::from)
                     .to_vec()

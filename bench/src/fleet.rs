@@ -13,8 +13,13 @@ pub const USER: &str = "admin";
 /// The API token of [`USER`].
 pub const TOKEN: &str = "bench-token";
 
-/// Per-controller requests the gateway may hold in flight (its default `max_concurrency`).
-pub const MAX_CONCURRENCY: usize = 8;
+/// The ceiling of the gateway's adaptive per-controller limit (its default
+/// `max_concurrency`).
+pub const MAX_CONCURRENCY: usize = 32;
+
+/// The fixed per-controller limit gateways had before theirs adapted; the naive client and
+/// the bounded round-trip chain still use it.
+pub const FIXED_LIMIT: usize = 8;
 
 /// One simulated controller.
 pub struct Controller {
@@ -177,19 +182,42 @@ impl Fleet {
         self.gateway_toml_with(ttl, MAX_CONCURRENCY)
     }
 
-    /// Like [`Fleet::gateway_toml`] with another per-controller concurrency limit.
+    /// Like [`Fleet::gateway_toml`] with another per-controller concurrency ceiling.
     pub fn gateway_toml_with(&self, ttl: Option<(u64, u64)>, max_concurrency: usize) -> String {
-        let mut out = String::from("listen = \"127.0.0.1:0\"\n");
+        self.toml(ttl, None, (2.min(max_concurrency), max_concurrency))
+    }
+
+    /// Like [`Fleet::gateway_toml`] with a fixed per-controller limit (floor = ceiling), as
+    /// the gateway had before its limit adapted.
+    pub fn gateway_toml_fixed(&self, ttl: Option<(u64, u64)>, limit: usize) -> String {
+        self.toml(ttl, None, (limit, limit))
+    }
+
+    /// Like [`Fleet::gateway_toml`], sharing the Redis at `redis_url`.
+    pub fn gateway_toml_shared(&self, ttl: Option<(u64, u64)>, redis_url: &str) -> String {
+        self.toml(ttl, Some(redis_url), (2, MAX_CONCURRENCY))
+    }
+
+    fn toml(
+        &self,
+        ttl: Option<(u64, u64)>,
+        redis_url: Option<&str>,
+        (min, max): (usize, usize),
+    ) -> String {
+        let mut out = String::from("listen = \"127.0.0.1:0\"\n\n[cache]\n");
         if let Some((listing, volatile)) = ttl {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "\n[cache]\nlisting_ttl_ms = {listing}\nvolatile_ttl_ms = {volatile}\n"
+                "listing_ttl_ms = {listing}\nvolatile_ttl_ms = {volatile}"
             );
+        }
+        if let Some(url) = redis_url {
+            let _ = writeln!(out, "redis_url = \"{url}\"");
         }
         for c in &self.controllers {
             let _ = write!(
                 out,
-                "\n[[connections]]\nname = \"{}\"\nurl = \"{}\"\nusername = \"{USER}\"\ntoken = \"{TOKEN}\"\ntimeout_ms = 60000\nmax_concurrency = {max_concurrency}\n",
+                "\n[[connections]]\nname = \"{}\"\nurl = \"{}\"\nusername = \"{USER}\"\ntoken = \"{TOKEN}\"\ntimeout_ms = 60000\nmax_concurrency = {max}\nmin_concurrency = {min}\n",
                 c.name,
                 c.sim.url()
             );

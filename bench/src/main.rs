@@ -11,8 +11,9 @@
 //! - [`naive`]: the naive client (one request per folder, job, build and run).
 //! - [`load`]: percentiles, `wrk` at saturation, the fixed-rate client.
 //! - [`measure`]: cold, warm, naive and round-trip-chain measurements.
+//! - [`redis`]: the Redis server of the replicas scenario.
 //! - [`scenario`]: the demo, large, scaling, steady-state, live (subscribers),
-//!   soak-and-fault and telemetry-cost scenarios.
+//!   soak-and-fault, telemetry-cost and replicas scenarios.
 //! - [`report`]: the JSON results and the printed tables.
 
 mod config;
@@ -22,6 +23,7 @@ mod load;
 mod measure;
 mod naive;
 mod queries;
+mod redis;
 mod report;
 mod scenario;
 
@@ -67,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
         live: None,
         soak: None,
         telemetry: None,
+        replicas: None,
     };
     if cfg.runs("demo") {
         report.demo = Some(scenario::demo::run(&cfg).await.context("demo scenario")?);
@@ -93,6 +96,13 @@ async fn main() -> anyhow::Result<()> {
     }
     if cfg.runs("soak") {
         report.soak = Some(scenario::soak::run(&cfg).await.context("soak scenario")?);
+    }
+    if cfg.runs("replicas") {
+        report.replicas = Some(
+            scenario::replicas::run(&cfg)
+                .await
+                .context("replicas scenario")?,
+        );
     }
     if cfg.runs("telemetry") {
         report.telemetry = Some(

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::BenchConfig;
-use crate::fleet::{Fleet, RequestCounts, MAX_CONCURRENCY};
+use crate::fleet::{Fleet, RequestCounts, FIXED_LIMIT};
 use crate::gateway::{GatewayProcess, Memory};
 use crate::load::{self, ms, FixedRateResult, Latency, WrkResult};
 use crate::naive::NaiveFleet;
@@ -307,7 +307,7 @@ pub async fn chain(fleet: &Fleet, cold: &Cold) -> anyhow::Result<Chain> {
         }
         desc.sort();
         let d = desc.get(desc.len() / 2).copied().unwrap_or_default();
-        let waves = describes.len().div_ceil(MAX_CONCURRENCY);
+        let waves = describes.len().div_ceil(FIXED_LIMIT);
         let unbounded = wave
             + if describes.is_empty() {
                 Duration::ZERO

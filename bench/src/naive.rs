@@ -14,7 +14,7 @@ use futures::future::join_all;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-use crate::fleet::{Fleet, MAX_CONCURRENCY, TOKEN, USER};
+use crate::fleet::{Fleet, FIXED_LIMIT, TOKEN, USER};
 
 const FOLDER_CLASSES: [&str; 3] = [
     "com.cloudbees.hudson.plugins.folder.Folder",
@@ -147,7 +147,7 @@ impl NaiveFleet {
             clients: fleet
                 .controllers
                 .iter()
-                .map(|c| NaiveClient::new(http.clone(), c.sim.url(), MAX_CONCURRENCY))
+                .map(|c| NaiveClient::new(http.clone(), c.sim.url(), FIXED_LIMIT))
                 .collect(),
         }
     }

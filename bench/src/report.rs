@@ -9,6 +9,7 @@ use crate::load::Latency;
 use crate::scenario::demo::DemoReport;
 use crate::scenario::large::LargeReport;
 use crate::scenario::live::LiveReport;
+use crate::scenario::replicas::ReplicasReport;
 use crate::scenario::scaling::ScalingReport;
 use crate::scenario::soak::SoakReport;
 use crate::scenario::steady::SteadyReport;
@@ -87,6 +88,8 @@ pub struct Report {
     pub soak: Option<SoakReport>,
     /// What metrics and trace export cost.
     pub telemetry: Option<TelemetryReport>,
+    /// Replicas sharing one Redis.
+    pub replicas: Option<ReplicasReport>,
 }
 
 fn telemetry_table(out: &mut String, t: &TelemetryReport) {
@@ -404,9 +407,12 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                " cold dashboard with max_concurrency = 64 (instead of 8) p50/p95/p99 ms: {} (n={})",
+                " cold dashboard, adaptive limit up to 64 (default ceiling 32) p50/p95/p99 ms: {} (n={}); \
+                 fixed limit of 8 (as before): {} (n={})",
                 lat(&l.cold_dashboard_at_64),
-                l.cold_dashboard_at_64.samples
+                l.cold_dashboard_at_64.samples,
+                lat(&l.cold_dashboard_fixed_8),
+                l.cold_dashboard_fixed_8.samples
             );
         }
         if let Some(s) = &self.scaling {
@@ -521,6 +527,9 @@ impl Report {
         if let Some(s) = &self.soak {
             soak_table(&mut out, s);
         }
+        if let Some(r) = &self.replicas {
+            replicas_table(&mut out, r);
+        }
         out
     }
 }
@@ -581,5 +590,43 @@ fn soak_table(out: &mut String, s: &SoakReport) {
         out,
         "  gateway RSS MiB {:.1} at start, {:.1} at end (peak {:.1}); open descriptors {} at start, {} at end",
         s.memory_start.rss_mib, s.memory_end.rss_mib, s.memory_end.peak_rss_mib, s.fds_start, s.fds_end
+    );
+}
+
+fn replicas_table(out: &mut String, r: &ReplicasReport) {
+    let _ = writeln!(
+        out,
+        "\n== Replicas sharing one Redis: the large world ({} jobs), the cold dashboard ==",
+        r.jobs
+    );
+    let _ = writeln!(
+        out,
+        "  {:<44} {:>8} {:>9} {:>9} {:>10} {:>11}",
+        "", "upstream", "items", "builds", "describes", "slowest ms"
+    );
+    for (label, s) in [
+        ("one gateway, Redis empty", &r.one),
+        ("three gateways at once, Redis empty", &r.three),
+        ("three gateways at once, no Redis", &r.three_without_redis),
+        ("a restarted gateway (listings expired)", &r.restart),
+    ] {
+        let _ = writeln!(
+            out,
+            "  {:<44} {:>8} {:>9} {:>9} {:>10} {:>11.0}",
+            label,
+            s.upstream.total,
+            s.upstream.items,
+            s.upstream.builds,
+            s.upstream.describes,
+            s.slowest_ms
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  three at once cost {:.2}× one with Redis ({:.2}× without); Redis held {} keys in {:.1} MiB",
+        r.three.upstream.total as f64 / r.one.upstream.total.max(1) as f64,
+        r.three_without_redis.upstream.total as f64 / r.one.upstream.total.max(1) as f64,
+        r.redis_keys,
+        r.redis_mib
     );
 }

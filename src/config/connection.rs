@@ -44,9 +44,15 @@ pub struct ConnectionConfig {
     /// test controllers; `JENKINS_TLS_REJECT_UNAUTHORIZED=false` does it globally.
     #[serde(default = "default_true")]
     pub tls_verify: bool,
-    /// Maximum number of concurrent requests to this controller.
+    /// Most requests in flight to this controller at once: the ceiling of its adaptive
+    /// limit, which follows the controller's latency (it starts at 8, grows while latency
+    /// holds, falls when latency rises or on 503, 429 and timeouts).
     #[serde(default = "default_max_concurrency")]
     pub max_concurrency: usize,
+    /// The floor of the adaptive limit: however slow the controller gets, this many
+    /// requests may still be in flight.
+    #[serde(default = "default_min_concurrency")]
+    pub min_concurrency: usize,
     /// Largest request head (request line and headers, in bytes) this controller and the
     /// proxies in front of it accept. Jetty (in Jenkins' own launcher) and Tomcat refuse
     /// more than 8 KiB, as does nginx by default; a `tree=` that would not fit is split
@@ -74,6 +80,7 @@ impl ConnectionConfig {
             ca_file: None,
             tls_verify: true,
             max_concurrency: default_max_concurrency(),
+            min_concurrency: default_min_concurrency(),
             max_request_bytes: default_max_request_bytes(),
             auth: ConnectionAuth::Service,
         }
@@ -110,9 +117,10 @@ impl ConnectionConfig {
         self
     }
 
-    /// The same connection with another concurrency limit.
+    /// The same connection with another concurrency ceiling (and the floor under it).
     pub fn with_max_concurrency(mut self, max_concurrency: usize) -> Self {
         self.max_concurrency = max_concurrency;
+        self.min_concurrency = self.min_concurrency.min(max_concurrency);
         self
     }
 
@@ -267,6 +275,7 @@ impl ConnectionConfig {
         for (field, value) in [
             ("timeout_ms", self.timeout_ms),
             ("max_concurrency", self.max_concurrency as u64),
+            ("min_concurrency", self.min_concurrency as u64),
             ("max_request_bytes", self.max_request_bytes as u64),
         ] {
             if value == 0 {
@@ -275,6 +284,12 @@ impl ConnectionConfig {
                     reason: "must be greater than 0".into(),
                 });
             }
+        }
+        if self.min_concurrency > self.max_concurrency {
+            return Err(ConfigError::InvalidValue {
+                field: format!("connections[{}].min_concurrency", self.name),
+                reason: format!("must not exceed max_concurrency ({})", self.max_concurrency),
+            });
         }
         Ok(())
     }
@@ -298,5 +313,9 @@ fn default_max_request_bytes() -> usize {
 }
 
 fn default_max_concurrency() -> usize {
-    8
+    32
+}
+
+fn default_min_concurrency() -> usize {
+    2
 }

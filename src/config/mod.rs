@@ -170,12 +170,7 @@ impl Config {
                 });
             }
         }
-        if self.cache.max_bytes == 0 {
-            return Err(ConfigError::InvalidValue {
-                field: "cache.max_bytes".into(),
-                reason: "must be greater than 0".into(),
-            });
-        }
+        self.cache.validate()?;
         self.server.validate()?;
         self.telemetry.validate()?;
         self.live.validate()?;
@@ -197,7 +192,8 @@ impl Config {
     /// - `RUST_LOG` replaces `telemetry.log_filter`;
     /// - `JENKINS_TLS_REJECT_UNAUTHORIZED=false` (or `0`) turns TLS
     ///   verification off for every connection, with a loud warning;
-    /// - each `token_env` is resolved into `token`, each API key's `key_env` into `key`.
+    /// - each `token_env` is resolved into `token`, each API key's `key_env` into `key`,
+    ///   `cache.redis_password_env` into the Redis password.
     pub fn apply_env_from(
         &mut self,
         lookup: impl Fn(&str) -> Option<String>,
@@ -251,6 +247,7 @@ impl Config {
                 connection.token = Some(SecretString::from(value.to_string()));
             }
         }
+        self.cache.apply_env(&lookup)?;
         for key in &mut self.auth.keys {
             if let Some(var) = key.key_env.clone() {
                 let value = lookup(&var).ok_or_else(|| ConfigError::ApiKey {

@@ -228,7 +228,7 @@ pub fn drop_partial_first_line(bytes: &mut Vec<u8>) {
 }
 
 /// The end of a log: what [`crate::jenkins::JenkinsClient::log_tail`] returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogTail {
     /// Visible text (annotations stripped, LF line endings), whole lines only
     /// unless the log starts within the window.
@@ -242,7 +242,7 @@ pub struct LogTail {
 }
 
 /// One grep hit with its context.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GrepMatch {
     /// 1-based line number in the visible log.
     pub line_number: u64,
@@ -255,7 +255,7 @@ pub struct GrepMatch {
 }
 
 /// What [`crate::jenkins::JenkinsClient::log_grep`] returns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LogGrep {
     /// Matches in log order.
     pub matches: Vec<GrepMatch>,

@@ -1,7 +1,8 @@
 //! The Jenkins client layer: one [`JenkinsClient`] per connection, the wire
 //! types it parses ([`wire`]), its error type ([`JenkinsError`]), URL paths
 //! ([`path`]), console log processing ([`log`]), the circuit breaker, what a query may
-//! spend ([`budget`]) and a caller's own credentials ([`forward`]).
+//! spend ([`budget`]), a caller's own credentials ([`forward`]) and the adaptive
+//! concurrency limit per controller ([`limit`]).
 //!
 //! Callers above this layer (loaders, planner) never see reqwest.
 
@@ -10,6 +11,7 @@ pub(crate) mod budget;
 pub(crate) mod client;
 pub mod error;
 pub(crate) mod forward;
+pub(crate) mod limit;
 pub mod log;
 pub(crate) mod path;
 pub(crate) mod tree;

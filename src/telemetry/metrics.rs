@@ -564,6 +564,16 @@ impl Metrics {
             .register_collector(Box::new(Refusals(Box::new(snapshot))));
     }
 
+    /// Metrics kept elsewhere and read at each scrape, each one series without labels:
+    /// `(name, help, is a gauge, value)`; the shared cache's counters use it.
+    pub(crate) fn collect_plain(
+        &mut self,
+        snapshot: impl Fn() -> Vec<(&'static str, &'static str, bool, u64)> + Send + Sync + 'static,
+    ) {
+        self.registry
+            .register_collector(Box::new(Plain(Box::new(snapshot))));
+    }
+
     /// Every metric in the OpenMetrics text format ([`CONTENT_TYPE`]).
     pub(crate) fn render(&self) -> String {
         self.uptime.set(self.started.elapsed().as_secs_f64());
@@ -600,6 +610,42 @@ impl prometheus_client::collector::Collector for Refusals {
         for (reason, count) in (self.0)() {
             let labels = [("reason", reason)];
             ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// Plain series read at each scrape (see [`Metrics::collect_plain`]).
+type PlainSnapshot = Box<dyn Fn() -> Vec<(&'static str, &'static str, bool, u64)> + Send + Sync>;
+struct Plain(PlainSnapshot);
+
+impl std::fmt::Debug for Plain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Plain")
+    }
+}
+
+impl prometheus_client::collector::Collector for Plain {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> std::fmt::Result {
+        use prometheus_client::encoding::EncodeMetric as _;
+        use prometheus_client::metrics::counter::ConstCounter;
+        use prometheus_client::metrics::gauge::ConstGauge;
+        use prometheus_client::metrics::MetricType;
+        for (name, help, gauge, value) in (self.0)() {
+            let kind = if gauge {
+                MetricType::Gauge
+            } else {
+                MetricType::Counter
+            };
+            let metric = encoder.encode_descriptor(name, help, None, kind)?;
+            if gauge {
+                ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX)).encode(metric)?;
+            } else {
+                ConstCounter::new(value).encode(metric)?;
+            }
         }
         Ok(())
     }

@@ -38,8 +38,11 @@ pub struct LargeReport {
     pub dashboard_c4: WrkResult,
     /// … its memory after that.
     pub memory_after_c4: Memory,
-    /// The cold dashboard with `max_concurrency = 64` instead of 8.
+    /// The cold dashboard with the adaptive limit's ceiling at 64 instead of 32.
     pub cold_dashboard_at_64: Latency,
+    /// The cold dashboard with a fixed limit of 8 (`min_concurrency = max_concurrency = 8`),
+    /// as before the limit adapted.
+    pub cold_dashboard_fixed_8: Latency,
 }
 
 fn plain(name: &str) -> bool {
@@ -111,12 +114,21 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<LargeReport> {
     }
     let memory_after_load = gw.memory();
     eprintln!(
-        "  dashboard: cold ×{} with max_concurrency = 64",
+        "  dashboard: cold ×{} with the limit's ceiling at 64",
         cfg.cold_samples.min(5)
     );
     let wide = cfg.with_admission(fleet.gateway_toml_with(None, 64));
     let cold_dashboard_at_64 =
         measure::cold(cfg, &fleet, &wide, DASHBOARD, cfg.cold_samples.min(5))
+            .await?
+            .latency;
+    eprintln!(
+        "  dashboard: cold ×{} with a fixed limit of 8",
+        cfg.cold_samples.min(5)
+    );
+    let fixed = cfg.with_admission(fleet.gateway_toml_fixed(None, 8));
+    let cold_dashboard_fixed_8 =
+        measure::cold(cfg, &fleet, &fixed, DASHBOARD, cfg.cold_samples.min(5))
             .await?
             .latency;
     gw.stop().await;
@@ -144,5 +156,6 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<LargeReport> {
         dashboard_c4,
         memory_after_c4,
         cold_dashboard_at_64,
+        cold_dashboard_fixed_8,
     })
 }

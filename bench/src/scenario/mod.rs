@@ -1,10 +1,11 @@
 //! The scenarios of a run: the demo world against the naive client, the large world under
 //! load, the scaling series, the steady state over a live world, subscribers to live build
-//! events, a soak under faults, and what telemetry costs.
+//! events, a soak under faults, what telemetry costs, and replicas sharing one Redis.
 
 pub mod demo;
 pub mod large;
 pub mod live;
+pub mod replicas;
 pub mod scaling;
 pub mod soak;
 pub mod steady;

@@ -121,12 +121,13 @@ impl JenkinsClient {
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
-        let key = self.key::<LogTail>(format!("{base}#tail={max_bytes}"), budget);
-        self.cached(key, &base, Endpoint::Log, budget, async {
+        let (key, shared_key) = self.keys::<LogTail>(format!("{base}#tail={max_bytes}"), budget);
+        self.cached(key, shared_key, &base, Endpoint::Log, budget, async {
             let tail = self.load_log_tail(&base, max_bytes, budget).await?;
             Ok(Loaded {
                 weight: tail.text.len(),
                 class: finished_class(!tail.more_data),
+                body: self.shared_body(&tail),
                 value: tail,
             })
         })
@@ -156,7 +157,7 @@ impl JenkinsClient {
             "{}logText/progressiveText",
             self.build_path(full_name, number)?
         );
-        let key = self.key::<LogGrep>(
+        let (key, shared_key) = self.keys::<LogGrep>(
             format!(
                 "{base}#grep={}&context={}&max={}&from_end={}",
                 encode_query_value(&search.pattern),
@@ -166,7 +167,7 @@ impl JenkinsClient {
             ),
             budget,
         );
-        self.cached(key, &base, Endpoint::Log, budget, async {
+        self.cached(key, shared_key, &base, Endpoint::Log, budget, async {
             let grep = self.load_log_grep(&base, &search, budget).await?;
             let weight = grep
                 .matches
@@ -184,6 +185,7 @@ impl JenkinsClient {
             Ok(Loaded {
                 weight,
                 class: finished_class(!grep.more_data),
+                body: self.shared_body(&grep),
                 value: grep,
             })
         })

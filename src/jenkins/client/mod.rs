@@ -1,5 +1,5 @@
 //! [`JenkinsClient`]: one per connection. Owns the HTTP client (auth, TLS,
-//! timeouts), the per-controller concurrency limit, retry and circuit
+//! timeouts), the per-controller adaptive concurrency limit, retry and circuit
 //! breaker, and sends every GET through the shared [`UpstreamCache`].
 //!
 //! [`transport`] sends one request (slots, retry, breaker, error classification, its
@@ -19,15 +19,17 @@ use base64::Engine as _;
 use reqwest::header::HeaderValue;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use tokio::sync::Semaphore;
 
 use super::breaker::{CircuitBreaker, CircuitState};
 use super::budget::QueryBudget;
 use super::error::JenkinsError;
+use super::limit::AdaptiveLimit;
 use super::path::{api_json, build_path, job_path, raw_encode, InvalidFullName};
 use super::tree::Tree;
 use super::wire;
-use crate::cache::{credential_scope, CacheClass, CacheKey, Loaded, UpstreamCache};
+use crate::cache::{
+    credential_scope, shared_scope, CacheClass, CacheKey, Loaded, SharedCache, UpstreamCache,
+};
 use crate::config::{ConfigError, ConnectionAuth, ConnectionConfig};
 use crate::telemetry::metrics::{Lookup, Metrics};
 use crate::telemetry::names::SPAN_FETCH;
@@ -152,11 +154,12 @@ struct Inner {
     /// Preemptive `Basic` header, marked sensitive; never logged.
     auth: Option<HeaderValue>,
     scope: u64,
+    /// The service account's scope in Redis keys (stable across processes).
+    shared_scope: String,
     /// Whether each caller's forwarded credentials replace `auth` (`auth = "forward"`).
     forward: bool,
     timeout: Duration,
-    permits: Arc<Semaphore>,
-    max_concurrency: usize,
+    limit: Arc<AdaptiveLimit>,
     breaker: CircuitBreaker,
     cache: Arc<UpstreamCache>,
     metrics: Arc<Metrics>,
@@ -201,6 +204,7 @@ impl JenkinsClient {
         let http = http_client(config, timeout)?;
         let auth = basic_auth(config)?;
         let scope = credential_scope(config.username.as_deref(), config.token.as_ref());
+        let shared_scope = shared_scope(config.username.as_deref(), config.token.as_ref());
         let forward = config.auth == ConnectionAuth::Forward;
         // What a request head holds besides its target: `GET ` and ` HTTP/1.1`, and the
         // headers sent with it (host, authorization, user agent, accept, accept-encoding),
@@ -224,10 +228,10 @@ impl JenkinsClient {
                 http,
                 auth,
                 scope,
+                shared_scope,
                 forward,
                 timeout,
-                permits: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
-                max_concurrency: config.max_concurrency.max(1),
+                limit: AdaptiveLimit::new(config.min_concurrency, config.max_concurrency),
                 breaker: CircuitBreaker::new(
                     tuning.breaker_threshold,
                     tuning.breaker_cooldown,
@@ -290,13 +294,9 @@ impl JenkinsClient {
         self.inner.breaker.state()
     }
 
-    /// Requests holding a concurrency slot now, and how many slots there are.
+    /// Requests holding a concurrency slot now, and how many the adaptive limit lets in.
     pub(crate) fn slots(&self) -> (usize, usize) {
-        let limit = self.inner.max_concurrency;
-        (
-            limit.saturating_sub(self.inner.permits.available_permits()),
-            limit,
-        )
+        (self.inner.limit.in_flight(), self.inner.limit.limit())
     }
 
     /// The shared cache.
@@ -500,11 +500,14 @@ impl JenkinsClient {
         &self,
         budget: &QueryBudget,
     ) -> Result<Arc<wire::WhoAmI>, JenkinsError> {
-        self.fetch_json(
+        // Never from Redis: this is also how the version is learnt (`X-Jenkins`), which an
+        // answer another replica loaded does not carry.
+        self.fetch_json_with(
             api_json("whoAmI/", &Tree::new()),
             Endpoint::WhoAmI,
             budget,
             |_: &wire::WhoAmI| CacheClass::Volatile,
+            false,
         )
         .await
     }
@@ -517,6 +520,11 @@ impl JenkinsClient {
     ) -> Result<Option<String>, JenkinsError> {
         if let Some(version) = self.seen_version() {
             return Ok(Some(version));
+        }
+        if let Some(shared) = self.inner.cache.shared() {
+            if let Some(version) = shared.version(&self.inner.name).await {
+                return Ok(Some(version));
+            }
         }
         self.whoami(budget).await?;
         Ok(self.seen_version())
@@ -665,9 +673,18 @@ impl JenkinsClient {
             .await
     }
 
-    /// The cache key of `request` for the credentials it is sent with: the service
+    /// The cache keys of `request` for the credentials it is sent with: the service
     /// account's, or on a forwarding connection the caller's own (anonymous without them).
-    fn key<T: 'static>(&self, request: String, budget: &QueryBudget) -> CacheKey {
+    /// The second is the Redis key, when Redis is configured; a caller's forwarded
+    /// credentials never reach Redis (their digest could be guessed offline from a weak
+    /// password), so forwarding connections keep their answers in process.
+    fn keys<T: 'static>(
+        &self,
+        request: String,
+        budget: &QueryBudget,
+    ) -> (CacheKey, Option<String>) {
+        let shared = (self.inner.cache.is_shared() && !self.inner.forward)
+            .then(|| SharedCache::key(&self.inner.name, &self.inner.shared_scope, &request));
         let scope = if self.inner.forward {
             budget
                 .forwarded()
@@ -675,7 +692,20 @@ impl JenkinsClient {
         } else {
             self.inner.scope
         };
-        CacheKey::new::<T>(Arc::clone(&self.inner.name), scope, request)
+        (
+            CacheKey::new::<T>(Arc::clone(&self.inner.name), scope, request),
+            shared,
+        )
+    }
+
+    /// What a value computed by the gateway (a log tail, a search) is stored as in Redis:
+    /// its JSON, when Redis is configured.
+    fn shared_body<T: serde::Serialize>(&self, value: &T) -> Option<Vec<u8>> {
+        if self.inner.cache.is_shared() && !self.inner.forward {
+            serde_json::to_vec(value).ok()
+        } else {
+            None
+        }
     }
 
     /// The `Authorization` header a request carries, if any.
@@ -727,14 +757,34 @@ impl JenkinsClient {
         T: DeserializeOwned + Send + Sync + 'static,
         C: FnOnce(&T) -> CacheClass,
     {
-        let key = self.key::<T>(rel.clone(), budget);
-        self.cached(key, &rel, endpoint, budget, async {
-            let (value, weight) = self.load_json::<T>(&rel, endpoint, budget).await?;
+        self.fetch_json_with(rel, endpoint, budget, classify, true)
+            .await
+    }
+
+    /// [`Self::fetch_json`], through Redis only when `share` (and Redis is configured).
+    async fn fetch_json_with<T, C>(
+        &self,
+        rel: String,
+        endpoint: Endpoint,
+        budget: &QueryBudget,
+        classify: C,
+        share: bool,
+    ) -> Result<Arc<T>, JenkinsError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+        C: FnOnce(&T) -> CacheClass,
+    {
+        let (key, shared_key) = self.keys::<T>(rel.clone(), budget);
+        let shared_key = shared_key.filter(|_| share);
+        let keep_body = shared_key.is_some();
+        self.cached(key, shared_key, &rel, endpoint, budget, async {
+            let (value, body) = self.load_json::<T>(&rel, endpoint, budget).await?;
             let class = classify(&value);
             Ok(Loaded {
                 value,
-                weight,
+                weight: body.len(),
                 class,
+                body: keep_body.then_some(body),
             })
         })
         .await
@@ -746,13 +796,14 @@ impl JenkinsClient {
     async fn cached<T, F>(
         &self,
         key: CacheKey,
+        shared_key: Option<String>,
         rel: &str,
         endpoint: Endpoint,
         budget: &QueryBudget,
         load: F,
     ) -> Result<Arc<T>, JenkinsError>
     where
-        T: Send + Sync + 'static,
+        T: DeserializeOwned + Send + Sync + 'static,
         F: std::future::Future<Output = Result<Loaded<T>, JenkinsError>>,
     {
         use tracing::Instrument as _;
@@ -762,7 +813,7 @@ impl JenkinsClient {
                 return Ok(value);
             }
             let _waiting = budget.waiting();
-            return cache.load(key, load).await.0;
+            return cache.load(key, shared_key, load).await.0;
         }
         let span = tracing::info_span!(
             SPAN_FETCH,
@@ -779,7 +830,7 @@ impl JenkinsClient {
                 Some(value) => (Ok(value), Lookup::Hit),
                 None => {
                     let _waiting = budget.waiting();
-                    cache.load(key, load).await
+                    cache.load(key, shared_key, load).await
                 }
             };
             let span = tracing::Span::current();
@@ -798,7 +849,7 @@ impl JenkinsClient {
         rel: &str,
         endpoint: Endpoint,
         budget: &QueryBudget,
-    ) -> Result<(T, usize), JenkinsError> {
+    ) -> Result<(T, Vec<u8>), JenkinsError> {
         let mut upstream = self.send(Method::GET, rel, endpoint, budget).await?;
         let content_type = upstream
             .response
@@ -827,7 +878,7 @@ impl JenkinsClient {
         }
         self.body_read(upstream);
         match serde_json::from_slice::<T>(&body) {
-            Ok(value) => Ok((value, body.len())),
+            Ok(value) => Ok((value, body)),
             // The serde message names a line and column, never the body,
             // which may be a login page we have no business echoing.
             Err(e) => Err(self.invalid_response(rel, format!("{e} (content-type {content_type})"))),

@@ -1,6 +1,6 @@
-//! Sending one request: the concurrency slot, one retry where it is safe, the circuit
-//! breaker, and transport errors classified into [`JenkinsError`]s. Each exchange is one
-//! `jenkins.http` span (its `traceparent` sent along) and is counted in the upstream
+//! Sending one request: the adaptive concurrency slot, one retry where it is safe, the
+//! circuit breaker, and transport errors classified into [`JenkinsError`]s. Each exchange
+//! is one `jenkins.http` span (its `traceparent` sent along) and is counted in the upstream
 //! metrics by connection, endpoint kind and status class; the bytes of its body are
 //! counted as they are read. Its outcome is the connection's status in the fleet metrics.
 
@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, AUTHORIZATION};
 use reqwest::{Method, Response, StatusCode};
-use tokio::sync::OwnedSemaphorePermit;
 
 use super::{Endpoint, Inner, JenkinsClient, MAX_URL_BYTES};
 use crate::jenkins::budget::QueryBudget;
 use crate::jenkins::error::JenkinsError;
+use crate::jenkins::limit::{Outcome, Slot};
 use crate::telemetry::names::SPAN_HTTP;
 use crate::telemetry::traces;
 
@@ -32,7 +32,7 @@ pub(super) struct Upstream {
     /// The exchange's span: it ends when the body has been read (or dropped).
     span: tracing::Span,
     inner: Arc<Inner>,
-    _permit: OwnedSemaphorePermit,
+    _permit: Slot,
 }
 
 impl Upstream {
@@ -139,6 +139,9 @@ impl JenkinsClient {
             let elapsed = started.elapsed();
             let error = match outcome {
                 Ok(response) => {
+                    inner
+                        .limit
+                        .record(limit_outcome(response.status(), elapsed));
                     inner.last_latency_us.store(
                         u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX - 1),
                         Ordering::Relaxed,
@@ -200,6 +203,7 @@ impl JenkinsClient {
                 )));
             }
             let class = if error.is_timeout() {
+                inner.limit.record(Outcome::Overloaded);
                 "timeout"
             } else {
                 "error"
@@ -289,18 +293,14 @@ impl JenkinsClient {
 
     /// A concurrency slot. Waiting for it counts against the timeout and the query's
     /// deadline, so a saturated controller cannot hold a caller longer than either.
-    async fn slot(&self, budget: &QueryBudget) -> Result<OwnedSemaphorePermit, JenkinsError> {
+    async fn slot(&self, budget: &QueryBudget) -> Result<Slot, JenkinsError> {
         let inner = &self.inner;
         let (wait, by_deadline) = match budget.remaining() {
             Some(left) if left < inner.timeout => (left, true),
             _ => (inner.timeout, false),
         };
-        match tokio::time::timeout(wait, Arc::clone(&inner.permits).acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            Ok(Err(_)) => Err(JenkinsError::Unreachable {
-                connection: inner.name.to_string(),
-                detail: "client is shutting down".into(),
-            }),
+        match tokio::time::timeout(wait, inner.limit.acquire()).await {
+            Ok(slot) => Ok(slot),
             Err(_) if by_deadline => Err(budget.deadline_error(&inner.name)),
             Err(_) => Err(JenkinsError::Timeout {
                 connection: inner.name.to_string(),
@@ -360,6 +360,16 @@ impl JenkinsClient {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             if slot.as_deref() != Some(version) {
                 *slot = Some(version.to_string());
+                if self.inner.cache.is_shared() {
+                    let (cache, name) =
+                        (Arc::clone(&self.inner.cache), Arc::clone(&self.inner.name));
+                    let version = version.to_string();
+                    tokio::spawn(async move {
+                        if let Some(shared) = cache.shared() {
+                            shared.set_version(&name, &version).await;
+                        }
+                    });
+                }
             }
         }
     }
@@ -391,6 +401,16 @@ impl JenkinsClient {
             connection,
             detail: chain,
         }
+    }
+}
+
+/// What an answer tells the concurrency limit: 503 and 429 say "too much", anything else
+/// how long the controller took.
+fn limit_outcome(status: StatusCode, elapsed: std::time::Duration) -> Outcome {
+    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+        Outcome::Overloaded
+    } else {
+        Outcome::Answered(elapsed)
     }
 }
 

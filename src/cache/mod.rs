@@ -14,6 +14,8 @@
 //! - Every lookup, store and eviction is counted by class in the gateway's
 //!   [`Metrics`] (evictions by cause through moka's eviction listener), and in
 //!   [`CacheStats`] for the cache's own tests.
+//! - Optionally backed by Redis ([`shared`]): a miss here asks Redis before Jenkins, and
+//!   what Jenkins answered is written there for the other replicas and the next start.
 
 use std::any::{Any, TypeId};
 use std::collections::hash_map::RandomState;
@@ -23,12 +25,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+mod shared;
+
+pub(crate) use shared::{shared_scope, SharedCache, SharedStats};
+use shared::{SharedEntry, Waited};
+
 use moka::future::Cache;
 use moka::notification::RemovalCause;
 use moka::Expiry;
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 
-use crate::config::CacheConfig;
+use crate::config::{CacheConfig, ConfigError};
 use crate::telemetry::metrics::{Lookup, Metrics};
 
 /// How mutable a cached answer is, which decides how long it lives.
@@ -113,6 +121,8 @@ pub(crate) struct CachedValue {
     class: CacheClass,
     /// When it was loaded: a poller accepts only answers younger than its interval.
     loaded_at: Instant,
+    /// Time left when it came from Redis, which overrides the class's full TTL.
+    expires_in: Option<Duration>,
 }
 
 impl std::fmt::Debug for CachedValue {
@@ -133,6 +143,9 @@ pub(crate) struct Loaded<T> {
     pub(crate) weight: usize,
     /// How long it may live.
     pub(crate) class: CacheClass,
+    /// The upstream body the value was parsed from, for the shared cache (`None`: keep
+    /// it out of Redis).
+    pub(crate) body: Option<Vec<u8>>,
 }
 
 /// A snapshot of the cache counters.
@@ -175,9 +188,10 @@ struct ClassExpiry {
 }
 
 impl ClassExpiry {
-    fn ttl(&self, class: CacheClass) -> Option<Duration> {
-        match class {
+    fn ttl(&self, value: &CachedValue) -> Option<Duration> {
+        match value.class {
             CacheClass::Immutable => None,
+            _ if value.expires_in.is_some() => value.expires_in,
             CacheClass::Listing => Some(self.listing),
             CacheClass::Volatile => Some(self.volatile),
         }
@@ -191,7 +205,7 @@ impl Expiry<CacheKey, Arc<CachedValue>> for ClassExpiry {
         value: &Arc<CachedValue>,
         _created_at: Instant,
     ) -> Option<Duration> {
-        self.ttl(value.class)
+        self.ttl(value)
     }
 
     fn expire_after_update(
@@ -202,7 +216,7 @@ impl Expiry<CacheKey, Arc<CachedValue>> for ClassExpiry {
         _duration_until_expiry: Option<Duration>,
     ) -> Option<Duration> {
         // A replaced value may have changed class (a build finished).
-        self.ttl(value.class)
+        self.ttl(value)
     }
 }
 
@@ -211,6 +225,7 @@ pub(crate) struct UpstreamCache {
     cache: Cache<CacheKey, Arc<CachedValue>>,
     counters: Arc<Counters>,
     metrics: Arc<Metrics>,
+    shared: Option<SharedCache>,
 }
 
 impl std::fmt::Debug for UpstreamCache {
@@ -222,14 +237,32 @@ impl std::fmt::Debug for UpstreamCache {
 }
 
 impl UpstreamCache {
-    /// A cache bounded and timed as configured, counting into `metrics`.
-    pub(crate) fn new(config: &CacheConfig, metrics: Arc<Metrics>) -> Self {
-        Self::build(
+    /// A cache bounded and timed as configured, counting into `metrics`, in front of Redis
+    /// when `redis_url` is set (which needs a Tokio runtime).
+    pub(crate) fn new(config: &CacheConfig, metrics: Arc<Metrics>) -> Result<Self, ConfigError> {
+        let mut cache = Self::build(
             config.max_bytes,
             config.listing_ttl(),
             config.volatile_ttl(),
             metrics,
-        )
+        );
+        cache.shared = SharedCache::from_config(config)?;
+        Ok(cache)
+    }
+
+    /// Whether Redis is behind this cache (then callers pass shared keys).
+    pub(crate) fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// The shared cache, when there is one.
+    pub(crate) fn shared(&self) -> Option<&SharedCache> {
+        self.shared.as_ref()
+    }
+
+    /// The shared cache's counters, when there is one.
+    pub(crate) fn shared_stats(&self) -> Option<SharedStats> {
+        self.shared.as_ref().map(SharedCache::stats)
     }
 
     /// A cache of at most `max_bytes`, with the given TTLs for
@@ -287,6 +320,7 @@ impl UpstreamCache {
             cache,
             counters,
             metrics,
+            shared: None,
         }
     }
 
@@ -301,14 +335,14 @@ impl UpstreamCache {
     #[cfg(test)]
     pub(crate) async fn get_or_load<T, E, F>(&self, key: CacheKey, load: F) -> Result<Arc<T>, E>
     where
-        T: Send + Sync + 'static,
+        T: DeserializeOwned + Send + Sync + 'static,
         E: Clone + Send + Sync + 'static,
         F: Future<Output = Result<Loaded<T>, E>>,
     {
         if let Some(value) = self.get::<T>(&key, None).await {
             return Ok(value);
         }
-        self.load(key, load).await.0
+        self.load(key, None, load).await.0
     }
 
     /// The stored value for `key`, if there is one (a hit, counted as such). With a
@@ -337,10 +371,17 @@ impl UpstreamCache {
     /// Runs `load` once for all concurrent callers of `key` (after [`Self::get`] found
     /// nothing) and stores its result; says whether this caller loaded or waited for
     /// another's load. An error from `load` is returned to every waiting caller and not
-    /// stored.
-    pub(crate) async fn load<T, E, F>(&self, key: CacheKey, load: F) -> (Result<Arc<T>, E>, Lookup)
+    /// stored. With Redis behind, `shared_key` names the entry there (`None`: keep it out
+    /// of Redis): a miss here asks Redis before running `load`, and what `load` answered is
+    /// written there.
+    pub(crate) async fn load<T, E, F>(
+        &self,
+        key: CacheKey,
+        shared_key: Option<String>,
+        load: F,
+    ) -> (Result<Arc<T>, E>, Lookup)
     where
-        T: Send + Sync + 'static,
+        T: DeserializeOwned + Send + Sync + 'static,
         E: Clone + Send + Sync + 'static,
         F: Future<Output = Result<Loaded<T>, E>>,
     {
@@ -349,12 +390,16 @@ impl UpstreamCache {
         let ran_loader = AtomicBool::new(false);
         let init = async {
             ran_loader.store(true, Ordering::Relaxed);
-            let loaded = load.await?;
+            let (loaded, expires_in) = match (&self.shared, shared_key.as_deref()) {
+                (Some(shared), Some(shared_key)) => load_through(shared, shared_key, load).await?,
+                _ => (load.await?, None),
+            };
             Ok::<_, E>(Arc::new(CachedValue {
                 value: Arc::new(loaded.value),
                 weight: u32::try_from(loaded.weight).unwrap_or(u32::MAX),
                 class: loaded.class,
                 loaded_at: Instant::now(),
+                expires_in,
             }))
         };
         let result = self.cache.try_get_with(key, init).await;
@@ -417,6 +462,58 @@ impl UpstreamCache {
     }
 }
 
+/// A load through Redis: its value if it has one; else, unless another replica is loading
+/// the same answer (then its value, once there), our own load, written back for the others.
+/// The time left of a value from Redis comes with it.
+async fn load_through<T, E, F>(
+    shared: &SharedCache,
+    key: &str,
+    load: F,
+) -> Result<(Loaded<T>, Option<Duration>), E>
+where
+    T: DeserializeOwned,
+    F: Future<Output = Result<Loaded<T>, E>>,
+{
+    if let Some(found) = shared.get(key).await.and_then(parse_shared) {
+        return Ok(found);
+    }
+    if !shared.lock(key).await {
+        if let Waited::Value(entry) = shared.wait(key).await {
+            if let Some(found) = parse_shared(entry) {
+                return Ok(found);
+            }
+        }
+        // Announce our own load if the other replica's is over, so later ones wait for us.
+        shared.lock(key).await;
+    }
+    match load.await {
+        Ok(loaded) => {
+            if let Some(body) = &loaded.body {
+                shared.put(key, body, loaded.class).await;
+            }
+            Ok((loaded, None))
+        }
+        Err(error) => {
+            shared.unlock(key).await;
+            Err(error)
+        }
+    }
+}
+
+/// A Redis entry parsed into `T`; `None` (a miss) when it does not parse.
+fn parse_shared<T: DeserializeOwned>(entry: SharedEntry) -> Option<(Loaded<T>, Option<Duration>)> {
+    let value = serde_json::from_slice::<T>(&entry.body).ok()?;
+    Some((
+        Loaded {
+            value,
+            weight: entry.body.len(),
+            class: entry.class,
+            body: None,
+        },
+        entry.expires_in,
+    ))
+}
+
 #[cold]
 fn unreachable_type<T>() -> T {
     unreachable!("cache keys carry the TypeId of their value")
@@ -436,6 +533,7 @@ mod tests {
             value: value.to_string(),
             weight: value.len(),
             class,
+            body: None,
         }
     }
 
@@ -446,7 +544,7 @@ mod tests {
         class: CacheClass,
     ) -> Arc<String> {
         cache
-            .get_or_load(key(request), async {
+            .get_or_load(key(request), None, async {
                 let n = loads.fetch_add(1, Ordering::SeqCst) + 1;
                 Ok::<_, String>(loaded(&format!("v{n}"), class))
             })
@@ -519,17 +617,20 @@ mod tests {
             }
         };
         assert_eq!(
-            *cache.get_or_load(key("b"), load(true)).await.unwrap(),
+            *cache.get_or_load(key("b"), None, load(true)).await.unwrap(),
             "running"
         );
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(
-            *cache.get_or_load(key("b"), load(false)).await.unwrap(),
+            *cache
+                .get_or_load(key("b"), None, load(false))
+                .await
+                .unwrap(),
             "done"
         );
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert_eq!(
-            *cache.get_or_load(key("b"), load(true)).await.unwrap(),
+            *cache.get_or_load(key("b"), None, load(true)).await.unwrap(),
             "done"
         );
         assert_eq!(loads.load(Ordering::SeqCst), 2);
@@ -549,7 +650,7 @@ mod tests {
                 let loads = Arc::clone(&loads);
                 tokio::spawn(async move {
                     cache
-                        .get_or_load(key("same"), async {
+                        .get_or_load(key("same"), None, async {
                             loads.fetch_add(1, Ordering::SeqCst);
                             tokio::time::sleep(Duration::from_millis(100)).await;
                             Ok::<_, String>(loaded("shared", CacheClass::Listing))
@@ -574,7 +675,7 @@ mod tests {
             UpstreamCache::with_limits(1 << 20, Duration::from_secs(5), Duration::from_secs(1));
         let loads = AtomicUsize::new(0);
         let failing = cache
-            .get_or_load::<String, String, _>(key("x"), async {
+            .get_or_load::<String, String, _>(key("x"), None, async {
                 loads.fetch_add(1, Ordering::SeqCst);
                 Err("boom".to_string())
             })
@@ -593,7 +694,7 @@ mod tests {
         let body = "x".repeat(100);
         for i in 0..30 {
             cache
-                .get_or_load(key(&format!("k{i}")), async {
+                .get_or_load(key(&format!("k{i}")), None, async {
                     Ok::<_, String>(loaded(&body, CacheClass::Immutable))
                 })
                 .await
@@ -620,24 +721,32 @@ mod tests {
         let a = cache
             .get_or_load(
                 CacheKey::new::<String>(Arc::from("ci"), alice, "p"),
+                None,
                 async { Ok::<_, String>(loaded("alice's", CacheClass::Immutable)) },
             )
             .await
             .unwrap();
         let b = cache
-            .get_or_load(CacheKey::new::<String>(Arc::from("ci"), bob, "p"), async {
-                Ok::<_, String>(loaded("bob's", CacheClass::Immutable))
-            })
+            .get_or_load(
+                CacheKey::new::<String>(Arc::from("ci"), bob, "p"),
+                None,
+                async { Ok::<_, String>(loaded("bob's", CacheClass::Immutable)) },
+            )
             .await
             .unwrap();
         let n = cache
-            .get_or_load(CacheKey::new::<u64>(Arc::from("ci"), alice, "p"), async {
-                Ok::<_, String>(Loaded {
-                    value: 7u64,
-                    weight: 1,
-                    class: CacheClass::Immutable,
-                })
-            })
+            .get_or_load(
+                CacheKey::new::<u64>(Arc::from("ci"), alice, "p"),
+                None,
+                async {
+                    Ok::<_, String>(Loaded {
+                        value: 7u64,
+                        weight: 1,
+                        class: CacheClass::Immutable,
+                        body: None,
+                    })
+                },
+            )
             .await
             .unwrap();
         assert_eq!((a.as_str(), b.as_str(), *n), ("alice's", "bob's", 7));
