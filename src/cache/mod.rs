@@ -333,7 +333,12 @@ impl UpstreamCache {
     /// concurrent callers of the same key and stores its result.
     /// An error from `load` is returned to every waiting caller and not stored.
     #[cfg(test)]
-    pub(crate) async fn get_or_load<T, E, F>(&self, key: CacheKey, load: F) -> Result<Arc<T>, E>
+    pub(crate) async fn get_or_load<T, E, F>(
+        &self,
+        key: CacheKey,
+        shared_key: Option<String>,
+        load: F,
+    ) -> Result<Arc<T>, E>
     where
         T: DeserializeOwned + Send + Sync + 'static,
         E: Clone + Send + Sync + 'static,
@@ -342,7 +347,7 @@ impl UpstreamCache {
         if let Some(value) = self.get::<T>(&key, None).await {
             return Ok(value);
         }
-        self.load(key, None, load).await.0
+        self.load(key, shared_key, load).await.0
     }
 
     /// The stored value for `key`, if there is one (a hit, counted as such). With a

@@ -3,12 +3,16 @@
 //! breaker, and sends every GET through the shared [`UpstreamCache`].
 //!
 //! [`transport`] sends one request (slots, retry, breaker, error classification, its
-//! metrics and span); [`logs`] reads console logs in bounded memory.
+//! metrics and span); [`fetch`] asks the cache, Redis and Jenkins for one JSON answer;
+//! [`pipeline`] holds the Pipeline REST API's requests; [`logs`] reads console logs in
+//! bounded memory.
 //!
 //! Every answer is asked for through [`JenkinsClient::cached`]: one `jenkins.fetch` span
 //! that says how the cache answered, and the query's wait on Jenkins timed when it did not.
 
+mod fetch;
 mod logs;
+mod pipeline;
 mod transport;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,22 +21,19 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use reqwest::header::HeaderValue;
-use reqwest::Method;
-use serde::de::DeserializeOwned;
 
 use super::breaker::{CircuitBreaker, CircuitState};
 use super::budget::QueryBudget;
 use super::error::JenkinsError;
 use super::limit::AdaptiveLimit;
-use super::path::{api_json, build_path, job_path, raw_encode, InvalidFullName};
+use super::path::{api_json, build_path, job_path, InvalidFullName};
 use super::tree::Tree;
 use super::wire;
 use crate::cache::{
-    credential_scope, shared_scope, CacheClass, CacheKey, Loaded, SharedCache, UpstreamCache,
+    credential_scope, shared_scope, CacheClass, CacheKey, SharedCache, UpstreamCache,
 };
 use crate::config::{ConfigError, ConnectionAuth, ConnectionConfig};
-use crate::telemetry::metrics::{Lookup, Metrics};
-use crate::telemetry::names::SPAN_FETCH;
+use crate::telemetry::metrics::Metrics;
 
 /// Largest tail a caller may ask for; bounds memory per request.
 pub(crate) const MAX_TAIL_BYTES: usize = 8 * 1024 * 1024;
@@ -530,149 +531,6 @@ impl JenkinsClient {
         Ok(self.seen_version())
     }
 
-    /// The junit test report of a build. Pass `finished` from the build: a
-    /// running pipeline may still add results. 404 when the build has none.
-    pub(crate) async fn test_report(
-        &self,
-        full_name: &str,
-        number: u32,
-        tree: &Tree,
-        finished: bool,
-        budget: &QueryBudget,
-    ) -> Result<Arc<wire::TestReport>, JenkinsError> {
-        let path = format!("{}testReport/", self.build_path(full_name, number)?);
-        self.fetch_json(
-            api_json(&path, tree),
-            Endpoint::Tests,
-            budget,
-            move |_: &wire::TestReport| finished_class(finished),
-        )
-        .await
-    }
-
-    /// Stages of a pipeline run (`wfapi/describe`). Class from the run status.
-    /// A 404 is explained as NOT_FOUND, NOT_A_PIPELINE or PIPELINE_API_MISSING.
-    pub(crate) async fn wfapi_describe(
-        &self,
-        full_name: &str,
-        number: u32,
-        budget: &QueryBudget,
-    ) -> Result<Arc<wire::RunExt>, JenkinsError> {
-        let path = format!("{}wfapi/describe", self.build_path(full_name, number)?);
-        let result = self
-            .fetch_json(path, Endpoint::Describe, budget, |run: &wire::RunExt| {
-                if run.is_running() {
-                    CacheClass::Volatile
-                } else {
-                    CacheClass::Immutable
-                }
-            })
-            .await;
-        self.explain_wfapi(result, full_name, Some(number), budget)
-            .await
-    }
-
-    /// The newest runs of a pipeline job with their stages (`wfapi/runs`: at most ten,
-    /// newest first, one request). Volatile while one of them runs, else a listing: the
-    /// next run changes the list.
-    pub(crate) async fn wfapi_runs(
-        &self,
-        full_name: &str,
-        budget: &QueryBudget,
-    ) -> Result<Arc<Vec<wire::RunExt>>, JenkinsError> {
-        let path = format!("{}wfapi/runs", self.job_path(full_name)?);
-        let result = self
-            .fetch_json(path, Endpoint::Runs, budget, |runs: &Vec<wire::RunExt>| {
-                if runs.iter().any(wire::RunExt::is_running) {
-                    CacheClass::Volatile
-                } else {
-                    CacheClass::Listing
-                }
-            })
-            .await;
-        self.explain_wfapi(result, full_name, None, budget).await
-    }
-
-    /// One flow node (a stage with its `stageFlowNodes`, or a step).
-    pub(crate) async fn wfapi_node(
-        &self,
-        full_name: &str,
-        number: u32,
-        node_id: &str,
-        budget: &QueryBudget,
-    ) -> Result<Arc<wire::StageNodeExt>, JenkinsError> {
-        let path = format!(
-            "{}execution/node/{}/wfapi/describe",
-            self.build_path(full_name, number)?,
-            raw_encode(node_id)
-        );
-        let result = self
-            .fetch_json(
-                path,
-                Endpoint::Node,
-                budget,
-                |node: &wire::StageNodeExt| match node.status.as_deref() {
-                    Some("IN_PROGRESS") | Some("PAUSED_PENDING_INPUT") | None => {
-                        CacheClass::Volatile
-                    }
-                    Some(_) => CacheClass::Immutable,
-                },
-            )
-            .await;
-        self.explain_wfapi_node(result, full_name, number, budget)
-            .await
-    }
-
-    /// Inputs a run is waiting for (`wfapi/pendingInputActions`). Class: volatile.
-    pub(crate) async fn wfapi_pending_inputs(
-        &self,
-        full_name: &str,
-        number: u32,
-        budget: &QueryBudget,
-    ) -> Result<Arc<Vec<wire::PendingInputActionExt>>, JenkinsError> {
-        let path = format!(
-            "{}wfapi/pendingInputActions",
-            self.build_path(full_name, number)?
-        );
-        let result = self
-            .fetch_json(
-                path,
-                Endpoint::Inputs,
-                budget,
-                |_: &Vec<wire::PendingInputActionExt>| CacheClass::Volatile,
-            )
-            .await;
-        self.explain_wfapi(result, full_name, Some(number), budget)
-            .await
-    }
-
-    /// The last 10 KiB of one step's log, as HTML (`wfapi/log`). Pass
-    /// `finished` from the run: `nodeStatus` says SUCCESS even while running.
-    pub(crate) async fn wfapi_node_log(
-        &self,
-        full_name: &str,
-        number: u32,
-        node_id: &str,
-        finished: bool,
-        budget: &QueryBudget,
-    ) -> Result<Arc<wire::NodeLogExt>, JenkinsError> {
-        let path = format!(
-            "{}execution/node/{}/wfapi/log",
-            self.build_path(full_name, number)?,
-            raw_encode(node_id)
-        );
-        let result = self
-            .fetch_json(
-                path,
-                Endpoint::NodeLog,
-                budget,
-                move |_: &wire::NodeLogExt| finished_class(finished),
-            )
-            .await;
-        self.explain_wfapi_node(result, full_name, number, budget)
-            .await
-    }
-
     /// The cache keys of `request` for the credentials it is sent with: the service
     /// account's, or on a forwarding connection the caller's own (anonymous without them).
     /// The second is the Redis key, when Redis is configured; a caller's forwarded
@@ -746,210 +604,12 @@ impl JenkinsClient {
         build_path(full_name, number).map_err(|e| self.invalid_name(e))
     }
 
-    async fn fetch_json<T, C>(
-        &self,
-        rel: String,
-        endpoint: Endpoint,
-        budget: &QueryBudget,
-        classify: C,
-    ) -> Result<Arc<T>, JenkinsError>
-    where
-        T: DeserializeOwned + Send + Sync + 'static,
-        C: FnOnce(&T) -> CacheClass,
-    {
-        self.fetch_json_with(rel, endpoint, budget, classify, true)
-            .await
-    }
-
-    /// [`Self::fetch_json`], through Redis only when `share` (and Redis is configured).
-    async fn fetch_json_with<T, C>(
-        &self,
-        rel: String,
-        endpoint: Endpoint,
-        budget: &QueryBudget,
-        classify: C,
-        share: bool,
-    ) -> Result<Arc<T>, JenkinsError>
-    where
-        T: DeserializeOwned + Send + Sync + 'static,
-        C: FnOnce(&T) -> CacheClass,
-    {
-        let (key, shared_key) = self.keys::<T>(rel.clone(), budget);
-        let shared_key = shared_key.filter(|_| share);
-        let keep_body = shared_key.is_some();
-        self.cached(key, shared_key, &rel, endpoint, budget, async {
-            let (value, body) = self.load_json::<T>(&rel, endpoint, budget).await?;
-            let class = classify(&value);
-            Ok(Loaded {
-                value,
-                weight: body.len(),
-                class,
-                body: keep_body.then_some(body),
-            })
-        })
-        .await
-    }
-
-    /// The answer under `key` from the cache, or from `load` (once for every concurrent
-    /// caller), in a `jenkins.fetch` span that says which. While it is not a hit, the
-    /// query is waiting on Jenkins.
-    async fn cached<T, F>(
-        &self,
-        key: CacheKey,
-        shared_key: Option<String>,
-        rel: &str,
-        endpoint: Endpoint,
-        budget: &QueryBudget,
-        load: F,
-    ) -> Result<Arc<T>, JenkinsError>
-    where
-        T: DeserializeOwned + Send + Sync + 'static,
-        F: std::future::Future<Output = Result<Loaded<T>, JenkinsError>>,
-    {
-        use tracing::Instrument as _;
-        if !budget.traced() {
-            let cache = &self.inner.cache;
-            if let Some(value) = cache.get::<T>(&key, budget.max_age()).await {
-                return Ok(value);
-            }
-            let _waiting = budget.waiting();
-            return cache.load(key, shared_key, load).await.0;
-        }
-        let span = tracing::info_span!(
-            SPAN_FETCH,
-            otel.name = endpoint.span_name(),
-            majordomo.connection = %self.inner.name,
-            majordomo.endpoint = endpoint.as_str(),
-            url.path = %format_args!("{}{}", self.inner.base.path(), strip_query(rel)),
-            majordomo.cache = tracing::field::Empty,
-            error.type = tracing::field::Empty,
-        );
-        async {
-            let cache = &self.inner.cache;
-            let (result, how) = match cache.get::<T>(&key, budget.max_age()).await {
-                Some(value) => (Ok(value), Lookup::Hit),
-                None => {
-                    let _waiting = budget.waiting();
-                    cache.load(key, shared_key, load).await
-                }
-            };
-            let span = tracing::Span::current();
-            span.record("majordomo.cache", how.as_str());
-            if let Err(e) = &result {
-                span.record("error.type", e.code());
-            }
-            result
-        }
-        .instrument(span)
-        .await
-    }
-
-    async fn load_json<T: DeserializeOwned>(
-        &self,
-        rel: &str,
-        endpoint: Endpoint,
-        budget: &QueryBudget,
-    ) -> Result<(T, Vec<u8>), JenkinsError> {
-        let mut upstream = self.send(Method::GET, rel, endpoint, budget).await?;
-        let content_type = upstream
-            .response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("none")
-            .to_string();
-        let mut body = Vec::new();
-        loop {
-            let chunk = match upstream.chunk().await {
-                Ok(Some(chunk)) => chunk,
-                Ok(None) => break,
-                Err(e) => return Err(self.body_failed(&upstream, e, budget)),
-            };
-            if body.len() + chunk.len() > self.inner.tuning.max_body_bytes {
-                return Err(self.invalid_response(
-                    rel,
-                    format!(
-                        "body larger than {} bytes",
-                        self.inner.tuning.max_body_bytes
-                    ),
-                ));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        self.body_read(upstream);
-        match serde_json::from_slice::<T>(&body) {
-            Ok(value) => Ok((value, body)),
-            // The serde message names a line and column, never the body,
-            // which may be a login page we have no business echoing.
-            Err(e) => Err(self.invalid_response(rel, format!("{e} (content-type {content_type})"))),
-        }
-    }
-
     fn invalid_response(&self, rel: &str, detail: String) -> JenkinsError {
         JenkinsError::InvalidResponse {
             connection: self.inner.name.to_string(),
             path: strip_query(rel).to_string(),
             detail,
         }
-    }
-
-    /// Turns a wfapi 404 into NOT_FOUND, NOT_A_PIPELINE or PIPELINE_API_MISSING
-    /// by asking the classic API what the job or run is.
-    async fn explain_wfapi<T>(
-        &self,
-        result: Result<T, JenkinsError>,
-        full_name: &str,
-        number: Option<u32>,
-        budget: &QueryBudget,
-    ) -> Result<T, JenkinsError> {
-        let Err(JenkinsError::NotFound { .. }) = &result else {
-            return result;
-        };
-        let is_pipeline = match number {
-            Some(number) => {
-                let mut number_only = Tree::new();
-                number_only.leaf("number");
-                let path = api_json(&self.build_path(full_name, number)?, &number_only);
-                self.fetch_json(path, Endpoint::Build, budget, |_: &wire::Build| {
-                    CacheClass::Volatile
-                })
-                .await?
-                .is_pipeline()
-            }
-            None => {
-                let mut name_only = Tree::new();
-                name_only.leaf("name");
-                let path = api_json(&self.job_path(full_name)?, &name_only);
-                self.fetch_json(path, Endpoint::Listing, budget, |_: &wire::Item| {
-                    CacheClass::Volatile
-                })
-                .await?
-                .is_pipeline()
-            }
-        };
-        let connection = self.inner.name.to_string();
-        let job = full_name.to_string();
-        Err(if is_pipeline {
-            JenkinsError::PipelineApiMissing { connection, job }
-        } else {
-            JenkinsError::NotAPipeline { connection, job }
-        })
-    }
-
-    /// A node-level wfapi 404 usually means the node does not exist; only if
-    /// the run's own `wfapi/describe` fails too is the API itself in question.
-    async fn explain_wfapi_node<T>(
-        &self,
-        result: Result<T, JenkinsError>,
-        full_name: &str,
-        number: u32,
-        budget: &QueryBudget,
-    ) -> Result<T, JenkinsError> {
-        let Err(JenkinsError::NotFound { .. }) = &result else {
-            return result;
-        };
-        self.wfapi_describe(full_name, number, budget).await?;
-        result
     }
 }
 

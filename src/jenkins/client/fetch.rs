@@ -1,0 +1,155 @@
+//! One JSON answer: from the in-process cache, else Redis (when configured), else Jenkins,
+//! once for every concurrent caller, in a `jenkins.fetch` span that says which.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use super::{strip_query, Endpoint, JenkinsClient};
+use crate::cache::{CacheClass, CacheKey, Loaded};
+use crate::jenkins::budget::QueryBudget;
+use crate::jenkins::error::JenkinsError;
+use crate::telemetry::metrics::Lookup;
+use crate::telemetry::names::SPAN_FETCH;
+
+impl JenkinsClient {
+    pub(super) async fn fetch_json<T, C>(
+        &self,
+        rel: String,
+        endpoint: Endpoint,
+        budget: &QueryBudget,
+        classify: C,
+    ) -> Result<Arc<T>, JenkinsError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+        C: FnOnce(&T) -> CacheClass,
+    {
+        self.fetch_json_with(rel, endpoint, budget, classify, true)
+            .await
+    }
+
+    /// [`Self::fetch_json`], through Redis only when `share` (and Redis is configured).
+    pub(super) async fn fetch_json_with<T, C>(
+        &self,
+        rel: String,
+        endpoint: Endpoint,
+        budget: &QueryBudget,
+        classify: C,
+        share: bool,
+    ) -> Result<Arc<T>, JenkinsError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+        C: FnOnce(&T) -> CacheClass,
+    {
+        let (key, shared_key) = self.keys::<T>(rel.clone(), budget);
+        let shared_key = shared_key.filter(|_| share);
+        let keep_body = shared_key.is_some();
+        self.cached(key, shared_key, &rel, endpoint, budget, async {
+            let (value, body) = self.load_json::<T>(&rel, endpoint, budget).await?;
+            let class = classify(&value);
+            Ok(Loaded {
+                value,
+                weight: body.len(),
+                class,
+                body: keep_body.then_some(body),
+            })
+        })
+        .await
+    }
+
+    /// The answer under `key` from the cache, or from `load` (once for every concurrent
+    /// caller), in a `jenkins.fetch` span that says which. While it is not a hit, the
+    /// query is waiting on Jenkins.
+    pub(super) async fn cached<T, F>(
+        &self,
+        key: CacheKey,
+        shared_key: Option<String>,
+        rel: &str,
+        endpoint: Endpoint,
+        budget: &QueryBudget,
+        load: F,
+    ) -> Result<Arc<T>, JenkinsError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+        F: std::future::Future<Output = Result<Loaded<T>, JenkinsError>>,
+    {
+        use tracing::Instrument as _;
+        if !budget.traced() {
+            let cache = &self.inner.cache;
+            if let Some(value) = cache.get::<T>(&key, budget.max_age()).await {
+                return Ok(value);
+            }
+            let _waiting = budget.waiting();
+            return cache.load(key, shared_key, load).await.0;
+        }
+        let span = tracing::info_span!(
+            SPAN_FETCH,
+            otel.name = endpoint.span_name(),
+            majordomo.connection = %self.inner.name,
+            majordomo.endpoint = endpoint.as_str(),
+            url.path = %format_args!("{}{}", self.inner.base.path(), strip_query(rel)),
+            majordomo.cache = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
+        async {
+            let cache = &self.inner.cache;
+            let (result, how) = match cache.get::<T>(&key, budget.max_age()).await {
+                Some(value) => (Ok(value), Lookup::Hit),
+                None => {
+                    let _waiting = budget.waiting();
+                    cache.load(key, shared_key, load).await
+                }
+            };
+            let span = tracing::Span::current();
+            span.record("majordomo.cache", how.as_str());
+            if let Err(e) = &result {
+                span.record("error.type", e.code());
+            }
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    pub(super) async fn load_json<T: DeserializeOwned>(
+        &self,
+        rel: &str,
+        endpoint: Endpoint,
+        budget: &QueryBudget,
+    ) -> Result<(T, Vec<u8>), JenkinsError> {
+        let mut upstream = self.send(Method::GET, rel, endpoint, budget).await?;
+        let content_type = upstream
+            .response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("none")
+            .to_string();
+        let mut body = Vec::new();
+        loop {
+            let chunk = match upstream.chunk().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => return Err(self.body_failed(&upstream, e, budget)),
+            };
+            if body.len() + chunk.len() > self.inner.tuning.max_body_bytes {
+                return Err(self.invalid_response(
+                    rel,
+                    format!(
+                        "body larger than {} bytes",
+                        self.inner.tuning.max_body_bytes
+                    ),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        self.body_read(upstream);
+        match serde_json::from_slice::<T>(&body) {
+            Ok(value) => Ok((value, body)),
+            // The serde message names a line and column, never the body,
+            // which may be a login page we have no business echoing.
+            Err(e) => Err(self.invalid_response(rel, format!("{e} (content-type {content_type})"))),
+        }
+    }
+}
