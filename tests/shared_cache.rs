@@ -231,13 +231,7 @@ async fn a_restarted_gateway_asks_only_for_listings_and_running_builds() {
 #[tokio::test]
 async fn three_gateways_on_one_cold_dashboard_cost_about_one() {
     let redis = RedisServer::start();
-    let (demo, mut config) = demo_with(&redis).await;
-    // What is measured is replicas loading at the same moment, not lifetimes: with the
-    // short TTLs of the other tests a running build's stages (volatile) could expire from
-    // Redis before a replica that arrived later on a busy machine reads them, and it would
-    // rightly load them again.
-    config.cache.listing_ttl_ms = 10_000;
-    config.cache.volatile_ttl_ms = 10_000;
+    let (demo, config) = demo_with(&redis).await;
     let one = Gateway::start_config(config.clone()).await;
     dashboard(&one).await;
     let single = requests(&demo);

@@ -491,6 +491,12 @@ where
         // Announce our own load if the other replica's is over, so later ones wait for us.
         shared.lock(key).await;
     }
+    // Another replica may have stored the value and lifted its lock between our first
+    // read and our lock: read once more before loading.
+    if let Some(found) = shared.get(key).await.and_then(parse_shared) {
+        shared.unlock(key).await;
+        return Ok(found);
+    }
     match load.await {
         Ok(loaded) => {
             if let Some(body) = &loaded.body {
