@@ -251,9 +251,9 @@ async fn execute(
 /// The body of a POST, read up to the limit: beyond it the client gets 413 and the rest
 /// of the body is never read; a body whose declared length (`Content-Length`) is over the
 /// limit gets 413 before any of it is read, so a client cannot hold the connection by
-/// promising a large body and sending it slowly. A body that stops arriving for `stall` gets 408: a request in
-/// flight is never closed as idle, so without this a client could hold a connection (and
-/// one of `max_connections`) by sending headers and never the body.
+/// promising a large body and sending it slowly. A body that stops arriving for `stall`
+/// gets 408: a request in flight is never closed as idle, so without this a client could
+/// hold a connection (and one of `max_connections`) by sending headers and never the body.
 async fn read_body(body: Body, limit: usize, stall: Duration) -> Result<Bytes, GatewayError> {
     if axum::body::HttpBody::size_hint(&body).lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
         return Err(GatewayError::RequestTooLarge { limit });
