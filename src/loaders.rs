@@ -21,16 +21,16 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use futures::future::join_all;
-use tracing::Instrument as _;
 
 use crate::gateway::{GatewayState, Upstream};
+use crate::jenkins::client::from_cache;
 use crate::jenkins::log::LogSearch;
 use crate::jenkins::{wire, JenkinsError, LogGrep, LogTail, QueryBudget, Tree};
 use crate::planner::builds::Pager;
 use crate::planner::live::left_item_tree;
 use crate::planner::split;
 use crate::planner::{computers_tree, probe_tree, queue_tree, running_tree, tests_tree};
-use crate::telemetry::names::SPAN_LOAD;
+use crate::telemetry::traces;
 
 /// What an upstream fetch answers.
 pub(crate) type Answer<T> = Result<Arc<T>, JenkinsError>;
@@ -162,20 +162,6 @@ fn parent_of(full_name: &str) -> Option<(&str, &str)> {
 }
 
 impl UpstreamLoader {
-    /// The span of one batch of `keys` keys of `kind` for controller `conn`.
-    fn batch_span(&self, kind: &'static str, conn: &str, keys: usize) -> tracing::Span {
-        if !self.budget.traced() {
-            return tracing::Span::none();
-        }
-        tracing::info_span!(
-            parent: self.budget.span(),
-            SPAN_LOAD,
-            otel.name = kind,
-            majordomo.connection = conn,
-            majordomo.load.keys = keys,
-        )
-    }
-
     fn upstream(&self, conn: &str) -> Result<&Arc<Upstream>, JenkinsError> {
         // Keys are made from connections the schema resolved, so this always finds one.
         self.state
@@ -234,8 +220,8 @@ impl Loader<ItemKey> for UpstreamLoader {
 
     async fn load(&self, keys: &[ItemKey]) -> Result<HashMap<ItemKey, Self::Value>, Infallible> {
         let conn = keys.first().map_or("", |k| &*k.conn);
-        let span = self.batch_span("load items", conn, keys.len());
-        self.load_items(keys).instrument(span).await
+        let load = self.load_items(keys);
+        traces::in_load(self.budget.span(), "load items", conn, keys.len(), load).await
     }
 }
 
@@ -384,19 +370,18 @@ trait Single: Clone + Eq + std::hash::Hash + Send + Sync + 'static {
 impl UpstreamLoader {
     async fn each<K: Single>(&self, keys: &[K]) -> HashMap<K, Answer<K::Value>> {
         let conn = keys.first().map_or("", |k| k.conn());
-        let span = self.batch_span(K::KIND, conn, keys.len());
-        join_all(keys.iter().map(|k| async move {
+        let load = join_all(keys.iter().map(|k| async move {
             let answer = match self.upstream(k.conn()) {
                 Ok(up) => k.fetch(up, &self.budget).await,
                 Err(e) => Err(e),
             };
             log_failure(&answer);
             (k.clone(), answer)
-        }))
-        .instrument(span)
-        .await
-        .into_iter()
-        .collect()
+        }));
+        traces::in_load(self.budget.span(), K::KIND, conn, keys.len(), load)
+            .await
+            .into_iter()
+            .collect()
     }
 }
 
@@ -516,9 +501,27 @@ impl Loaders {
         Loaders::new(state, Arc::new(adjust(budget)), reach)
     }
 
-    /// Load one key of connection `conn`; past the query's deadline the caller gets
-    /// `TIMEOUT` while the rest of the answer goes out.
-    async fn load<K, V>(&self, conn: &str, key: K) -> Answer<V>
+    /// The answer to one key of connection `conn`: at once when the cache holds it (a warm
+    /// query's thousands of stages never wait for a loader batch, its delay and its round
+    /// of futures), else through the connection's loader ([`Self::batched`]).
+    async fn load<K>(&self, conn: &str, key: K) -> Answer<K::Value>
+    where
+        K: Single,
+        UpstreamLoader: Loader<K, Value = Answer<K::Value>, Error = Infallible>,
+    {
+        if let Some(loader) = self.loaders.get(conn) {
+            if let Ok(up) = loader.loader().upstream(conn) {
+                if let Some(answer) = from_cache(key.fetch(up, &self.budget)).await {
+                    return answer;
+                }
+            }
+        }
+        self.batched(conn, key).await
+    }
+
+    /// Load one key of connection `conn` in its loader's next batch; past the query's
+    /// deadline the caller gets `TIMEOUT` while the rest of the answer goes out.
+    async fn batched<K, V>(&self, conn: &str, key: K) -> Answer<V>
     where
         K: Clone + Eq + std::hash::Hash + Send + Sync + 'static,
         V: Send + Sync + 'static,
@@ -556,7 +559,7 @@ impl Loaders {
         full_name: &str,
         tree: Tree,
     ) -> Answer<wire::Item> {
-        self.load(
+        self.batched(
             conn,
             ItemKey {
                 conn: conn.clone(),

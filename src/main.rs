@@ -145,6 +145,13 @@ async fn run(args: Args) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// mimalloc instead of the system allocator: glibc's keeps what concurrent large answers
+/// allocated (per-thread arenas, rarely trimmed) and locks its arenas when one thread frees
+/// what another allocated (spans end on the exporter's thread); BENCHMARKS.md "Memory"
+/// has the figures before and after.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match run(Args::parse()).await {

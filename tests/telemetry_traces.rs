@@ -3,7 +3,8 @@
 //! `[telemetry] endpoint` exactly as in production. The caller's `traceparent` is honoured
 //! and sent on to Jenkins; there is one span per upstream request the controllers logged.
 //! A caller's trace that is not sampled gets no span, and its `traceparent` still reaches
-//! Jenkins as received.
+//! Jenkins as received. A warm query is one span: its cache hits are counted on it, and a
+//! loader batch that never waits on Jenkins makes no span.
 //!
 //! One test in this binary: it installs the process's global subscriber.
 
@@ -29,6 +30,7 @@ use tokio::net::TcpListener;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const UNSAMPLED_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+const WARM_TRACE_ID: &str = "5ce0e9a56015fec5aadfa328ae398115";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
 
 type Spans = Arc<Mutex<Vec<Span>>>;
@@ -165,10 +167,41 @@ async fn one_dashboard_query_is_one_trace_with_a_span_per_upstream_request() {
         .await
         .expect("query");
     assert_eq!(response.status(), 200);
+    // A point query, asked untraced (it fills the cache), then traced: warm, it is one span.
+    let point = r#"{ job(connection: "ci-prod", fullName: "release/deploy-production") { status lastBuild { number result } } }"#;
+    for traceparent in [
+        unsampled.clone(),
+        format!("00-{WARM_TRACE_ID}-{CALLER_SPAN}-01"),
+    ] {
+        let response = reqwest::Client::new()
+            .post(&gateway.endpoint)
+            .header("traceparent", traceparent)
+            .json(&json!({ "query": point }))
+            .send()
+            .await
+            .expect("query");
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert!(
+            body["data"]["job"]["lastBuild"]["number"].is_u64(),
+            "{body}"
+        );
+    }
     tokio::task::spawn_blocking(move || guard.shutdown())
         .await
         .expect("export");
-    let spans = spans.lock().expect("spans").clone();
+    let all = spans.lock().expect("spans").clone();
+    let (warm, spans): (Vec<Span>, Vec<Span>) = all
+        .into_iter()
+        .partition(|s| hex(&s.trace_id) == WARM_TRACE_ID);
+
+    // Warm: the request's span alone, with the one answer it read from the cache.
+    assert_eq!(warm.len(), 1, "{warm:#?}");
+    assert_eq!(warm[0].kind, SpanKind::Server as i32);
+    assert_eq!(attr(&warm[0], "majordomo.cache.hits").as_deref(), Some("1"));
+    assert_eq!(
+        attr(&warm[0], "majordomo.upstream_requests").as_deref(),
+        Some("0")
+    );
 
     // One trace, the caller's: the request span's parent is the caller's span.
     assert!(

@@ -42,12 +42,21 @@ pub struct BenchConfig {
     /// Rounds of the telemetry-cost scenario, each running export off and on
     /// (`BENCH_TELEMETRY_ROUNDS`, 3).
     pub telemetry_rounds: usize,
+    /// Rounds of the memory scenario, each running this build and the baseline
+    /// (`BENCH_MEMORY_ROUNDS`, 2).
+    pub memory_rounds: usize,
+    /// Seconds the memory scenario leaves the gateway idle after its load
+    /// (`BENCH_MEMORY_IDLE_SECS`, 60).
+    pub memory_idle_secs: u64,
+    /// Another gateway binary the memory scenario runs side by side with this one, e.g. a
+    /// build of the commit before a change (`BENCH_BASELINE_BIN`; none by default).
+    pub baseline_bin: Option<PathBuf>,
     /// Subscribers of the live scenario's crowded phase (`BENCH_LIVE_SUBSCRIBERS`).
     pub live_subscribers: usize,
     /// Length of the soak-and-fault scenario, s (`BENCH_SOAK_SECS`).
     pub soak_secs: u64,
     /// Scenarios to run (`BENCH_ONLY`, comma-separated:
-    /// demo,large,scaling,steady,live,soak,telemetry,replicas).
+    /// demo,large,scaling,steady,live,soak,telemetry,replicas,memory).
     pub only: Vec<String>,
     /// The gateway's `max_concurrent_queries` (`BENCH_MAX_QUERIES`, 0: no limit, its default).
     pub max_queries: usize,
@@ -118,6 +127,9 @@ impl BenchConfig {
             steady_users: env_or("BENCH_STEADY_USERS", 50usize).max(1),
             steady_period_ms: env_or("BENCH_STEADY_PERIOD_MS", 2000u64).max(100),
             steady_secs: env_or("BENCH_STEADY_SECS", pick(20, 8)),
+            memory_rounds: env_or("BENCH_MEMORY_ROUNDS", pick(2, 1) as usize).max(1),
+            memory_idle_secs: env_or("BENCH_MEMORY_IDLE_SECS", pick(60, 20)),
+            baseline_bin: std::env::var_os("BENCH_BASELINE_BIN").map(PathBuf::from),
             live_subscribers: env_or("BENCH_LIVE_SUBSCRIBERS", 1000usize).max(1),
             soak_secs: env_or("BENCH_SOAK_SECS", pick(300, 30)),
             max_queries: env_or("BENCH_MAX_QUERIES", 0),
@@ -134,6 +146,7 @@ impl BenchConfig {
                         "soak",
                         "telemetry",
                         "replicas",
+                        "memory",
                     ]
                     .map(String::from)
                     .to_vec()

@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
         soak: None,
         telemetry: None,
         replicas: None,
+        memory: None,
     };
     if cfg.runs("demo") {
         report.demo = Some(scenario::demo::run(&cfg).await.context("demo scenario")?);
@@ -102,6 +103,13 @@ async fn main() -> anyhow::Result<()> {
             scenario::replicas::run(&cfg)
                 .await
                 .context("replicas scenario")?,
+        );
+    }
+    if cfg.runs("memory") {
+        report.memory = Some(
+            scenario::memory::run(&cfg)
+                .await
+                .context("memory scenario")?,
         );
     }
     if cfg.runs("telemetry") {

@@ -9,6 +9,7 @@ use crate::load::Latency;
 use crate::scenario::demo::DemoReport;
 use crate::scenario::large::LargeReport;
 use crate::scenario::live::LiveReport;
+use crate::scenario::memory::MemoryReport;
 use crate::scenario::replicas::ReplicasReport;
 use crate::scenario::scaling::ScalingReport;
 use crate::scenario::soak::SoakReport;
@@ -88,8 +89,61 @@ pub struct Report {
     pub soak: Option<SoakReport>,
     /// What metrics and trace export cost.
     pub telemetry: Option<TelemetryReport>,
+    /// The memory scenario's figures.
+    pub memory: Option<MemoryReport>,
     /// Replicas sharing one Redis.
     pub replicas: Option<ReplicasReport>,
+}
+
+fn memory_table(out: &mut String, m: &MemoryReport) {
+    let _ = writeln!(
+        out,
+        "\n== Memory and speed: the large world's warm dashboard ({} KiB answer), wrk -c{} \
+         without an admission limit, then {} s idle; medians over {} round(s) ==",
+        m.answer_bytes / 1024,
+        m.connections,
+        m.idle_secs,
+        m.builds.first().map_or(0, |b| b.rounds.len())
+    );
+    let _ = writeln!(
+        out,
+        "  {:<11} {:>13} {:>11} {:>11} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "",
+        "warm p50, ms",
+        "sat. q/s",
+        "RSS before",
+        "peak",
+        "VmHWM",
+        "after",
+        "idle",
+        "idle÷before"
+    );
+    for b in &m.builds {
+        let idle = b.median_of(|r| r.rss_idle_mib);
+        let before = b.median_of(|r| r.rss_before_mib);
+        let _ = writeln!(
+            out,
+            "  {:<11} {:>13.1} {:>11.1} {:>11.1} {:>10.1} {:>10.1} {:>10.1} {:>10.1} {:>10.2}",
+            b.name,
+            b.median_of(|r| r.warm.p50_ms),
+            b.median_of(|r| r.saturation.rps),
+            before,
+            b.median_of(|r| r.rss_peak_mib),
+            b.median_of(|r| r.hwm_mib),
+            b.median_of(|r| r.rss_after_mib),
+            idle,
+            idle / before.max(1e-9)
+        );
+    }
+    if let [this, base] = &m.builds[..] {
+        let _ = writeln!(
+            out,
+            "  this build vs baseline: warm p50 {:.2}× faster, saturation {:.2}×, peak RSS {:.2}×",
+            base.median_of(|r| r.warm.p50_ms) / this.median_of(|r| r.warm.p50_ms).max(1e-9),
+            this.median_of(|r| r.saturation.rps) / base.median_of(|r| r.saturation.rps).max(1e-9),
+            this.median_of(|r| r.rss_peak_mib) / base.median_of(|r| r.rss_peak_mib).max(1e-9)
+        );
+    }
 }
 
 fn telemetry_table(out: &mut String, t: &TelemetryReport) {
@@ -520,6 +574,9 @@ impl Report {
         }
         if let Some(l) = &self.live {
             render_live(&mut out, l);
+        }
+        if let Some(m) = &self.memory {
+            memory_table(&mut out, m);
         }
         if let Some(t) = &self.telemetry {
             telemetry_table(&mut out, t);

@@ -91,6 +91,8 @@ pub(crate) struct QueryBudget {
     deadline_ms: AtomicU64,
     max_requests: u64,
     requests: AtomicU64,
+    /// Answers read from the cache without waiting.
+    cache_hits: AtomicU64,
     max_log_bytes: u64,
     log_bytes: AtomicU64,
     cancelled: AtomicBool,
@@ -150,6 +152,7 @@ impl QueryBudget {
             deadline_ms: AtomicU64::new(deadline_ms),
             max_requests,
             requests: AtomicU64::new(0),
+            cache_hits: AtomicU64::new(0),
             max_log_bytes,
             log_bytes: AtomicU64::new(0),
             cancelled: AtomicBool::new(false),
@@ -222,6 +225,16 @@ impl QueryBudget {
     /// Whether the query is traced: its loads and upstream requests get spans only then.
     pub(crate) fn traced(&self) -> bool {
         !self.span.is_none()
+    }
+
+    /// An answer was read from the cache without waiting.
+    pub(crate) fn count_hit(&self) {
+        self.cache_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Answers read from the cache without waiting, so far.
+    pub(crate) fn cache_hits(&self) -> u64 {
+        self.cache_hits.load(Ordering::Relaxed)
     }
 
     fn clock(&self) -> std::sync::MutexGuard<'_, WaitClock> {

@@ -7,6 +7,9 @@
 //! written). It also answers `__schema { description }` with this schema's own
 //! description, which async-graphql would give as a generic text.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
@@ -49,7 +52,10 @@ impl Extension for QueryOrderExt {
                 None => doc.operations.iter().next(),
             };
             if let Some((_, op)) = op {
-                let order = Order { doc: &doc };
+                let order = Order {
+                    doc: &doc,
+                    known: Default::default(),
+                };
                 order.apply(&mut resp.data, &[&op.node.selection_set.node], "");
             }
         }
@@ -84,6 +90,10 @@ type Key<'a> = (Name, &'a str, Vec<&'a SelectionSet>);
 
 struct Order<'a> {
     doc: &'a ExecutableDocument,
+    /// The keys of each list of selection sets met so far (by their addresses in `doc`):
+    /// every element of a list, and every object under them, has the same selection, so
+    /// a dashboard's thousands of jobs compute their keys once.
+    known: RefCell<HashMap<Vec<usize>, Rc<[Key<'a>]>>>,
 }
 
 impl<'a> Order<'a> {
@@ -127,6 +137,20 @@ impl<'a> Order<'a> {
         }
     }
 
+    /// [`Self::keys`] of `sets`, computed once per list of selection sets.
+    fn known_keys(&self, sets: &[&'a SelectionSet]) -> Rc<[Key<'a>]> {
+        let id: Vec<usize> = sets
+            .iter()
+            .map(|s| std::ptr::from_ref(*s) as usize)
+            .collect();
+        if let Some(keys) = self.known.borrow().get(&id) {
+            return Rc::clone(keys);
+        }
+        let keys: Rc<[Key<'a>]> = self.keys(sets).into();
+        self.known.borrow_mut().insert(id, Rc::clone(&keys));
+        keys
+    }
+
     /// Order `value` (an answer to `sets`, the field `parent` of its parent object).
     fn apply(&self, value: &mut Value, sets: &[&'a SelectionSet], parent: &str) {
         match value {
@@ -137,13 +161,14 @@ impl<'a> Order<'a> {
             }
             Value::Object(map) if !sets.is_empty() => {
                 let mut ordered = async_graphql::indexmap::IndexMap::with_capacity(map.len());
-                for (key, name, subs) in self.keys(sets) {
-                    if let Some(mut v) = map.shift_remove(&key) {
-                        if parent == "__schema" && name == "description" {
+                for (key, name, subs) in self.known_keys(sets).iter() {
+                    // Every key is moved out to `ordered`, so the order left behind is moot.
+                    if let Some(mut v) = map.swap_remove(key) {
+                        if parent == "__schema" && *name == "description" {
                             v = Value::String(super::DESCRIPTION.into());
                         }
-                        self.apply(&mut v, &subs, name);
-                        ordered.insert(key, v);
+                        self.apply(&mut v, subs, name);
+                        ordered.insert(key.clone(), v);
                     }
                 }
                 // Nothing should be left; keep it rather than lose it.

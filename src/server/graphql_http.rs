@@ -67,21 +67,24 @@ fn failed_before_execution(resp: &async_graphql::Response) -> bool {
         && resp.errors.iter().all(|e| e.path.is_empty())
 }
 
-/// A GraphQL answer as the client asked for it, and the size of its body.
+/// A GraphQL answer as the client asked for it, and the size of its body. The response is
+/// written straight to bytes: a large answer is never copied into a second tree first.
 pub(super) fn respond(media: Media, resp: &async_graphql::Response) -> (Response, usize) {
     let request_error = failed_before_execution(resp);
-    let mut body = serde_json::to_value(resp).unwrap_or_else(|_| serde_json::json!({}));
-    if request_error {
+    let body = if request_error {
         // The spec: an error raised before execution leaves no `data` entry.
-        if let Some(o) = body.as_object_mut() {
-            o.remove("data");
-        }
+        serde_json::to_vec(&WithoutData {
+            extensions: &resp.extensions,
+            errors: &resp.errors,
+        })
+    } else {
+        serde_json::to_vec(resp)
     }
+    .unwrap_or_else(|_| b"{}".to_vec());
     let status = match media {
         Media::GraphqlResponse if request_error => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
-    let body = body.to_string();
     let size = body.len();
     let mut http = (status, body).into_response();
     http.headers_mut().insert(
@@ -89,6 +92,15 @@ pub(super) fn respond(media: Media, resp: &async_graphql::Response) -> (Response
         HeaderValue::from_static(media.content_type()),
     );
     (http, size)
+}
+
+/// A response that failed before execution, as async-graphql writes one, without `data`.
+#[derive(serde::Serialize)]
+struct WithoutData<'a> {
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [async_graphql::ServerError],
 }
 
 /// The answer to a client that accepts no media type we send.

@@ -77,6 +77,7 @@ impl QueryTelemetry {
             majordomo.error.code = tracing::field::Empty,
             majordomo.upstream_requests = tracing::field::Empty,
             majordomo.upstream_wait_ms = tracing::field::Empty,
+            majordomo.cache.hits = tracing::field::Empty,
             majordomo.response.bytes = tracing::field::Empty,
         );
         traces::continue_trace(&span, headers);
@@ -164,6 +165,7 @@ impl QueryTelemetry {
         }
         span.record("majordomo.upstream_requests", upstream_requests);
         span.record("majordomo.upstream_wait_ms", millis(upstream_wait));
+        span.record("majordomo.cache.hits", budget.cache_hits());
         span.record("majordomo.response.bytes", bytes as u64);
         let slow = Duration::from_millis(config.slow_query_ms);
         if config.slow_query_ms > 0 && duration >= slow {

@@ -55,7 +55,7 @@ where
 {
     fn format_event(
         &self,
-        ctx: &FmtContext<'_, S, N>,
+        _ctx: &FmtContext<'_, S, N>,
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
@@ -83,8 +83,8 @@ where
         for (key, value) in &fields.0 {
             write!(writer, " {key}={value}")?;
         }
-        if let Some(span) = ctx.lookup_current() {
-            write!(writer, " ({})", span.name())?;
+        if let Some(meta) = tracing::Span::current().metadata() {
+            write!(writer, " ({})", meta.name())?;
         }
         writeln!(writer)
     }
@@ -101,7 +101,7 @@ where
 {
     fn format_event(
         &self,
-        ctx: &FmtContext<'_, S, N>,
+        _ctx: &FmtContext<'_, S, N>,
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
@@ -115,10 +115,11 @@ where
         if let Some(message) = fields.0.remove("message") {
             line.insert("message".into(), message);
         }
-        if let Some(span) = ctx.lookup_current() {
-            line.insert("span".into(), Value::String(span.name().to_string()));
+        let span = tracing::Span::current();
+        if let Some(meta) = span.metadata() {
+            line.insert("span".into(), Value::String(meta.name().to_string()));
             // The event's span is the current one: its OpenTelemetry ids, if it is traced.
-            if let Some((trace_id, span_id)) = traces::ids(&tracing::Span::current()) {
+            if let Some((trace_id, span_id)) = traces::ids(&span) {
                 line.insert("trace_id".into(), Value::String(trace_id));
                 line.insert("span_id".into(), Value::String(span_id));
             }

@@ -19,6 +19,7 @@ pub(crate) mod traces;
 
 use std::time::Duration;
 
+use tracing_subscriber::filter::FilterExt as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::Layer as _;
 
@@ -67,8 +68,11 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TracesError> {
                 .with_target("majordomo", tracing::Level::INFO),
         )
     });
+    // Lines carry no span's fields (see [`logs`]), so spans never reach the line writer:
+    // it would format every span's fields for nothing.
+    let events = tracing_subscriber::filter::filter_fn(|meta| meta.is_event());
     let subscriber = tracing_subscriber::registry()
-        .with(logs::layer(config.log_format).with_filter(filter))
+        .with(logs::layer(config.log_format).with_filter(filter.and(events)))
         .with(otel);
     let installed = tracing::subscriber::set_global_default(subscriber).is_ok();
     if installed && provider.is_some() {

@@ -25,6 +25,7 @@ use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use super::names::SPAN_LOAD;
 use crate::config::TelemetryConfig;
 
 /// Why tracing could not be set up.
@@ -131,6 +132,9 @@ where
         .with_tracer(provider.tracer("majordomo"))
         .with_location(false)
         .with_threads(false)
+        // No `busy_ns`/`idle_ns`: two clock reads on every poll of every span for figures
+        // the span's own start and end already give.
+        .with_tracked_inactivity(false)
         .with_level(false)
         .with_target(false)
 }
@@ -243,6 +247,66 @@ pub(crate) fn ids(span: &tracing::Span) -> Option<(String, String)> {
     let sc = cx.span().span_context().clone();
     sc.is_valid()
         .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+}
+
+tokio::task_local! {
+    /// The loader batch the code runs in, when its query is traced.
+    static LOAD: LoadSpan;
+}
+
+/// A loader batch's span, started only when the batch first waits on Jenkins: a batch
+/// answered from the cache makes no span (its hits are counted on the request's span), so
+/// a warm query costs one span, not one per batch and per answer. Its start is the first
+/// miss, a few microseconds of cache lookups after the batch began.
+struct LoadSpan {
+    parent: tracing::Span,
+    kind: &'static str,
+    connection: String,
+    keys: usize,
+    span: OnceLock<tracing::Span>,
+}
+
+/// Run `load`, a batch of `keys` keys of `kind` for controller `connection`, under the
+/// query span `parent`; it gets a span of its own only if it waits on Jenkins
+/// ([`load_span`]). Untraced (`parent` is none), it runs as it is.
+pub(crate) async fn in_load<F: std::future::Future>(
+    parent: &tracing::Span,
+    kind: &'static str,
+    connection: &str,
+    keys: usize,
+    load: F,
+) -> F::Output {
+    if parent.is_none() {
+        return load.await;
+    }
+    let batch = LoadSpan {
+        parent: parent.clone(),
+        kind,
+        connection: connection.to_string(),
+        keys,
+        span: OnceLock::new(),
+    };
+    LOAD.scope(batch, load).await
+}
+
+/// The span of the batch this code runs in, started now if this is its first wait on
+/// Jenkins; outside a batch, the current span.
+pub(crate) fn load_span() -> tracing::Span {
+    LOAD.try_with(|batch| {
+        batch
+            .span
+            .get_or_init(|| {
+                tracing::info_span!(
+                    parent: &batch.parent,
+                    SPAN_LOAD,
+                    otel.name = batch.kind,
+                    majordomo.connection = %batch.connection,
+                    majordomo.load.keys = batch.keys,
+                )
+            })
+            .clone()
+    })
+    .unwrap_or_else(|_| tracing::Span::current())
 }
 
 #[cfg(test)]

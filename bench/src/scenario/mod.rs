@@ -1,10 +1,12 @@
 //! The scenarios of a run: the demo world against the naive client, the large world under
 //! load, the scaling series, the steady state over a live world, subscribers to live build
-//! events, a soak under faults, what telemetry costs, and replicas sharing one Redis.
+//! events, a soak under faults, what telemetry costs, replicas sharing one Redis, and the
+//! gateway's memory and speed on the large warm dashboard (against a baseline build).
 
 pub mod demo;
 pub mod large;
 pub mod live;
+pub mod memory;
 pub mod replicas;
 pub mod scaling;
 pub mod soak;

@@ -1,6 +1,7 @@
 //! One JSON answer: from the in-process cache, else Redis (when configured), else Jenkins,
 //! once for every concurrent caller, in a `jenkins.fetch` span that says which.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use reqwest::Method;
@@ -10,8 +11,28 @@ use super::{strip_query, Endpoint, JenkinsClient};
 use crate::cache::{CacheClass, CacheKey, Loaded};
 use crate::jenkins::budget::QueryBudget;
 use crate::jenkins::error::JenkinsError;
-use crate::telemetry::metrics::Lookup;
 use crate::telemetry::names::SPAN_FETCH;
+use crate::telemetry::traces;
+
+tokio::task_local! {
+    /// Set while a fetch may answer only from the cache ([`from_cache`]); says whether it
+    /// missed.
+    static CACHE_ONLY: Cell<bool>;
+}
+
+/// `fetch`'s answer when the cache holds everything it reads, else `None`, at its first
+/// miss and with nothing sent to Jenkins: a resolver whose answer is cached gets it at
+/// once instead of waiting for a loader batch.
+pub(crate) async fn from_cache<T>(
+    fetch: impl std::future::Future<Output = Result<T, JenkinsError>>,
+) -> Option<Result<T, JenkinsError>> {
+    let watched = async {
+        let answer = fetch.await;
+        (answer, CACHE_ONLY.with(Cell::get))
+    };
+    let (answer, missed) = CACHE_ONLY.scope(Cell::new(false), watched).await;
+    (!missed).then_some(answer)
+}
 
 impl JenkinsClient {
     pub(super) async fn fetch_json<T, C>(
@@ -59,8 +80,10 @@ impl JenkinsClient {
     }
 
     /// The answer under `key` from the cache, or from `load` (once for every concurrent
-    /// caller), in a `jenkins.fetch` span that says which. While it is not a hit, the
-    /// query is waiting on Jenkins.
+    /// caller). While it is not a hit, the query is waiting on Jenkins. A traced query
+    /// counts its hits on its own span and gives each wait a `jenkins.fetch` span, in its
+    /// loader batch's (started by this first wait, see [`traces::load_span`]), saying
+    /// whether it loaded or joined another caller's load.
     pub(super) async fn cached<T, F>(
         &self,
         key: CacheKey,
@@ -75,15 +98,23 @@ impl JenkinsClient {
         F: std::future::Future<Output = Result<Loaded<T>, JenkinsError>>,
     {
         use tracing::Instrument as _;
+        let cache = &self.inner.cache;
+        if let Some(value) = cache.get::<T>(&key, budget.max_age()).await {
+            budget.count_hit();
+            return Ok(value);
+        }
+        if CACHE_ONLY.try_with(|missed| missed.set(true)).is_ok() {
+            // Inside [`from_cache`], which discards this answer: nothing is sent.
+            return Err(JenkinsError::Cancelled {
+                connection: self.inner.name.to_string(),
+            });
+        }
         if !budget.traced() {
-            let cache = &self.inner.cache;
-            if let Some(value) = cache.get::<T>(&key, budget.max_age()).await {
-                return Ok(value);
-            }
             let _waiting = budget.waiting();
             return cache.load(key, shared_key, load).await.0;
         }
         let span = tracing::info_span!(
+            parent: &traces::load_span(),
             SPAN_FETCH,
             otel.name = endpoint.span_name(),
             majordomo.connection = %self.inner.name,
@@ -93,13 +124,9 @@ impl JenkinsClient {
             error.type = tracing::field::Empty,
         );
         async {
-            let cache = &self.inner.cache;
-            let (result, how) = match cache.get::<T>(&key, budget.max_age()).await {
-                Some(value) => (Ok(value), Lookup::Hit),
-                None => {
-                    let _waiting = budget.waiting();
-                    cache.load(key, shared_key, load).await
-                }
+            let (result, how) = {
+                let _waiting = budget.waiting();
+                cache.load(key, shared_key, load).await
             };
             let span = tracing::Span::current();
             span.record("majordomo.cache", how.as_str());

@@ -7,13 +7,16 @@
 //! [`pipeline`] holds the Pipeline REST API's requests; [`logs`] reads console logs in
 //! bounded memory.
 //!
-//! Every answer is asked for through [`JenkinsClient::cached`]: one `jenkins.fetch` span
-//! that says how the cache answered, and the query's wait on Jenkins timed when it did not.
+//! Every answer is asked for through [`JenkinsClient::cached`]: a hit counted on the
+//! query, a `jenkins.fetch` span when the query waits, and that wait timed;
+//! [`from_cache`] runs a fetch that may only read the cache.
 
 mod fetch;
 mod logs;
 mod pipeline;
 mod transport;
+
+pub(crate) use fetch::from_cache;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
