@@ -8,7 +8,9 @@
 # builds the release binaries, starts simulated controllers (jenkins-sim, 20 ms per request
 # unless BENCH_LATENCY_MS says otherwise) and the gateway as its own process, prints the
 # figures and writes them to bench/results/latest.{json,txt}. Other knobs: see bench/src/config.rs
-# (BENCH_ONLY=demo,large,scaling,steady,live,soak,telemetry, BENCH_LIVE_SUBSCRIBERS, BENCH_LOAD_SECS, BENCH_COLD_SAMPLES, …).
+# (BENCH_ONLY=demo,large,scaling,steady,live,soak,telemetry,replicas,memory, BENCH_LIVE_SUBSCRIBERS,
+# BENCH_LOAD_SECS, BENCH_COLD_SAMPLES, …). BENCH_BASELINE_BIN=PATH runs another gateway build
+# side by side with this one in the memory scenario (e.g. the commit before a change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

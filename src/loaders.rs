@@ -144,10 +144,14 @@ struct UpstreamLoader {
     budget: Arc<QueryBudget>,
 }
 
+/// Log a failed answer, in its batch's span (a failure waited on Jenkins, so a traced
+/// batch has one): the line carries the query's trace id.
 fn log_failure<T>(answer: &Result<T, JenkinsError>) {
     if let Err(e) = answer {
         // Messages never carry credentials; the code and hint say what to check.
-        tracing::warn!(connection = %e.connection(), code = e.code(), hint = e.hint(), "upstream request failed: {e}");
+        traces::load_span().in_scope(|| {
+            tracing::warn!(connection = %e.connection(), code = e.code(), hint = e.hint(), "upstream request failed: {e}");
+        });
     }
 }
 

@@ -145,12 +145,21 @@ async fn run(args: Args) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// mimalloc instead of the system allocator: glibc's keeps what concurrent large answers
-/// allocated (per-thread arenas, rarely trimmed) and locks its arenas when one thread frees
-/// what another allocated (spans end on the exporter's thread); BENCHMARKS.md "Memory"
-/// has the figures before and after.
+/// jemalloc instead of the system allocator. glibc's kept what concurrent large answers
+/// allocated (per-thread arenas, rarely trimmed; 530 MiB after `wrk -c32` on the large
+/// dashboard, still held when idle) and was twice as slow on a warm dashboard's many
+/// small allocations; mimalloc was as fast but kept the memory of idle threads too.
+/// jemalloc's background thread hands freed pages back within a second or two
+/// ([`MALLOC_CONF`]), whatever the request threads do. BENCHMARKS.md "Memory" has the
+/// figures.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, read once at start: a background thread purges dirty pages after
+/// a second unused, and returns them at once rather than keeping them lazily freed.
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 #[tokio::main]
 async fn main() -> ExitCode {

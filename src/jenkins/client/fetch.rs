@@ -66,36 +66,47 @@ impl JenkinsClient {
         let (key, shared_key) = self.keys::<T>(rel.clone(), budget);
         let shared_key = shared_key.filter(|_| share);
         let keep_body = shared_key.is_some();
-        self.cached(key, shared_key, &rel, endpoint, budget, async {
-            let (value, body) = self.load_json::<T>(&rel, endpoint, budget).await?;
-            let class = classify(&value);
-            Ok(Loaded {
-                value,
-                weight: body.len(),
-                class,
-                body: keep_body.then_some(body),
-            })
-        })
+        let path = rel.as_str();
+        self.cached(
+            key,
+            shared_key,
+            &rel,
+            endpoint,
+            budget,
+            move || async move {
+                let (value, body) = self.load_json::<T>(path, endpoint, budget).await?;
+                let class = classify(&value);
+                Ok(Loaded {
+                    value,
+                    weight: body.len(),
+                    class,
+                    body: keep_body.then_some(body),
+                })
+            },
+        )
         .await
     }
 
-    /// The answer under `key` from the cache, or from `load` (once for every concurrent
-    /// caller). While it is not a hit, the query is waiting on Jenkins. A traced query
+    /// The answer under `key` from the cache, or from the future `load` makes (once for
+    /// every concurrent caller; made and boxed only on a miss, so a hit's future stays
+    /// small: a warm dashboard makes thousands). While it is not a hit, the query is
+    /// waiting on Jenkins. A traced query
     /// counts its hits on its own span and gives each wait a `jenkins.fetch` span, in its
     /// loader batch's (started by this first wait, see [`traces::load_span`]), saying
     /// whether it loaded or joined another caller's load.
-    pub(super) async fn cached<T, F>(
+    pub(super) async fn cached<T, F, L>(
         &self,
         key: CacheKey,
         shared_key: Option<String>,
         rel: &str,
         endpoint: Endpoint,
         budget: &QueryBudget,
-        load: F,
+        load: L,
     ) -> Result<Arc<T>, JenkinsError>
     where
         T: DeserializeOwned + Send + Sync + 'static,
         F: std::future::Future<Output = Result<Loaded<T>, JenkinsError>>,
+        L: FnOnce() -> F,
     {
         use tracing::Instrument as _;
         let cache = &self.inner.cache;
@@ -111,7 +122,7 @@ impl JenkinsClient {
         }
         if !budget.traced() {
             let _waiting = budget.waiting();
-            return cache.load(key, shared_key, load).await.0;
+            return Box::pin(cache.load(key, shared_key, load())).await.0;
         }
         let span = tracing::info_span!(
             parent: &traces::load_span(),
@@ -123,10 +134,10 @@ impl JenkinsClient {
             majordomo.cache = tracing::field::Empty,
             error.type = tracing::field::Empty,
         );
-        async {
+        let traced = async {
             let (result, how) = {
                 let _waiting = budget.waiting();
-                cache.load(key, shared_key, load).await
+                cache.load(key, shared_key, load()).await
             };
             let span = tracing::Span::current();
             span.record("majordomo.cache", how.as_str());
@@ -134,9 +145,8 @@ impl JenkinsClient {
                 span.record("error.type", e.code());
             }
             result
-        }
-        .instrument(span)
-        .await
+        };
+        Box::pin(traced.instrument(span)).await
     }
 
     pub(super) async fn load_json<T: DeserializeOwned>(

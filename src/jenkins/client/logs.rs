@@ -122,15 +122,23 @@ impl JenkinsClient {
             self.build_path(full_name, number)?
         );
         let (key, shared_key) = self.keys::<LogTail>(format!("{base}#tail={max_bytes}"), budget);
-        self.cached(key, shared_key, &base, Endpoint::Log, budget, async {
-            let tail = self.load_log_tail(&base, max_bytes, budget).await?;
-            Ok(Loaded {
-                weight: tail.text.len(),
-                class: finished_class(!tail.more_data),
-                body: self.shared_body(&tail),
-                value: tail,
-            })
-        })
+        let path = base.as_str();
+        self.cached(
+            key,
+            shared_key,
+            &base,
+            Endpoint::Log,
+            budget,
+            move || async move {
+                let tail = self.load_log_tail(path, max_bytes, budget).await?;
+                Ok(Loaded {
+                    weight: tail.text.len(),
+                    class: finished_class(!tail.more_data),
+                    body: self.shared_body(&tail),
+                    value: tail,
+                })
+            },
+        )
         .await
     }
 
@@ -167,28 +175,36 @@ impl JenkinsClient {
             ),
             budget,
         );
-        self.cached(key, shared_key, &base, Endpoint::Log, budget, async {
-            let grep = self.load_log_grep(&base, &search, budget).await?;
-            let weight = grep
-                .matches
-                .iter()
-                .map(|m| {
-                    m.line.len()
-                        + m.before
-                            .iter()
-                            .chain(&m.after)
-                            .map(String::len)
-                            .sum::<usize>()
+        let (path, search) = (base.as_str(), &search);
+        self.cached(
+            key,
+            shared_key,
+            &base,
+            Endpoint::Log,
+            budget,
+            move || async move {
+                let grep = self.load_log_grep(path, search, budget).await?;
+                let weight = grep
+                    .matches
+                    .iter()
+                    .map(|m| {
+                        m.line.len()
+                            + m.before
+                                .iter()
+                                .chain(&m.after)
+                                .map(String::len)
+                                .sum::<usize>()
+                    })
+                    .sum::<usize>()
+                    + 64;
+                Ok(Loaded {
+                    weight,
+                    class: finished_class(!grep.more_data),
+                    body: self.shared_body(&grep),
+                    value: grep,
                 })
-                .sum::<usize>()
-                + 64;
-            Ok(Loaded {
-                weight,
-                class: finished_class(!grep.more_data),
-                body: self.shared_body(&grep),
-                value: grep,
-            })
-        })
+            },
+        )
         .await
     }
 
