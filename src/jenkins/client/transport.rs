@@ -79,6 +79,15 @@ fn status_of_answer(status: StatusCode, rel: &str) -> &'static str {
     }
 }
 
+/// One attempt of an exchange, as its failure is reported.
+struct Exchange<'a> {
+    method: &'a Method,
+    endpoint: Endpoint,
+    attempt: u32,
+    elapsed: Duration,
+    span: &'a tracing::Span,
+}
+
 impl JenkinsClient {
     /// Sends one request: the circuit breaker, a concurrency slot, then the exchange,
     /// retried once after a short backoff for connection errors and 502/503. The whole
@@ -113,54 +122,19 @@ impl JenkinsClient {
             if attempt > 1 {
                 budget.spend_request(&inner.name).await?;
             }
-            let (timeout, by_deadline) = match budget.remaining() {
-                Some(left) if left < inner.timeout => (left, true),
-                _ => (inner.timeout, false),
-            };
+            let (timeout, by_deadline) = self.attempt_timeout(budget);
             let span = match budget.traced() {
                 true => self.exchange_span(&method, url.path(), endpoint, attempt),
                 false => tracing::Span::none(),
             };
-            let mut request = inner
-                .http
-                .request(method.clone(), url.clone())
-                .timeout(timeout);
-            if let Some(auth) = self.authorization(budget) {
-                request = request.header(AUTHORIZATION, auth.clone());
-            }
-            request = match budget.traced() {
-                true => traces::inject(&span, request),
-                false if budget.trace_context().is_empty() => request,
-                false => request.headers(budget.trace_context().clone()),
-            };
+            let request = self.request(&method, &url, timeout, budget, &span);
             inner.upstream_requests.fetch_add(1, Ordering::Relaxed);
             let started = Instant::now();
             let outcome = request.send().await;
             let elapsed = started.elapsed();
             let error = match outcome {
                 Ok(response) => {
-                    inner
-                        .limit
-                        .record(limit_outcome(response.status(), elapsed));
-                    inner.last_latency_us.store(
-                        u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX - 1),
-                        Ordering::Relaxed,
-                    );
-                    self.remember_version(response.headers());
-                    let status = response.status();
-                    self.observe(endpoint, status_class(status), elapsed);
-                    inner
-                        .metrics
-                        .fleet
-                        .connection_status(&inner.name, status_of_answer(status, rel));
-                    span.record("http.response.status_code", status.as_u16());
-                    span.in_scope(|| {
-                        tracing::debug!(
-                            connection = %inner.name, %method, endpoint = endpoint.as_str(),
-                            status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64,
-                            "jenkins request"
-                        )
-                    });
+                    let status = self.answered(&response, elapsed, &method, rel, endpoint, &span);
                     if status.is_success() {
                         return Ok(Upstream {
                             response,
@@ -180,44 +154,18 @@ impl JenkinsClient {
                         tokio::time::sleep(inner.tuning.retry_backoff).await;
                         continue;
                     }
-                    // Tomcat answers a request head over its limit with a plain 400.
-                    if status == StatusCode::BAD_REQUEST && url.as_str().len() > LONG_REQUEST {
-                        return Err(JenkinsError::RequestTooLarge {
-                            connection: inner.name.to_string(),
-                            status: Some(400),
-                        });
-                    }
-                    return Err(JenkinsError::from_status(
-                        status.as_u16(),
-                        response.headers(),
-                        &inner.name,
-                    ));
+                    return Err(self.refused(status, response.headers(), &url));
                 }
                 Err(error) => error,
             };
-            // reqwest refused to build the request: the client's fault, not the controller's.
-            if error.is_builder() {
-                return Err(self.bad_request(format!(
-                    "the request could not be built: {}",
-                    error.without_url()
-                )));
-            }
-            let class = if error.is_timeout() {
-                inner.limit.record(Outcome::Overloaded);
-                "timeout"
-            } else {
-                "error"
+            let exchange = Exchange {
+                method: &method,
+                endpoint,
+                attempt,
+                elapsed,
+                span: &span,
             };
-            self.observe(endpoint, class, elapsed);
-            let retryable = is_retryable_error(&error);
-            let classified = self.failure(error, by_deadline, budget);
-            span.record("error.type", classified.code());
-            span.in_scope(|| {
-                tracing::debug!(
-                    connection = %inner.name, %method, endpoint = endpoint.as_str(),
-                    code = classified.code(), attempt, "jenkins request failed"
-                )
-            });
+            let (classified, retryable) = self.failed(error, &exchange, by_deadline, budget);
             if attempt == 1 && retryable {
                 inner.metrics.upstream.retry(&inner.name);
                 tokio::time::sleep(inner.tuning.retry_backoff).await;
@@ -225,6 +173,132 @@ impl JenkinsClient {
             }
             return Err(classified);
         }
+    }
+
+    /// An attempt's timeout: the connection's, or what is left of the query's deadline
+    /// when that is shorter (and then `true`: a timeout is the deadline's).
+    fn attempt_timeout(&self, budget: &QueryBudget) -> (Duration, bool) {
+        match budget.remaining() {
+            Some(left) if left < self.inner.timeout => (left, true),
+            _ => (self.inner.timeout, false),
+        }
+    }
+
+    /// One attempt's request: `timeout` for the whole exchange, the connection's (or the
+    /// caller's forwarded) credentials, and the trace context: the exchange span's when
+    /// traced, else the caller's as received.
+    fn request(
+        &self,
+        method: &Method,
+        url: &reqwest::Url,
+        timeout: Duration,
+        budget: &QueryBudget,
+        span: &tracing::Span,
+    ) -> reqwest::RequestBuilder {
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), url.clone())
+            .timeout(timeout);
+        if let Some(auth) = self.authorization(budget) {
+            request = request.header(AUTHORIZATION, auth.clone());
+        }
+        match budget.traced() {
+            true => traces::inject(span, request),
+            false if budget.trace_context().is_empty() => request,
+            false => request.headers(budget.trace_context().clone()),
+        }
+    }
+
+    /// What an answer of the controller (any status) tells: the adaptive limit, the last
+    /// latency, the version, metrics, the connection's status and the span's.
+    fn answered(
+        &self,
+        response: &reqwest::Response,
+        elapsed: Duration,
+        method: &Method,
+        rel: &str,
+        endpoint: Endpoint,
+        span: &tracing::Span,
+    ) -> StatusCode {
+        let inner = &self.inner;
+        let status = response.status();
+        inner.limit.record(limit_outcome(status, elapsed));
+        inner.last_latency_us.store(
+            u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX - 1),
+            Ordering::Relaxed,
+        );
+        self.remember_version(response.headers());
+        self.observe(endpoint, status_class(status), elapsed);
+        inner
+            .metrics
+            .fleet
+            .connection_status(&inner.name, status_of_answer(status, rel));
+        span.record("http.response.status_code", status.as_u16());
+        span.in_scope(|| {
+            tracing::debug!(
+                connection = %inner.name, %method, endpoint = endpoint.as_str(),
+                status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64,
+                "jenkins request"
+            )
+        });
+        status
+    }
+
+    /// The error a non-success `status` becomes (Tomcat answers a request head over its
+    /// limit with a plain 400, so a 400 to a long URL says the request was too large).
+    fn refused(
+        &self,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+        url: &reqwest::Url,
+    ) -> JenkinsError {
+        let name = &self.inner.name;
+        if status == StatusCode::BAD_REQUEST && url.as_str().len() > LONG_REQUEST {
+            return JenkinsError::RequestTooLarge {
+                connection: name.to_string(),
+                status: Some(400),
+            };
+        }
+        JenkinsError::from_status(status.as_u16(), headers, name)
+    }
+
+    /// The error an exchange that got no answer becomes, and whether another attempt may
+    /// help. A request reqwest refused to build is the client's fault, not the controller's.
+    fn failed(
+        &self,
+        error: reqwest::Error,
+        exchange: &Exchange<'_>,
+        by_deadline: bool,
+        budget: &QueryBudget,
+    ) -> (JenkinsError, bool) {
+        let (classified, retryable) = if error.is_builder() {
+            let e = self.bad_request(format!(
+                "the request could not be built: {}",
+                error.without_url()
+            ));
+            (e, false)
+        } else {
+            let class = if error.is_timeout() {
+                self.inner.limit.record(Outcome::Overloaded);
+                "timeout"
+            } else {
+                "error"
+            };
+            self.observe(exchange.endpoint, class, exchange.elapsed);
+            let retryable = is_retryable_error(&error);
+            let classified = self.failure(error, by_deadline, budget);
+            exchange.span.record("error.type", classified.code());
+            (classified, retryable)
+        };
+        exchange.span.in_scope(|| {
+            tracing::debug!(
+                connection = %self.inner.name, method = %exchange.method,
+                endpoint = exchange.endpoint.as_str(), code = classified.code(),
+                attempt = exchange.attempt, "jenkins request failed"
+            )
+        });
+        (classified, retryable)
     }
 
     /// The span of one exchange: named by its method, with the URL's path and not its
