@@ -48,6 +48,16 @@ struct Step {
     depth: usize,
 }
 
+/// A step whose fields below are at the listing's full depth.
+fn step(own: u64, shared: Option<Shared>, below: Option<(&'static str, u64)>) -> Step {
+    Step {
+        own,
+        shared,
+        below,
+        depth: LISTING_DEPTH,
+    }
+}
+
 /// The estimator of one request.
 pub(crate) struct Estimate<'a> {
     doc: &'a ExecutableDocument,
@@ -198,28 +208,27 @@ impl<'a> Estimate<'a> {
 
     /// What `field` of `ty` costs per object, and what it leads to.
     fn step(&self, ty: &str, field: &Field, depth: usize) -> Step {
-        let step = |own: u64, shared: Option<Shared>, below: Option<(&'static str, u64)>| Step {
-            own,
-            shared,
-            below,
-            depth: LISTING_DEPTH,
-        };
-        let a = self.assumed;
-        let c = self.connections;
-        let name = field.name.node.as_str();
-        match (ty, name) {
+        match ty {
+            "QueryRoot" | "SubscriptionRoot" | "BuildEvent" | "QueueEvent" | "ConnectionEvent" => {
+                self.root_step(ty, field, depth)
+            }
+            "Connection" | "ConnectionHealth" | "FleetHealth" => self.fleet_step(ty, field, depth),
+            _ => self.object_step(ty, field, depth),
+        }
+    }
+
+    /// [`Self::step`] for the roots and the subscriptions' events.
+    fn root_step(&self, ty: &str, field: &Field, depth: usize) -> Step {
+        let (a, c) = (self.assumed, self.connections);
+        match (ty, field.name.node.as_str()) {
             ("QueryRoot", "connections") => step(0, None, Some(("Connection", c))),
             ("QueryRoot", "connection") => step(0, None, Some(("Connection", 1))),
-            ("QueryRoot" | "Connection", "job") => step(1, None, Some(("Job", 1))),
-            ("QueryRoot", "build") | ("Job", "build") => step(1, None, Some(("Build", 1))),
+            ("QueryRoot", "job") => step(1, None, Some(("Job", 1))),
+            ("QueryRoot", "build") => step(1, None, Some(("Build", 1))),
             ("QueryRoot", "node") => step(1, None, Some(("Node", 1))),
             ("QueryRoot", "jobs") => {
                 let first = self.int(field, "first", DEFAULT_JOBS_PAGE) as u64;
                 step(self.reach(field), None, Some(("JobPage", first)))
-            }
-            ("Connection", "jobs") => {
-                let first = self.int(field, "first", DEFAULT_JOBS_PAGE) as u64;
-                step(0, Some(Shared::Listing), Some(("JobPage", first)))
             }
             ("QueryRoot", "queue") => step(self.reach(field), None, Some(("QueueItem", a))),
             ("QueryRoot", "agents") => step(self.reach(field), None, Some(("Agent", a))),
@@ -239,6 +248,19 @@ impl<'a> Estimate<'a> {
             ("BuildEvent", "stage") => step(0, None, Some(("Stage", 1))),
             ("BuildEvent" | "QueueEvent" | "ConnectionEvent", "connection") => {
                 step(0, None, Some(("Connection", 1)))
+            }
+            _ => self.incident(ty, field, depth),
+        }
+    }
+
+    /// [`Self::step`] for a connection, its health and the fleet's.
+    fn fleet_step(&self, ty: &str, field: &Field, depth: usize) -> Step {
+        let (a, c) = (self.assumed, self.connections);
+        match (ty, field.name.node.as_str()) {
+            ("Connection", "job") => step(1, None, Some(("Job", 1))),
+            ("Connection", "jobs") => {
+                let first = self.int(field, "first", DEFAULT_JOBS_PAGE) as u64;
+                step(0, Some(Shared::Listing), Some(("JobPage", first)))
             }
             (
                 "Connection" | "ConnectionHealth",
@@ -260,6 +282,13 @@ impl<'a> Estimate<'a> {
             ("FleetHealth", "stuckQueueItems") => step(c, None, Some(("QueueItem", a))),
             ("FleetHealth", "offlineAgents") => step(c, None, Some(("Agent", a))),
             ("FleetHealth", "totals") => step(4 * c, None, None),
+            _ => self.incident(ty, field, depth),
+        }
+    }
+
+    /// [`Self::step`] for folders, jobs, builds, stages and the rest.
+    fn object_step(&self, ty: &str, field: &Field, depth: usize) -> Step {
+        match (ty, field.name.node.as_str()) {
             ("Folder" | "Item", "items" | "jobs" | "folders") => {
                 // Folder levels ride in the listing that fetched the folder; past them,
                 // a folder's children are a listing of their own.
@@ -270,11 +299,12 @@ impl<'a> Estimate<'a> {
                 Step {
                     own,
                     shared: None,
-                    below: Some(("Item", a)),
+                    below: Some(("Item", self.assumed)),
                     depth: left,
                 }
             }
             ("Folder" | "Job" | "Item", "parent") => step(1, None, Some(("Folder", 1))),
+            ("Job", "build") => step(1, None, Some(("Build", 1))),
             ("Build", "waitingForInput") => step(1, None, None),
             ("Build", "pendingInputs") => step(1, None, None),
             ("Job" | "Item", "builds") => self.builds(field),
