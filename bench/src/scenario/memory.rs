@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::config::BenchConfig;
 use crate::fleet::Fleet;
 use crate::gateway::GatewayProcess;
-use crate::load::{self, Latency, WrkResult};
+use crate::load::{self, median, Latency, WrkResult};
 use crate::queries::{ALLOWED_ERRORS, DASHBOARD};
 
 /// One gateway binary's runs.
@@ -58,20 +58,6 @@ pub struct MemoryReport {
     pub connections: usize,
     /// This build first, then the baseline when there is one.
     pub builds: Vec<Build>,
-}
-
-/// The median of `v`.
-pub fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
 }
 
 impl Build {

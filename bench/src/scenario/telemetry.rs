@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::config::BenchConfig;
 use crate::fleet::Fleet;
 use crate::gateway::GatewayProcess;
-use crate::load::{self, FixedRateResult, WrkResult};
+use crate::load::{self, median, FixedRateResult, WrkResult};
 use crate::queries::{self, ALLOWED_ERRORS};
 
 /// One configuration's runs.
@@ -85,19 +85,6 @@ impl TelemetryReport {
     /// CPU per request of variant `i` ÷ export off.
     pub fn cpu_ratio(&self, i: usize) -> f64 {
         self.variants[i].cpu_us() / self.variants[0].cpu_us().max(1e-9)
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
     }
 }
 
