@@ -2,28 +2,42 @@
 //! over HTTP and WebSocket, MCP over HTTP and stdio): the caller's turn among
 //! `max_concurrent_queries`, loaders for only the connections it may see, its budget
 //! (upstream rate, forwarded credentials, the request's span or the caller's trace
-//! context), the schema with its guard, and the request's telemetry.
+//! context), the guard, the schema, the shaping of its answer, and the request's
+//! telemetry. Subscriptions (WebSocket, SSE) pass the same guard and shaping.
 
 use std::sync::Arc;
 
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Data, Response};
 use axum::http::HeaderMap;
+use futures::stream::{BoxStream, StreamExt as _};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
 use crate::gateway::GatewayState;
 use crate::guard::auth::Caller;
+use crate::guard::{label_errors, Guard};
 use crate::jenkins::QueryBudget;
 use crate::loaders::Loaders;
-use crate::schema::{build_schema, MajordomoSchema};
+use crate::schema::{build_schema, MajordomoSchema, Shape};
 use crate::telemetry::graphql::QueryTelemetry;
 
-/// The schema over a gateway and the admission of its queries; cheap to clone.
+/// The schema over a gateway, its guard, the shaping of its answers and the admission of
+/// its queries; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Executor {
     gateway: GatewayState,
     schema: MajordomoSchema,
+    guard: Arc<Guard>,
+    shape: Arc<Shape>,
     /// Admission of queries (`max_concurrent_queries`), when limited.
     admission: Option<Arc<Semaphore>>,
+}
+
+/// An admitted request's document and operation, to shape its answers.
+struct Admitted {
+    doc: ExecutableDocument,
+    operation: Option<String>,
 }
 
 /// What is left to record of a query once the size of its answer is known.
@@ -50,13 +64,47 @@ impl Executor {
     /// The schema and admission of `gateway`.
     pub(crate) fn new(gateway: GatewayState) -> Self {
         let schema = build_schema(gateway.clone());
-        let limit = gateway.config().max_concurrent_queries;
+        let config = gateway.config();
+        let guard = Guard::new(config.limits.clone(), gateway.connection_count())
+            .introspection(config.introspection)
+            .trusted(gateway.trusted());
+        let shape = Arc::new(Shape::new(&schema));
+        let limit = config.max_concurrent_queries;
         let admission = (limit > 0).then(|| Arc::new(Semaphore::new(limit)));
         Executor {
             gateway,
             schema,
+            guard: Arc::new(guard),
+            shape,
             admission,
         }
+    }
+
+    /// Admit `req` for `caller` ([`Guard::admit`]), or the answer that refuses it.
+    fn admit(
+        &self,
+        req: &mut async_graphql::Request,
+        caller: &Caller,
+    ) -> Result<Admitted, Response> {
+        match self.guard.admit(req, caller) {
+            Ok(doc) => Ok(Admitted {
+                doc,
+                operation: req.operation_name.clone(),
+            }),
+            Err(e) => {
+                let mut refused = Response::from_errors(vec![e]);
+                label_errors(&mut refused);
+                Err(refused)
+            }
+        }
+    }
+
+    /// `response` shaped as the spec says, every error with a code.
+    fn finish(&self, mut response: Response, admitted: &Admitted) -> Response {
+        self.shape
+            .finish(&mut response, &admitted.doc, admitted.operation.as_deref());
+        label_errors(&mut response);
+        response
     }
 
     /// The gateway it runs over.
@@ -64,16 +112,35 @@ impl Executor {
         &self.gateway
     }
 
-    /// The schema (subscriptions stream from it directly).
-    pub(crate) fn schema(&self) -> &MajordomoSchema {
-        &self.schema
+    /// Run a subscription (or any request, as a stream) for `caller`, with the session's
+    /// `session` data: admitted by the guard, each answer shaped.
+    pub(crate) fn stream(
+        &self,
+        mut req: async_graphql::Request,
+        caller: Caller,
+        session: Arc<Data>,
+    ) -> BoxStream<'static, Response> {
+        let admitted = match self.admit(&mut req, &caller) {
+            Ok(admitted) => admitted,
+            Err(refused) => return futures::stream::once(async { refused }).boxed(),
+        };
+        let loaders = Loaders::for_query(
+            &self.gateway,
+            |name| caller.may_see(name),
+            |budget| caller.budget(budget),
+        );
+        let this = self.clone();
+        self.schema
+            .execute_stream_with_session_data(req.data(loaders).data(caller), session)
+            .map(move |response| this.finish(response, &admitted))
+            .boxed()
     }
 
     /// Run one GraphQL request for `caller`, traced as `headers` say; the caller records
     /// it with [`QueryFinish::done`] once it knows the size of the answer it sends.
     pub(crate) async fn run(
         &self,
-        req: async_graphql::Request,
+        mut req: async_graphql::Request,
         caller: Caller,
         headers: &HeaderMap,
     ) -> (async_graphql::Response, QueryFinish) {
@@ -87,6 +154,15 @@ impl Executor {
         let span = telemetry.span().clone();
         let trace_context = telemetry.forwarded().clone();
         tracing::debug!(caller = caller.name(), "graphql request");
+        let admitted = span.in_scope(|| self.admit(&mut req, &caller));
+        let admitted = match admitted {
+            Ok(admitted) => admitted,
+            Err(refused) => {
+                let budget = Arc::new(QueryBudget::unlimited());
+                return (refused, QueryFinish { telemetry, budget });
+            }
+        };
+        telemetry.observe(&admitted.doc, admitted.operation.as_deref());
         let loaders = Loaders::for_query(
             &self.gateway,
             |name| caller.may_see(name),
@@ -99,7 +175,8 @@ impl Executor {
         );
         let budget = Arc::clone(loaders.budget());
         let req = req.data(loaders).data(caller).data(Arc::clone(&telemetry));
-        let response = self.schema.execute(req).instrument(span).await;
+        let response = self.schema.execute(req).instrument(span.clone()).await;
+        let response = span.in_scope(|| self.finish(response, &admitted));
         (response, QueryFinish { telemetry, budget })
     }
 

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use futures::future::join_all;
+use futures::FutureExt as _;
 
 use crate::gateway::{GatewayState, Upstream};
 use crate::jenkins::client::from_cache;
@@ -508,19 +509,27 @@ impl Loaders {
     /// The answer to one key of connection `conn`: at once when the cache holds it (a warm
     /// query's thousands of stages never wait for a loader batch, its delay and its round
     /// of futures), else through the connection's loader ([`Self::batched`]).
+    ///
+    /// The cache is asked in one poll, outside this future, and the batch's future is
+    /// boxed: a resolver's future holds every loader call it may make, so what this one
+    /// holds is paid (allocated and moved) by every field of its object, even those that
+    /// never load anything.
     async fn load<K>(&self, conn: &str, key: K) -> Answer<K::Value>
     where
         K: Single,
         UpstreamLoader: Loader<K, Value = Answer<K::Value>, Error = Infallible>,
     {
-        if let Some(loader) = self.loaders.get(conn) {
-            if let Ok(up) = loader.loader().upstream(conn) {
-                if let Some(answer) = from_cache(key.fetch(up, &self.budget)).await {
-                    return answer;
-                }
-            }
+        if let Some(answer) = self.cached(conn, &key) {
+            return answer;
         }
-        self.batched(conn, key).await
+        Box::pin(self.batched(conn, key)).await
+    }
+
+    /// The answer to `key` if the cache holds all of it and answers at once (a read that
+    /// would wait, on a lock, is left to the batch).
+    fn cached<K: Single>(&self, conn: &str, key: &K) -> Option<Answer<K::Value>> {
+        let up = self.loaders.get(conn)?.loader().upstream(conn).ok()?;
+        from_cache(key.fetch(up, &self.budget)).now_or_never()?
     }
 
     /// Load one key of connection `conn` in its loader's next batch; past the query's
@@ -563,14 +572,14 @@ impl Loaders {
         full_name: &str,
         tree: Tree,
     ) -> Answer<wire::Item> {
-        self.batched(
+        Box::pin(self.batched(
             conn,
             ItemKey {
                 conn: conn.clone(),
                 full_name: full_name.to_string(),
                 tree,
             },
-        )
+        ))
         .await
     }
 

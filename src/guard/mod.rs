@@ -5,12 +5,15 @@
 //! [`rate`]) and [`cors`]; the resulting [`auth::Caller`] rides on the GraphQL request, and
 //! `schema/load.rs` shows each caller only the connections in its scope.
 //!
-//! What a request may cost is checked by extensions, so every transport that runs the
-//! schema passes through them: [`trusted`] documents first; then the document is scanned and
-//! measured ([`document`]) before it is parsed and validated, a read-only request (GET) is
-//! refused anything but a query, its cost to Jenkins is estimated by the planner over the
-//! connections the caller sees and refused above the budget, and every error that leaves
-//! without a code gets one, so a client can always branch on `extensions.code`.
+//! What a request may cost is checked by [`Guard::admit`] before the schema sees the
+//! request; every transport runs the schema through the executor, which calls it:
+//! [`trusted`] documents first; then the document is scanned and measured ([`document`])
+//! around its parsing, a read-only request (GET) is refused anything but a query, its cost
+//! to Jenkins is estimated by the planner over the connections the caller sees and refused
+//! above the budget. [`label_errors`] gives every error that leaves without a code one, so
+//! a client can always branch on `extensions.code`. The guard is not an extension of the
+//! schema: with none, async-graphql resolves each field without a chain of hooks (a boxed
+//! future per extension per field, the largest cost of a large answer).
 
 pub(crate) mod auth;
 pub(crate) mod cors;
@@ -19,23 +22,19 @@ pub(crate) mod jwt;
 pub(crate) mod rate;
 pub(crate) mod trusted;
 
-use std::sync::{Arc, Mutex};
+use std::any::TypeId;
+use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
-    NextValidation,
-};
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{
-    ErrorExtensions, Request, Response, ServerError, ServerResult, ValidationResult, Variables,
-};
+use async_graphql::{ErrorExtensions, Request, Response, ServerError, Variables};
 
 use crate::config::LimitsConfig;
 use crate::error::GatewayError;
 use crate::planner::cost::Estimate;
 use auth::Caller;
+use trusted::TrustedDocuments;
 
 /// Marks a request that may only read: a GET, which a browser may send cross-site.
 pub(crate) struct ReadOnly;
@@ -61,29 +60,15 @@ fn with_code(mut e: ServerError, code: &'static str) -> ServerError {
     e
 }
 
-/// Factory of the per-request guard.
+/// What a request may cost, checked before the schema runs anything.
 pub(crate) struct Guard {
-    limits: Arc<LimitsConfig>,
+    limits: LimitsConfig,
     connections: u64,
     introspection: bool,
+    /// The trusted documents, when there are any or a mode is set.
+    trusted: Option<Arc<TrustedDocuments>>,
 }
 
-impl Guard {
-    /// A guard enforcing `limits` for a gateway over `connections` controllers.
-    pub(crate) fn new(limits: LimitsConfig, connections: usize) -> Self {
-        Guard {
-            limits: Arc::new(limits),
-            connections: connections as u64,
-            introspection: true,
-        }
-    }
-
-    /// The same guard, refusing `__schema` and `__type` unless `allowed`.
-    pub(crate) fn introspection(mut self, allowed: bool) -> Self {
-        self.introspection = allowed;
-        self
-    }
-}
 
 /// Whether any selection of the document (operations and fragments) is `__schema` or
 /// `__type`. Nesting was bounded before parsing, so the recursion is too.
@@ -107,47 +92,56 @@ fn asks_introspection(doc: &ExecutableDocument) -> bool {
             .any(|f| set(&f.node.selection_set.node))
 }
 
-impl ExtensionFactory for Guard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GuardExt {
-            limits: Arc::clone(&self.limits),
-            connections: self.connections,
-            introspection: self.introspection,
-            operation: Mutex::new(None),
-        })
-    }
-}
-
-struct GuardExt {
-    limits: Arc<LimitsConfig>,
-    connections: u64,
-    introspection: bool,
-    /// The operation the request names, for the estimate.
-    operation: Mutex<Option<String>>,
-}
-
-impl GuardExt {
-    fn operation(&self) -> Option<String> {
-        self.operation
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Refuse a mutation in a read-only request (queries and subscriptions only read).
-    fn check_read_only(&self, doc: &ExecutableDocument) -> Result<(), GatewayError> {
-        let operation = self.operation();
-        let mutates = match &doc.operations {
-            DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
-            DocumentOperations::Multiple(ops) => ops
-                .iter()
-                .filter(|(name, _)| operation.as_deref().is_none_or(|o| o == name.as_str()))
-                .any(|(_, op)| op.node.ty == OperationType::Mutation),
-        };
-        if mutates {
-            return Err(GatewayError::MethodNotAllowed);
+impl Guard {
+    /// A guard enforcing `limits` for a gateway over `connections` controllers.
+    pub(crate) fn new(limits: LimitsConfig, connections: usize) -> Self {
+        Guard {
+            limits,
+            connections: connections as u64,
+            introspection: true,
+            trusted: None,
         }
-        Ok(())
+    }
+
+    /// The same guard, applying `docs` first (when they hold anything to check).
+    pub(crate) fn trusted(mut self, docs: &Arc<TrustedDocuments>) -> Self {
+        self.trusted = docs.is_active().then(|| Arc::clone(docs));
+        self
+    }
+
+    /// The same guard, refusing `__schema` and `__type` unless `allowed`.
+    pub(crate) fn introspection(mut self, allowed: bool) -> Self {
+        self.introspection = allowed;
+        self
+    }
+
+    /// Admit `request` for `caller`: the trusted documents, then the document scanned,
+    /// parsed and measured, introspection, a read-only request's operation and the
+    /// estimate. The parsed document goes on the request, so the schema does not parse it
+    /// again, and is returned for what shapes the answer.
+    pub(crate) fn admit(
+        &self,
+        request: &mut Request,
+        caller: &Caller,
+    ) -> Result<ExecutableDocument, ServerError> {
+        if let Some(trusted) = &self.trusted {
+            trusted.check(request).map_err(|e| server_error(&e))?;
+        }
+        document::scan(&request.query, &self.limits).map_err(|e| server_error(&e))?;
+        let doc = async_graphql::parser::parse_query(&request.query)
+            .map_err(|e| with_code(ServerError::from(e), "GRAPHQL_PARSE_FAILED"))?;
+        document::measure(&doc, &self.limits).map_err(|e| server_error(&e))?;
+        if !self.introspection && asks_introspection(&doc) {
+            return Err(server_error(&GatewayError::IntrospectionDisabled));
+        }
+        let operation = request.operation_name.as_deref();
+        if request.data.contains_key(&TypeId::of::<ReadOnly>()) {
+            check_read_only(&doc, operation).map_err(|e| server_error(&e))?;
+        }
+        self.check_cost(&doc, &request.variables, operation, caller)
+            .map_err(|e| server_error(&e))?;
+        request.set_parsed_query(doc.clone());
+        Ok(doc)
     }
 
     /// Refuse a document estimated to cost Jenkins more than the budget, counting only
@@ -156,12 +150,12 @@ impl GuardExt {
         &self,
         doc: &ExecutableDocument,
         variables: &Variables,
-        caller: Option<&Caller>,
+        operation: Option<&str>,
+        caller: &Caller,
     ) -> Result<(), GatewayError> {
-        let operation = self.operation();
-        let connections = caller.map_or(0, |c| c.visible_count(self.connections as usize)) as u64;
+        let connections = caller.visible_count(self.connections as usize) as u64;
         let estimate = Estimate::new(doc, variables, connections, self.limits.assumed_list_size)
-            .operation(operation.as_deref());
+            .operation(operation);
         let budget = self.limits.max_estimated_requests;
         if estimate > budget {
             return Err(GatewayError::QueryTooExpensive { estimate, budget });
@@ -170,67 +164,31 @@ impl GuardExt {
     }
 }
 
-#[async_trait::async_trait]
-impl Extension for GuardExt {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut resp = next.run(ctx).await;
-        for e in &mut resp.errors {
-            // Errors of our resolvers carry codes. What comes without one is async-graphql's:
-            // before execution (an unknown operation name) or coercing an argument.
-            let code = if e.path.is_empty() {
-                "GRAPHQL_VALIDATION_FAILED"
-            } else {
-                "BAD_ARGUMENT"
-            };
-            *e = with_code(std::mem::replace(e, ServerError::new("", None)), code);
-        }
-        resp
+/// Refuse a mutation in a read-only request (queries and subscriptions only read).
+fn check_read_only(doc: &ExecutableDocument, operation: Option<&str>) -> Result<(), GatewayError> {
+    let mutates = match &doc.operations {
+        DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
+        DocumentOperations::Multiple(ops) => ops
+            .iter()
+            .filter(|(name, _)| operation.is_none_or(|o| o == name.as_str()))
+            .any(|(_, op)| op.node.ty == OperationType::Mutation),
+    };
+    if mutates {
+        return Err(GatewayError::MethodNotAllowed);
     }
+    Ok(())
+}
 
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        document::scan(query, &self.limits).map_err(|e| server_error(&e))?;
-        let doc = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, "GRAPHQL_PARSE_FAILED"))?;
-        document::measure(&doc, &self.limits).map_err(|e| server_error(&e))?;
-        if !self.introspection && asks_introspection(&doc) {
-            return Err(server_error(&GatewayError::IntrospectionDisabled));
-        }
-        if ctx.data_opt::<ReadOnly>().is_some() {
-            self.check_read_only(&doc).map_err(|e| server_error(&e))?;
-        }
-        self.check_cost(&doc, variables, ctx.data_opt::<Caller>())
-            .map_err(|e| server_error(&e))?;
-        Ok(doc)
-    }
-
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        *self.operation.lock().unwrap_or_else(|p| p.into_inner()) = request.operation_name.clone();
-        next.run(ctx, request).await
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| with_code(e, "GRAPHQL_VALIDATION_FAILED"))
-                .collect()
-        })
+/// Give every error of `response` that leaves without a code one. Errors of our resolvers
+/// and of [`Guard::admit`] carry codes; what comes without one is async-graphql's: before
+/// execution (validation, an unknown operation name) or coercing an argument.
+pub(crate) fn label_errors(response: &mut Response) {
+    for e in &mut response.errors {
+        let code = if e.path.is_empty() {
+            "GRAPHQL_VALIDATION_FAILED"
+        } else {
+            "BAD_ARGUMENT"
+        };
+        *e = with_code(std::mem::replace(e, ServerError::new("", None)), code);
     }
 }

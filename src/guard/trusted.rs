@@ -5,21 +5,17 @@
 //!
 //! A request may send the hash alone, as Apollo's persisted queries do
 //! (`extensions.persistedQuery.sha256Hash`) or as GraphQL over HTTP's `documentId`
-//! (`sha256:<hex>`); the document it stands for is then run. An extension of the schema, so
-//! every transport passes through it.
+//! (`sha256:<hex>`); the document it stands for is then run. The guard applies them first,
+//! for every transport.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
-};
-use async_graphql::{Request, ServerResult, Value};
+use async_graphql::{Request, Value};
 use serde_json::Value as Json;
 
 use super::auth::{hex, sha256};
-use super::server_error;
 use crate::config::{ConfigError, TrustedDocumentsConfig, TrustedMode};
 use crate::error::GatewayError;
 
@@ -187,30 +183,6 @@ fn requested_hash(request: &Request) -> Option<String> {
 
 /// Where the transport puts a request's `documentId`.
 pub(crate) const DOCUMENT_ID: &str = "documentId";
-
-/// The extension that applies the trusted documents to every request.
-pub(crate) struct Trusted(pub(crate) Arc<TrustedDocuments>);
-
-impl ExtensionFactory for Trusted {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(TrustedExt(Arc::clone(&self.0)))
-    }
-}
-
-struct TrustedExt(Arc<TrustedDocuments>);
-
-#[async_trait::async_trait]
-impl Extension for TrustedExt {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        self.0.check(&mut request).map_err(|e| server_error(&e))?;
-        next.run(ctx, request).await
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -13,8 +13,9 @@
 //!   through [`streams`], yielding the [`events`] types;
 //! - [`load`]: turning selections into objects through the planner and the loaders;
 //! - [`objects`] (what each object holds), [`convert`] (Jenkins values → GraphQL values),
-//!   [`values`] (enums and plain objects), [`ids`] (global IDs), and the response
-//!   shaping extensions [`nulls`] (errors become `null`) and [`order`] (keys in query order).
+//!   [`values`] (enums and plain objects), [`ids`] (global IDs), and the shaping of
+//!   answers once built, [`shape`]: [`nulls`] (errors become `null`) and [`order`] (keys in
+//!   query order).
 
 mod build;
 mod connection;
@@ -31,6 +32,7 @@ mod objects;
 mod order;
 mod queue;
 mod search;
+mod shape;
 mod stage;
 mod streams;
 mod subscription;
@@ -59,6 +61,7 @@ use objects::{
     Node, QueueItemObj,
 };
 use search::{search_jobs, JobFilter};
+pub(crate) use shape::Shape;
 pub use subscription::SubscriptionRoot;
 use values::{DateTime, DoraMetrics};
 
@@ -74,30 +77,20 @@ queues and controllers as they change. A controller that fails adds an error (wi
 /// The schema type.
 pub type MajordomoSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
 
-/// Build the schema over a gateway.
+/// Build the schema over a gateway. It has no extensions: the guard admits a request
+/// before it runs ([`crate::guard::Guard::admit`]) and [`Shape`] shapes its answer after, so
+/// async-graphql resolves each field without a chain of hooks.
 pub fn build_schema(state: GatewayState) -> MajordomoSchema {
     let introspection = state.config().introspection;
-    let guard = crate::guard::Guard::new(state.config().limits.clone(), state.connection_count())
-        .introspection(introspection);
-    let trusted = state.trusted().clone();
     let live = Arc::new(crate::live::Live::new(state.clone()));
-    let mut builder = Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot)
+    let builder = Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot)
         .data(state)
-        .data(live)
-        // The guard first: it is the outermost extension and sees every error.
-        .extension(guard)
-        // Names the request's span and metrics after the operation, once parsed.
-        .extension(crate::telemetry::graphql::Observe);
-    if trusted.is_active() {
-        builder = builder.extension(crate::guard::trusted::Trusted(trusted));
+        .data(live);
+    if introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
     }
-    if !introspection {
-        builder = builder.disable_introspection();
-    }
-    builder
-        .extension(order::QueryOrder)
-        .extension(nulls::NullOnError)
-        .finish()
 }
 
 /// The schema without a gateway behind it: for the SDL and introspection.

@@ -6,6 +6,7 @@
 //! stream; the stream completes when the server stops.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -17,7 +18,6 @@ use tokio::sync::watch;
 use super::connection::Draining;
 use super::AppState;
 use crate::guard::auth::Caller;
-use crate::loaders::Loaders;
 
 /// Whether a request accepts an event stream.
 pub(super) fn wanted(headers: &HeaderMap) -> bool {
@@ -82,16 +82,7 @@ pub(super) fn respond(
     caller: Caller,
     draining: Option<Draining>,
 ) -> Response {
-    let loaders = Loaders::for_query(
-        &app.gateway,
-        |name| caller.may_see(name),
-        |budget| caller.budget(budget),
-    );
-    let results = app
-        .executor
-        .schema()
-        .execute_stream(request.data(loaders).data(caller))
-        .boxed();
+    let results = app.executor.stream(request, caller, Arc::default());
     let period = app.gateway.config().live.keepalive();
     let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -26,7 +26,6 @@ use super::AppState;
 use crate::error::GatewayError;
 use crate::guard::auth::Caller;
 use crate::guard::server_error;
-use crate::loaders::Loaders;
 
 /// Whether a request asks to become a WebSocket.
 pub(super) fn is_upgrade(headers: &HeaderMap) -> bool {
@@ -132,15 +131,9 @@ impl Executor for SessionExecutor {
         let Some(caller) = self.caller.get().cloned() else {
             return futures::stream::once(async { Self::refused() }).boxed();
         };
-        let loaders = Loaders::for_query(
-            &self.app.gateway,
-            |name| caller.may_see(name),
-            |budget| caller.budget(budget),
-        );
-        self.app.executor.schema().execute_stream_with_session_data(
-            request.data(loaders).data(caller),
-            session_data.unwrap_or_default(),
-        )
+        self.app
+            .executor
+            .stream(request, caller, session_data.unwrap_or_default())
     }
 }
 

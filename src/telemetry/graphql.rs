@@ -1,16 +1,13 @@
 //! A GraphQL request as telemetry sees it: its span (`graphql.request`, continuing the
-//! caller's trace), the [`Observe`] extension that names the span after the operation
-//! once the document is parsed, and [`QueryTelemetry::finish`], which counts the answer in
+//! caller's trace), named after the operation once the document is parsed
+//! ([`QueryTelemetry::observe`]), and [`QueryTelemetry::finish`], which counts the answer in
 //! the metrics and writes the slow-query line.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use async_graphql::{Request, Response, ServerResult, Variables};
+use async_graphql::{Response, Variables};
 
 use super::metrics::{Metrics, RequestRecord};
 use super::names::{OP_ANONYMOUS, OP_UNKNOWN, SPAN_REQUEST};
@@ -27,8 +24,7 @@ struct Operation {
     kind: &'static str,
 }
 
-/// What telemetry keeps of one GraphQL request while it runs; put on the request so the
-/// [`Observe`] extension can fill in the operation.
+/// What telemetry keeps of one GraphQL request while it runs.
 pub(crate) struct QueryTelemetry {
     started: Instant,
     span: tracing::Span,
@@ -97,6 +93,13 @@ impl QueryTelemetry {
     /// not traced (empty when it is: they carry their own spans' then).
     pub(crate) fn forwarded(&self) -> &http::HeaderMap {
         &self.forwarded
+    }
+
+    /// The request runs the operation `name` (`None`: the only one) of `doc`.
+    pub(crate) fn observe(&self, doc: &ExecutableDocument, name: Option<&str>) {
+        if let Some(op) = operation_of(doc, name) {
+            self.set_operation(op);
+        }
     }
 
     fn set_operation(&self, op: Operation) {
@@ -239,57 +242,5 @@ fn operation_of(doc: &ExecutableDocument, name: Option<&str>) -> Option<Operatio
             })
         }
         _ => None,
-    }
-}
-
-/// The extension that tells [`QueryTelemetry`] which operation a request runs.
-pub(crate) struct Observe;
-
-impl ExtensionFactory for Observe {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ObserveExt {
-            operation_name: Mutex::new(None),
-        })
-    }
-}
-
-struct ObserveExt {
-    operation_name: Mutex<Option<String>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for ObserveExt {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        *self
-            .operation_name
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = request.operation_name.clone();
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        if let Some(telemetry) = ctx.data_opt::<Arc<QueryTelemetry>>() {
-            let name = self
-                .operation_name
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
-            if let Some(op) = operation_of(&doc, name.as_deref()) {
-                telemetry.set_operation(op);
-            }
-        }
-        Ok(doc)
     }
 }
