@@ -14,9 +14,10 @@ use futures::stream::{BoxStream, StreamExt as _};
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
+use crate::error::GatewayError;
 use crate::gateway::GatewayState;
 use crate::guard::auth::Caller;
-use crate::guard::{label_errors, Guard};
+use crate::guard::{label_errors, server_error, Guard};
 use crate::jenkins::QueryBudget;
 use crate::loaders::Loaders;
 use crate::schema::{build_schema, MajordomoSchema, Shape};
@@ -32,21 +33,38 @@ pub(crate) struct Executor {
     shape: Arc<Shape>,
     /// Admission of queries (`max_concurrent_queries`), when limited.
     admission: Option<Arc<Semaphore>>,
+    /// Admission of heavy queries (`limits.max_concurrent_heavy_queries`), when limited.
+    heavy: Option<Arc<Semaphore>>,
 }
 
-/// An admitted request's document and operation, to shape its answers.
+/// An admitted request's document, operation and estimated upstream requests.
 struct Admitted {
     doc: ExecutableDocument,
     operation: Option<String>,
+    estimate: u64,
 }
 
 /// What is left to record of a query once the size of its answer is known.
 pub(crate) struct QueryFinish {
     telemetry: Arc<QueryTelemetry>,
     budget: Arc<QueryBudget>,
+    /// A heavy query's turn, held until its answer is sent.
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl QueryFinish {
+    fn new(
+        telemetry: Arc<QueryTelemetry>,
+        budget: Arc<QueryBudget>,
+        turn: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> Self {
+        QueryFinish {
+            telemetry,
+            budget,
+            _turn: turn,
+        }
+    }
+
     /// Record the query's metrics and close its span, its answer being `bytes` long.
     pub(crate) fn done(
         self,
@@ -71,12 +89,50 @@ impl Executor {
         let shape = Arc::new(Shape::new(&schema));
         let limit = config.max_concurrent_queries;
         let admission = (limit > 0).then(|| Arc::new(Semaphore::new(limit)));
+        let heavy = config
+            .limits
+            .heavy_queries()
+            .map(|n| Arc::new(Semaphore::new(n)));
         Executor {
             gateway,
             schema,
             guard: Arc::new(guard),
             shape,
             admission,
+            heavy,
+        }
+    }
+
+    /// A turn for an admitted query: none needed unless it is heavy; a heavy one waits
+    /// for one of `max_concurrent_heavy_queries` up to the query's deadline, so a burst of
+    /// large answers holds only so many in memory at once.
+    async fn heavy_turn(
+        &self,
+        admitted: &Admitted,
+    ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, Response> {
+        let limits = &self.gateway.config().limits;
+        let Some(heavy) = &self.heavy else {
+            return Ok(None);
+        };
+        if admitted.estimate < limits.heavy_query_estimate {
+            return Ok(None);
+        }
+        let turn = heavy.clone().acquire_owned();
+        let permit = if limits.query_timeout_ms > 0 {
+            let wait = std::time::Duration::from_millis(limits.query_timeout_ms);
+            tokio::time::timeout(wait, turn).await.ok()
+        } else {
+            Some(turn.await)
+        };
+        match permit {
+            // The semaphore is never closed.
+            Some(permit) => Ok(permit.ok()),
+            None => {
+                let busy = GatewayError::Overloaded("every turn for heavy queries stayed taken");
+                let mut refused = Response::from_errors(vec![server_error(&busy)]);
+                label_errors(&mut refused);
+                Err(refused)
+            }
         }
     }
 
@@ -87,9 +143,10 @@ impl Executor {
         caller: &Caller,
     ) -> Result<Admitted, Response> {
         match self.guard.admit(req, caller) {
-            Ok(doc) => Ok(Admitted {
+            Ok((doc, estimate)) => Ok(Admitted {
                 doc,
                 operation: req.operation_name.clone(),
+                estimate,
             }),
             Err(e) => {
                 let mut refused = Response::from_errors(vec![e]);
@@ -159,10 +216,17 @@ impl Executor {
             Ok(admitted) => admitted,
             Err(refused) => {
                 let budget = Arc::new(QueryBudget::unlimited());
-                return (refused, QueryFinish { telemetry, budget });
+                return (refused, QueryFinish::new(telemetry, budget, None));
             }
         };
         telemetry.observe(&admitted.doc, admitted.operation.as_deref());
+        let turn = match self.heavy_turn(&admitted).await {
+            Ok(turn) => turn,
+            Err(refused) => {
+                let budget = Arc::new(QueryBudget::unlimited());
+                return (refused, QueryFinish::new(telemetry, budget, None));
+            }
+        };
         let loaders = Loaders::for_query(
             &self.gateway,
             |name| caller.may_see(name),
@@ -177,7 +241,7 @@ impl Executor {
         let req = req.data(loaders).data(caller).data(Arc::clone(&telemetry));
         let response = self.schema.execute(req).instrument(span.clone()).await;
         let response = span.in_scope(|| self.finish(response, &admitted));
-        (response, QueryFinish { telemetry, budget })
+        (response, QueryFinish::new(telemetry, budget, turn))
     }
 
     /// Run one GraphQL request for `caller` that no HTTP request carries (a WebSocket

@@ -1,12 +1,13 @@
 //! Loaders batch: sibling jobs asked for separately in one query cost one request on
 //! their folder, a build's stages are fetched once however often the query names them,
-//! and `max_concurrent_queries` makes queries take turns.
+//! `max_concurrent_queries` makes queries take turns, and so does
+//! `limits.max_concurrent_heavy_queries` for heavy ones only.
 
 mod gateway_common;
 
 use gateway_common::{connection, Gateway, TOKEN, USER};
 use jenkins_sim::{Faults, SimBuilder, SimHandle, World};
-use majordomo::config::Config;
+use majordomo::config::{Config, LimitsConfig};
 use serde_json::Value;
 
 async fn demo_sim() -> SimHandle {
@@ -105,6 +106,71 @@ async fn admission_limits_concurrent_queries() {
     assert!(
         elapsed >= std::time::Duration::from_millis(600),
         "queries overlapped: {elapsed:?}"
+    );
+    gateway.stop().await;
+}
+
+/// With `max_concurrent_heavy_queries = 1` and every query that costs Jenkins a request
+/// heavy (`heavy_query_estimate = 1`), three cold job queries of 200 ms each take turns
+/// (600 ms at least), while a query that costs nothing upstream (`connections { name }`,
+/// estimated at 0) does not wait for them: it is answered before the last of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heavy_queries_take_turns_and_light_ones_do_not_wait() {
+    let sim = SimBuilder::new(World::recorded())
+        .token(USER, TOKEN)
+        .faults(Faults {
+            latency_ms: 200,
+            ..Default::default()
+        })
+        .start()
+        .await
+        .expect("sim");
+    let gateway = Gateway::start_config(Config {
+        limits: LimitsConfig {
+            heavy_query_estimate: 1,
+            max_concurrent_heavy_queries: Some(1),
+            ..LimitsConfig::default()
+        },
+        ..Config::with_connections(vec![connection("c", &sim)])
+    })
+    .await;
+    let heavy: Vec<String> = ["hello-freestyle", "fail-freestyle", "git-freestyle"]
+        .iter()
+        .map(|job| format!(r#"{{ job(connection: "c", fullName: "{job}") {{ status }} }}"#))
+        .collect();
+    let started = std::time::Instant::now();
+    let timed = |q: &str| {
+        let q = q.to_string();
+        let gateway = &gateway;
+        async move {
+            let answer = gateway.query(&q).await;
+            (answer, started.elapsed())
+        }
+    };
+    let (heavy, light) = tokio::join!(
+        futures::future::join_all(heavy.iter().map(|q| timed(q))),
+        timed("{ connections { name } }"),
+    );
+    assert!(
+        heavy
+            .iter()
+            .all(|(a, _)| a["errors"].is_null() && a["data"]["job"]["status"].is_string()),
+        "{heavy:?}"
+    );
+    let last = heavy.iter().map(|(_, t)| *t).max().expect("three answers");
+    assert!(
+        last >= std::time::Duration::from_millis(600),
+        "heavy queries overlapped: {last:?}"
+    );
+    assert_eq!(
+        light.0["data"]["connections"][0]["name"], "c",
+        "{}",
+        light.0
+    );
+    assert!(
+        light.1 < last,
+        "the light query waited: {:?} vs {last:?}",
+        light.1
     );
     gateway.stop().await;
 }

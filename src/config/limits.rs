@@ -41,6 +41,28 @@ pub struct LimitsConfig {
     /// Milliseconds a query may take; what has not arrived by then is `null` with
     /// `TIMEOUT` and the rest is sent. 0: no deadline.
     pub query_timeout_ms: u64,
+    /// A query estimated at this many upstream requests or more is heavy: its answer is
+    /// large (a dashboard of every job is thousands), and it is built whole in memory.
+    pub heavy_query_estimate: u64,
+    /// At most this many heavy queries build their answers at once; others wait their
+    /// turn (up to `query_timeout_ms`, then `OVERLOADED`). Unset: twice the CPUs, at least
+    /// 4 (more at once adds memory, not throughput: a warm answer is CPU work). 0: no
+    /// limit. Light queries never wait for it.
+    pub max_concurrent_heavy_queries: Option<usize>,
+}
+
+impl LimitsConfig {
+    /// The limit on heavy queries at once, `None` for none.
+    pub(crate) fn heavy_queries(&self) -> Option<usize> {
+        match self.max_concurrent_heavy_queries {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => {
+                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+                Some((2 * cpus).max(4))
+            }
+        }
+    }
 }
 
 impl Default for LimitsConfig {
@@ -58,6 +80,8 @@ impl Default for LimitsConfig {
             max_upstream_requests: 5_000,
             max_log_bytes: 256 * 1024 * 1024,
             query_timeout_ms: 30_000,
+            heavy_query_estimate: 100,
+            max_concurrent_heavy_queries: None,
         }
     }
 }

@@ -69,7 +69,6 @@ pub(crate) struct Guard {
     trusted: Option<Arc<TrustedDocuments>>,
 }
 
-
 /// Whether any selection of the document (operations and fragments) is `__schema` or
 /// `__type`. Nesting was bounded before parsing, so the recursion is too.
 fn asks_introspection(doc: &ExecutableDocument) -> bool {
@@ -118,12 +117,13 @@ impl Guard {
     /// Admit `request` for `caller`: the trusted documents, then the document scanned,
     /// parsed and measured, introspection, a read-only request's operation and the
     /// estimate. The parsed document goes on the request, so the schema does not parse it
-    /// again, and is returned for what shapes the answer.
+    /// again, and is returned for what shapes the answer, with the estimate (upstream
+    /// requests).
     pub(crate) fn admit(
         &self,
         request: &mut Request,
         caller: &Caller,
-    ) -> Result<ExecutableDocument, ServerError> {
+    ) -> Result<(ExecutableDocument, u64), ServerError> {
         if let Some(trusted) = &self.trusted {
             trusted.check(request).map_err(|e| server_error(&e))?;
         }
@@ -138,21 +138,22 @@ impl Guard {
         if request.data.contains_key(&TypeId::of::<ReadOnly>()) {
             check_read_only(&doc, operation).map_err(|e| server_error(&e))?;
         }
-        self.check_cost(&doc, &request.variables, operation, caller)
+        let estimate = self
+            .check_cost(&doc, &request.variables, operation, caller)
             .map_err(|e| server_error(&e))?;
         request.set_parsed_query(doc.clone());
-        Ok(doc)
+        Ok((doc, estimate))
     }
 
-    /// Refuse a document estimated to cost Jenkins more than the budget, counting only
-    /// the connections the caller sees (none without a caller).
+    /// The estimate of a document's cost to Jenkins, counting only the connections the
+    /// caller sees; refused above the budget.
     fn check_cost(
         &self,
         doc: &ExecutableDocument,
         variables: &Variables,
         operation: Option<&str>,
         caller: &Caller,
-    ) -> Result<(), GatewayError> {
+    ) -> Result<u64, GatewayError> {
         let connections = caller.visible_count(self.connections as usize) as u64;
         let estimate = Estimate::new(doc, variables, connections, self.limits.assumed_list_size)
             .operation(operation);
@@ -160,7 +161,7 @@ impl Guard {
         if estimate > budget {
             return Err(GatewayError::QueryTooExpensive { estimate, budget });
         }
-        Ok(())
+        Ok(estimate)
     }
 }
 
