@@ -119,7 +119,7 @@ impl BuildEventObj {
                 job,
                 number,
             },
-            run: Arc::new(RunLayout::of(run)),
+            run: Arc::new(RunLayout::of(Arc::clone(run))),
             index: *index,
         })
     }

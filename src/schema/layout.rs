@@ -10,13 +10,15 @@
 //!   reported `FAILED` with the earlier stage's very error (same message and type) though
 //!   it ran nothing; a stage that failed on its own carries its own error.
 
+use std::sync::Arc;
+
 use crate::jenkins::wire;
 
-/// The stages of one run and how they relate, by index into `stages`.
+/// The stages of one run and how they relate, by index into [`Self::stages`].
 #[derive(Debug)]
 pub(crate) struct RunLayout {
-    /// The stages as Jenkins lists them.
-    pub(crate) stages: Vec<wire::StageNodeExt>,
+    /// The run, as cached: its stages are read in place, never copied.
+    run: Arc<wire::RunExt>,
     /// For each stage, the stage holding it when it is a parallel branch.
     pub(crate) parent: Vec<Option<usize>>,
     /// For each stage, the stages whose times overlap its own.
@@ -51,8 +53,8 @@ fn severity(status: Option<&str>) -> u8 {
 
 impl RunLayout {
     /// The layout of `run`.
-    pub(crate) fn of(run: &wire::RunExt) -> RunLayout {
-        let stages: Vec<wire::StageNodeExt> = run.stages.iter().flatten().cloned().collect();
+    pub(crate) fn of(run: Arc<wire::RunExt>) -> RunLayout {
+        let stages = run.stages.as_deref().unwrap_or_default();
         let n = stages.len();
         let concurrent: Vec<Vec<usize>> = (0..n)
             .map(|i| {
@@ -92,30 +94,36 @@ impl RunLayout {
                 })
             })
             .collect();
+        let finished = !run.is_running();
         RunLayout {
-            stages,
+            run,
             parent,
             concurrent,
             skipped,
-            finished: !run.is_running(),
+            finished,
         }
+    }
+
+    /// The stages as Jenkins lists them.
+    pub(crate) fn stages(&self) -> &[wire::StageNodeExt] {
+        self.run.stages.as_deref().unwrap_or_default()
     }
 
     /// The branches stage `i` holds.
     pub(crate) fn branches(&self, i: usize) -> Vec<usize> {
-        (0..self.stages.len())
+        (0..self.stages().len())
             .filter(|&j| self.parent[j] == Some(i))
             .collect()
     }
 
     /// Duration of stage `i`, stretched over its branches when it holds some.
     pub(crate) fn duration(&self, i: usize) -> Option<i64> {
-        let own = self.stages[i].duration_millis?;
-        let (start, end) = span(&self.stages[i]);
+        let own = self.stages()[i].duration_millis?;
+        let (start, end) = span(&self.stages()[i]);
         let last = self
             .branches(i)
             .into_iter()
-            .map(|b| span(&self.stages[b]).1)
+            .map(|b| span(&self.stages()[b]).1)
             .max()
             .unwrap_or(end);
         Some(own.max(last - start))
@@ -125,8 +133,8 @@ impl RunLayout {
     pub(crate) fn status(&self, i: usize) -> Option<&str> {
         self.branches(i)
             .into_iter()
-            .map(|b| self.stages[b].status.as_deref())
-            .chain(std::iter::once(self.stages[i].status.as_deref()))
+            .map(|b| self.stages()[b].status.as_deref())
+            .chain(std::iter::once(self.stages()[i].status.as_deref()))
             .max_by_key(|s| severity(*s))
             .flatten()
     }
@@ -158,14 +166,14 @@ mod tests {
     #[test]
     fn the_recorded_parallel_run_nests_its_branches_under_tests() {
         // jenkins-sim/recordings/103-wfapi-run-describe-parallel.http
-        let l = RunLayout::of(&run(vec![
+        let l = RunLayout::of(Arc::new(run(vec![
             stage("4", "Build", "SUCCESS", 1795296979630, 72),
             stage("13", "Tests", "SUCCESS", 1795296979710, 49),
             stage("21", "Unit", "SUCCESS", 1795296979759, 1132),
             stage("23", "Integration", "SUCCESS", 1795296979766, 2144),
             stage("25", "Lint", "FAILED", 1795296979771, 66),
             stage("52", "Deploy", "SUCCESS", 1795296981942, 26),
-        ]));
+        ])));
         assert_eq!(l.parent, vec![None, None, Some(1), Some(1), Some(1), None]);
         assert_eq!(l.branches(1), vec![2, 3, 4]);
         // Tests covers its branches: from its start to the end of Integration.
@@ -185,11 +193,11 @@ mod tests {
         test.error = Some(error());
         let mut deploy = stage("17", "Deploy", "FAILED", 1795296978014, 35);
         deploy.error = Some(error());
-        let l = RunLayout::of(&run(vec![
+        let l = RunLayout::of(Arc::new(run(vec![
             stage("6", "Build", "SUCCESS", 1795296977621, 30),
             test,
             deploy,
-        ]));
+        ])));
         assert_eq!(l.skipped, vec![false, false, true]);
         assert_eq!(l.parent, vec![None, None, None]);
     }

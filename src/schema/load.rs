@@ -220,9 +220,13 @@ pub(crate) async fn load_build(
 
 /// The stages of a run, laid out (parallel branches under their holder, skipped stages
 /// told apart).
-pub(crate) fn stages_of(up: &Arc<Upstream>, build: &BuildRef, run: &wire::RunExt) -> Vec<StageObj> {
-    let run = Arc::new(RunLayout::of(run));
-    (0..run.stages.len())
+pub(crate) fn stages_of(
+    up: &Arc<Upstream>,
+    build: &BuildRef,
+    run: &Arc<wire::RunExt>,
+) -> Vec<StageObj> {
+    let run = Arc::new(RunLayout::of(Arc::clone(run)));
+    (0..run.stages().len())
         .map(|index| StageObj {
             up: up.clone(),
             build: build.clone(),

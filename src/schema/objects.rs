@@ -55,7 +55,7 @@ pub(crate) struct StageObj {
 impl StageObj {
     /// The stage's data as Jenkins sent it.
     pub(crate) fn data(&self) -> &wire::StageNodeExt {
-        &self.run.stages[self.index]
+        &self.run.stages()[self.index]
     }
 
     /// Another stage of the same run.

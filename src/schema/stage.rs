@@ -122,7 +122,7 @@ impl StageObj {
     async fn concurrent_with(&self) -> Vec<&str> {
         self.run.concurrent[self.index]
             .iter()
-            .map(|&i| self.run.stages[i].name.as_deref().unwrap_or_default())
+            .map(|&i| self.run.stages()[i].name.as_deref().unwrap_or_default())
             .collect()
     }
 

@@ -41,19 +41,19 @@ fn whole_build(build: BuildObj, environment: Option<String>) -> DeploymentObj {
 
 /// The deployments of one run by the names of its stages that ran.
 fn by_stage(rule: &DeploymentRule, build: &BuildObj, run: &wire::RunExt) -> Vec<DeploymentObj> {
-    let layout = RunLayout::of(run);
-    let ran = (0..layout.stages.len()).filter(|&i| {
-        !layout.skipped[i] && layout.stages[i].status.as_deref() != Some("NOT_EXECUTED")
+    let layout = RunLayout::of(Arc::new(run.clone()));
+    let ran = (0..layout.stages().len()).filter(|&i| {
+        !layout.skipped[i] && layout.stages()[i].status.as_deref() != Some("NOT_EXECUTED")
     });
     let names: Vec<(usize, &str)> = ran
-        .filter_map(|i| Some((i, layout.stages[i].name.as_deref()?)))
+        .filter_map(|i| Some((i, layout.stages()[i].name.as_deref()?)))
         .collect();
     stage_environments(rule, names.iter().map(|(_, n)| *n))
         .into_iter()
         .filter_map(|(env, stage)| {
             let (i, _) = names.iter().find(|(_, n)| *n == stage)?;
             let result = stage_result(layout.status(*i)).map(str::to_string);
-            let start = layout.stages[*i].start_time_millis?;
+            let start = layout.stages()[*i].start_time_millis?;
             let end = result
                 .as_ref()
                 .map(|_| start + layout.duration(*i).unwrap_or(0));

@@ -154,12 +154,14 @@ pub(crate) fn newly_failing<'a>(
 /// The first stage of the bad run that failed on its own where the good run's stage of
 /// that name did not fail (any failed stage without a good run to compare with).
 pub(crate) fn newly_failed_stage(good: Option<&RunLayout>, bad: &RunLayout) -> Option<usize> {
-    let failed =
-        |l: &RunLayout, i: usize| !l.skipped[i] && l.stages[i].status.as_deref() == Some("FAILED");
-    (0..bad.stages.len()).find(|&i| {
+    let failed = |l: &RunLayout, i: usize| {
+        !l.skipped[i] && l.stages()[i].status.as_deref() == Some("FAILED")
+    };
+    (0..bad.stages().len()).find(|&i| {
         failed(bad, i)
             && good.is_none_or(|g| {
-                !(0..g.stages.len()).any(|j| g.stages[j].name == bad.stages[i].name && failed(g, j))
+                !(0..g.stages().len())
+                    .any(|j| g.stages()[j].name == bad.stages()[i].name && failed(g, j))
             })
     })
 }

@@ -131,8 +131,8 @@ impl RegressionObj {
             Some(g) => run_of(ctx, g).await?,
             None => None,
         };
-        let bad_layout = RunLayout::of(&bad);
-        let good_layout = good.as_deref().map(RunLayout::of);
+        let bad_layout = RunLayout::of(Arc::clone(&bad));
+        let good_layout = good.clone().map(RunLayout::of);
         let Some(i) = newly_failed_stage(good_layout.as_ref(), &bad_layout) else {
             return Ok(None);
         };

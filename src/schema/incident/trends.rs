@@ -24,7 +24,7 @@ const WFAPI_RUNS: usize = 10;
 /// One run's stages as trend inputs: those that ran (neither skipped after an earlier
 /// failure nor not executed), with their own status and laid-out duration.
 fn stage_runs(layout: &RunLayout) -> Vec<StageRun<'_>> {
-    (0..layout.stages.len())
+    (0..layout.stages().len())
         .filter(|&i| !layout.skipped[i])
         .filter_map(|i| {
             let status = layout.status(i)?;
@@ -32,7 +32,7 @@ fn stage_runs(layout: &RunLayout) -> Vec<StageRun<'_>> {
                 return None;
             }
             Some(StageRun {
-                name: layout.stages[i].name.as_deref()?,
+                name: layout.stages()[i].name.as_deref()?,
                 duration: layout.duration(i),
                 failed: status == "FAILED",
                 succeeded: status == "SUCCESS",
@@ -77,7 +77,7 @@ pub(crate) async fn stage_trends_of(
         .iter()
         .filter(|r| !r.is_running())
         .take(last)
-        .map(RunLayout::of)
+        .map(|r| RunLayout::of(Arc::new(r.clone())))
         .collect();
     let per_run: Vec<Vec<StageRun>> = layouts.iter().rev().map(stage_runs).collect();
     let figures = stage_figures(&per_run);
