@@ -88,7 +88,7 @@ fn good_file_with_defaults() {
 
     let lab = config.connection("lab").expect("lab");
     assert_eq!(lab.timeout_ms, 10_000);
-    assert_eq!(lab.max_concurrency, 32);
+    assert_eq!(lab.max_concurrency, 64);
     assert_eq!(lab.min_concurrency, 2);
     assert!(lab.credentials().is_none(), "anonymous");
 

@@ -15,7 +15,7 @@ pub const TOKEN: &str = "bench-token";
 
 /// The ceiling of the gateway's adaptive per-controller limit (its default
 /// `max_concurrency`).
-pub const MAX_CONCURRENCY: usize = 32;
+pub const MAX_CONCURRENCY: usize = 64;
 
 /// The fixed per-controller limit gateways had before theirs adapted; the naive client and
 /// the bounded round-trip chain still use it.

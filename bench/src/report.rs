@@ -461,10 +461,10 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                " cold dashboard, adaptive limit up to 64 (default ceiling 32) p50/p95/p99 ms: {} (n={}); \
+                " cold dashboard, adaptive limit up to 128 (default ceiling 64) p50/p95/p99 ms: {} (n={}); \
                  fixed limit of 8 (as before): {} (n={})",
-                lat(&l.cold_dashboard_at_64),
-                l.cold_dashboard_at_64.samples,
+                lat(&l.cold_dashboard_at_128),
+                l.cold_dashboard_at_128.samples,
                 lat(&l.cold_dashboard_fixed_8),
                 l.cold_dashboard_fixed_8.samples
             );

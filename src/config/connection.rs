@@ -313,7 +313,7 @@ fn default_max_request_bytes() -> usize {
 }
 
 fn default_max_concurrency() -> usize {
-    32
+    64
 }
 
 fn default_min_concurrency() -> usize {

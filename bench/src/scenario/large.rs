@@ -38,8 +38,8 @@ pub struct LargeReport {
     pub dashboard_c4: WrkResult,
     /// … its memory after that.
     pub memory_after_c4: Memory,
-    /// The cold dashboard with the adaptive limit's ceiling at 64 instead of 32.
-    pub cold_dashboard_at_64: Latency,
+    /// The cold dashboard with the adaptive limit's ceiling at 128 instead of 64.
+    pub cold_dashboard_at_128: Latency,
     /// The cold dashboard with a fixed limit of 8 (`min_concurrency = max_concurrency = 8`),
     /// as before the limit adapted.
     pub cold_dashboard_fixed_8: Latency,
@@ -114,11 +114,11 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<LargeReport> {
     }
     let memory_after_load = gw.memory();
     eprintln!(
-        "  dashboard: cold ×{} with the limit's ceiling at 64",
+        "  dashboard: cold ×{} with the limit's ceiling at 128",
         cfg.cold_samples.min(5)
     );
-    let wide = cfg.with_admission(fleet.gateway_toml_with(None, 64));
-    let cold_dashboard_at_64 =
+    let wide = cfg.with_admission(fleet.gateway_toml_with(None, 128));
+    let cold_dashboard_at_128 =
         measure::cold(cfg, &fleet, &wide, DASHBOARD, cfg.cold_samples.min(5))
             .await?
             .latency;
@@ -155,7 +155,7 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<LargeReport> {
         all_jobs_total: all["data"]["jobs"]["totalCount"].as_u64().unwrap_or(0),
         dashboard_c4,
         memory_after_c4,
-        cold_dashboard_at_64,
+        cold_dashboard_at_128,
         cold_dashboard_fixed_8,
     })
 }
