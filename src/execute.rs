@@ -136,13 +136,21 @@ impl Executor {
         }
     }
 
-    /// Admit `req` for `caller` ([`Guard::admit`]), or the answer that refuses it.
+    /// Admit `req` for `caller` ([`Guard::admit`]), or the answer that refuses it;
+    /// `telemetry` learns the operation once the document parses.
     fn admit(
         &self,
         req: &mut async_graphql::Request,
         caller: &Caller,
+        telemetry: Option<&QueryTelemetry>,
     ) -> Result<Admitted, Response> {
-        match self.guard.admit(req, caller) {
+        let operation = req.operation_name.clone();
+        let parsed = |doc: &ExecutableDocument| {
+            if let Some(t) = telemetry {
+                t.observe(doc, operation.as_deref());
+            }
+        };
+        match self.guard.admit(req, caller, parsed) {
             Ok((doc, estimate)) => Ok(Admitted {
                 doc,
                 operation: req.operation_name.clone(),
@@ -177,7 +185,7 @@ impl Executor {
         caller: Caller,
         session: Arc<Data>,
     ) -> BoxStream<'static, Response> {
-        let admitted = match self.admit(&mut req, &caller) {
+        let admitted = match self.admit(&mut req, &caller, None) {
             Ok(admitted) => admitted,
             Err(refused) => return futures::stream::once(async { refused }).boxed(),
         };
@@ -211,7 +219,7 @@ impl Executor {
         let span = telemetry.span().clone();
         let trace_context = telemetry.forwarded().clone();
         tracing::debug!(caller = caller.name(), "graphql request");
-        let admitted = span.in_scope(|| self.admit(&mut req, &caller));
+        let admitted = span.in_scope(|| self.admit(&mut req, &caller, Some(&telemetry)));
         let admitted = match admitted {
             Ok(admitted) => admitted,
             Err(refused) => {
@@ -219,7 +227,6 @@ impl Executor {
                 return (refused, QueryFinish::new(telemetry, budget, None));
             }
         };
-        telemetry.observe(&admitted.doc, admitted.operation.as_deref());
         let turn = match self.heavy_turn(&admitted).await {
             Ok(turn) => turn,
             Err(refused) => {

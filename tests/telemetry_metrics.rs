@@ -412,6 +412,34 @@ fn assert_bounded_labels(s: &Scrape, demo: &Demo) {
     }
 }
 
+/// A query the guard refuses once it is parsed is counted under its operation's name.
+async fn refused(gateway: &Gateway) {
+    let before = scrape(gateway).await;
+    // One root field more than `limits.max_root_fields` (20 by default).
+    let fields: Vec<String> = (0..21)
+        .map(|i| format!("f{i}: connections {{ name }}"))
+        .collect();
+    let body = gateway
+        .query(&format!("query TooWide {{ {} }}", fields.join(" ")))
+        .await;
+    let errors = gateway_common::errors(&body);
+    let codes: Vec<&str> = errors
+        .iter()
+        .map(|e| e["extensions"]["code"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(codes, ["TOO_MANY_ROOT_FIELDS"], "{body}");
+    let after = scrape(gateway).await;
+    let labels = [
+        ("operation", "TooWide"),
+        ("outcome", "error"),
+        ("code", "TOO_MANY_ROOT_FIELDS"),
+    ];
+    assert_eq!(
+        delta(&after, &before, "majordomo_graphql_requests_total", &labels),
+        1.0
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_a_scripted_sequence_exactly() {
     let (demo, gateway) = start().await;
@@ -421,6 +449,7 @@ async fn metrics_count_a_scripted_sequence_exactly() {
     let cold = cold_dashboard(&demo, &gateway).await;
     let misses = cold.sum("majordomo_cache_misses_total", &[]);
     warm_dashboard(&demo, &gateway, &cold, misses).await;
+    refused(&gateway).await;
     let s = fleet(&demo, &gateway).await;
     let names = s.names();
     let listed = readme_metrics();

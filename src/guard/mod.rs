@@ -118,11 +118,13 @@ impl Guard {
     /// parsed and measured, introspection, a read-only request's operation and the
     /// estimate. The parsed document goes on the request, so the schema does not parse it
     /// again, and is returned for what shapes the answer, with the estimate (upstream
-    /// requests).
+    /// requests). `parsed` sees the document as soon as it parses, refused or not (for the
+    /// request's telemetry).
     pub(crate) fn admit(
         &self,
         request: &mut Request,
         caller: &Caller,
+        parsed: impl FnOnce(&ExecutableDocument),
     ) -> Result<(ExecutableDocument, u64), ServerError> {
         if let Some(trusted) = &self.trusted {
             trusted.check(request).map_err(|e| server_error(&e))?;
@@ -130,6 +132,7 @@ impl Guard {
         document::scan(&request.query, &self.limits).map_err(|e| server_error(&e))?;
         let doc = async_graphql::parser::parse_query(&request.query)
             .map_err(|e| with_code(ServerError::from(e), "GRAPHQL_PARSE_FAILED"))?;
+        parsed(&doc);
         document::measure(&doc, &self.limits).map_err(|e| server_error(&e))?;
         if !self.introspection && asks_introspection(&doc) {
             return Err(server_error(&GatewayError::IntrospectionDisabled));
