@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Data, Response};
+use async_graphql::{Data, Response, ServerError};
 use axum::http::HeaderMap;
 use futures::stream::{BoxStream, StreamExt as _};
 use tokio::sync::Semaphore;
@@ -109,7 +109,7 @@ impl Executor {
     async fn heavy_turn(
         &self,
         admitted: &Admitted,
-    ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, Response> {
+    ) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, ServerError> {
         let limits = &self.gateway.config().limits;
         let Some(heavy) = &self.heavy else {
             return Ok(None);
@@ -127,41 +127,32 @@ impl Executor {
         match permit {
             // The semaphore is never closed.
             Some(permit) => Ok(permit.ok()),
-            None => {
-                let busy = GatewayError::Overloaded("every turn for heavy queries stayed taken");
-                let mut refused = Response::from_errors(vec![server_error(&busy)]);
-                label_errors(&mut refused);
-                Err(refused)
-            }
+            None => Err(server_error(&GatewayError::Overloaded(
+                "every turn for heavy queries stayed taken",
+            ))),
         }
     }
 
-    /// Admit `req` for `caller` ([`Guard::admit`]), or the answer that refuses it;
+    /// Admit `req` for `caller` ([`Guard::admit`]), or the error that refuses it;
     /// `telemetry` learns the operation once the document parses.
     fn admit(
         &self,
         req: &mut async_graphql::Request,
         caller: &Caller,
         telemetry: Option<&QueryTelemetry>,
-    ) -> Result<Admitted, Response> {
+    ) -> Result<Admitted, ServerError> {
         let operation = req.operation_name.clone();
         let parsed = |doc: &ExecutableDocument| {
             if let Some(t) = telemetry {
                 t.observe(doc, operation.as_deref());
             }
         };
-        match self.guard.admit(req, caller, parsed) {
-            Ok((doc, estimate)) => Ok(Admitted {
-                doc,
-                operation: req.operation_name.clone(),
-                estimate,
-            }),
-            Err(e) => {
-                let mut refused = Response::from_errors(vec![e]);
-                label_errors(&mut refused);
-                Err(refused)
-            }
-        }
+        let (doc, estimate) = self.guard.admit(req, caller, parsed)?;
+        Ok(Admitted {
+            doc,
+            operation: req.operation_name.clone(),
+            estimate,
+        })
     }
 
     /// `response` shaped as the spec says, every error with a code.
@@ -187,7 +178,10 @@ impl Executor {
     ) -> BoxStream<'static, Response> {
         let admitted = match self.admit(&mut req, &caller, None) {
             Ok(admitted) => admitted,
-            Err(refused) => return futures::stream::once(async { refused }).boxed(),
+            Err(e) => {
+                let refused = refusal(e);
+                return futures::stream::once(async { refused }).boxed();
+            }
         };
         let loaders = Loaders::for_query(
             &self.gateway,
@@ -222,16 +216,16 @@ impl Executor {
         let admitted = span.in_scope(|| self.admit(&mut req, &caller, Some(&telemetry)));
         let admitted = match admitted {
             Ok(admitted) => admitted,
-            Err(refused) => {
+            Err(e) => {
                 let budget = Arc::new(QueryBudget::unlimited());
-                return (refused, QueryFinish::new(telemetry, budget, None));
+                return (refusal(e), QueryFinish::new(telemetry, budget, None));
             }
         };
         let turn = match self.heavy_turn(&admitted).await {
             Ok(turn) => turn,
-            Err(refused) => {
+            Err(e) => {
                 let budget = Arc::new(QueryBudget::unlimited());
-                return (refused, QueryFinish::new(telemetry, budget, None));
+                return (refusal(e), QueryFinish::new(telemetry, budget, None));
             }
         };
         let loaders = Loaders::for_query(
@@ -263,4 +257,11 @@ impl Executor {
         finish.done(&self.gateway, &response, size);
         response
     }
+}
+
+/// The answer that refuses a request with `e`.
+fn refusal(e: ServerError) -> Response {
+    let mut refused = Response::from_errors(vec![e]);
+    label_errors(&mut refused);
+    refused
 }

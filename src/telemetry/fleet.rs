@@ -13,9 +13,15 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::metrics::ConnectionLabels;
 use super::names as n;
 use crate::jenkins::wire;
+
+/// Labels of what is measured per connection.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ConnectionLabels {
+    /// The connection name.
+    pub(crate) connection: Arc<str>,
+}
 
 /// Statuses a connection can have (the schema's `ConnectionStatus`, plus `UNKNOWN` before
 /// the first exchange).

@@ -20,7 +20,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
-use super::fleet::FleetMetrics;
+use super::fleet::{ConnectionLabels, FleetMetrics};
 use super::names as n;
 
 /// The content type of [`Metrics::render`]'s output.
@@ -98,13 +98,6 @@ pub(crate) struct EndpointLabels {
     pub(crate) connection: Arc<str>,
     /// The kind of endpoint.
     pub(crate) endpoint: &'static str,
-}
-
-/// Labels of what is measured per connection.
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub(crate) struct ConnectionLabels {
-    /// The connection name.
-    pub(crate) connection: Arc<str>,
 }
 
 /// Labels of a connection's state (one series per possible state).
