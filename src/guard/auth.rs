@@ -18,24 +18,9 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 
 use super::jwt::{JwtFailure, JwtVerifier};
 use super::rate::Rates;
+use super::scope::Scope;
 use crate::config::{AdminEndpoints, ApiKeyConfig, Config, ConfigError};
 use crate::jenkins::{ForwardedCredentials, QueryBudget, UpstreamRate};
-
-/// The connections a caller may see.
-#[derive(Debug, Clone)]
-pub(crate) enum Scope {
-    /// Every connection.
-    All,
-    /// Only these (each one configured).
-    Only(Arc<HashSet<String>>),
-}
-
-impl Scope {
-    /// A scope of these connection names.
-    pub(crate) fn only(names: impl IntoIterator<Item = String>) -> Self {
-        Scope::Only(Arc::new(names.into_iter().collect()))
-    }
-}
 
 /// Who asks, as the transport authenticated it; rides on every GraphQL request.
 #[derive(Clone)]

@@ -17,8 +17,8 @@ use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 use tokio::sync::{Mutex, RwLock};
 
-use super::auth::Scope;
 use super::rate::Rates;
+use super::scope::Scope;
 use crate::config::{ConfigError, JwtConfig};
 
 /// Least time between two fetches of the JWKS for a key id not seen yet.

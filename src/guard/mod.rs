@@ -20,6 +20,7 @@ pub(crate) mod cors;
 pub(crate) mod document;
 pub(crate) mod jwt;
 pub(crate) mod rate;
+pub(crate) mod scope;
 pub(crate) mod trusted;
 
 use std::any::TypeId;

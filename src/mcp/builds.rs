@@ -3,11 +3,11 @@
 
 use serde_json::{json, Value};
 
+use super::args::{BuildArgs, JobArgs, LogArgs, PipelineArgs};
 use super::ask::{documents, Asker};
 use super::fleet::failing_stage;
 use super::reply::{object, Reply};
 use super::resolve::{resolve_job, JobRef};
-use super::tools::{BuildArgs, JobArgs, LogArgs, PipelineArgs};
 
 /// Bytes kept for everything but the log text in a `build_log` answer.
 const LOG_OVERHEAD: usize = 1024;

@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 
+use super::args::{ApprovalsArgs, FailingJobsArgs, ListJobsArgs, QueueArgs};
 use super::ask::{documents, Asker};
 use super::reply::{object, Reply};
-use super::tools::{ApprovalsArgs, FailingJobsArgs, ListJobsArgs, QueueArgs};
 
 /// `list_connections`.
 pub(crate) async fn connections(asker: &Asker) -> Reply {

@@ -9,6 +9,7 @@
 //! scope, rate limits, the guard's limits, the planner and the cache all apply, and no
 //! second path to Jenkins exists. Answers are compact JSON cut to a byte budget (`fit.rs`).
 
+mod args;
 mod ask;
 mod builds;
 mod fit;
