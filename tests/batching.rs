@@ -18,6 +18,19 @@ async fn demo_sim() -> SimHandle {
         .expect("sim")
 }
 
+/// The recorded world, every answer 200 ms late.
+async fn slow_sim() -> SimHandle {
+    SimBuilder::new(World::recorded())
+        .token(USER, TOKEN)
+        .faults(Faults {
+            latency_ms: 200,
+            ..Default::default()
+        })
+        .start()
+        .await
+        .expect("sim")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sibling_jobs_cost_one_request_on_their_folder() {
     let sim = demo_sim().await;
@@ -76,15 +89,7 @@ async fn the_same_run_is_described_once_per_query() {
 /// each cannot finish in less than 600 ms (without the limit they overlap).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admission_limits_concurrent_queries() {
-    let sim = SimBuilder::new(World::recorded())
-        .token(USER, TOKEN)
-        .faults(Faults {
-            latency_ms: 200,
-            ..Default::default()
-        })
-        .start()
-        .await
-        .expect("sim");
+    let sim = slow_sim().await;
     let gateway = Gateway::start_config(Config {
         max_concurrent_queries: 1,
         ..Config::with_connections(vec![connection("c", &sim)])
@@ -116,15 +121,7 @@ async fn admission_limits_concurrent_queries() {
 /// estimated at 0) does not wait for them: it is answered before the last of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heavy_queries_take_turns_and_light_ones_do_not_wait() {
-    let sim = SimBuilder::new(World::recorded())
-        .token(USER, TOKEN)
-        .faults(Faults {
-            latency_ms: 200,
-            ..Default::default()
-        })
-        .start()
-        .await
-        .expect("sim");
+    let sim = slow_sim().await;
     let gateway = Gateway::start_config(Config {
         limits: LimitsConfig {
             heavy_query_estimate: 1,
