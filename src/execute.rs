@@ -150,7 +150,7 @@ impl Executor {
         let (doc, estimate) = self.guard.admit(req, caller, parsed)?;
         Ok(Admitted {
             doc,
-            operation: req.operation_name.clone(),
+            operation,
             estimate,
         })
     }
@@ -215,14 +215,14 @@ impl Executor {
         tracing::debug!(caller = caller.name(), "graphql request");
         let admitted = span.in_scope(|| self.admit(&mut req, &caller, Some(&telemetry)));
         let admitted = match admitted {
-            Ok(admitted) => admitted,
-            Err(e) => {
-                let budget = Arc::new(QueryBudget::unlimited());
-                return (refusal(e), QueryFinish::new(telemetry, budget, None));
-            }
+            Ok(admitted) => self
+                .heavy_turn(&admitted)
+                .await
+                .map(|turn| (admitted, turn)),
+            Err(e) => Err(e),
         };
-        let turn = match self.heavy_turn(&admitted).await {
-            Ok(turn) => turn,
+        let (admitted, turn) = match admitted {
+            Ok(admitted) => admitted,
             Err(e) => {
                 let budget = Arc::new(QueryBudget::unlimited());
                 return (refusal(e), QueryFinish::new(telemetry, budget, None));

@@ -31,6 +31,14 @@ async fn slow_sim() -> SimHandle {
         .expect("sim")
 }
 
+/// Three cold queries, one job each, of connection `c` on the recorded world.
+fn three_job_queries() -> Vec<String> {
+    ["hello-freestyle", "fail-freestyle", "git-freestyle"]
+        .iter()
+        .map(|job| format!(r#"{{ job(connection: "c", fullName: "{job}") {{ status }} }}"#))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sibling_jobs_cost_one_request_on_their_folder() {
     let sim = demo_sim().await;
@@ -95,10 +103,7 @@ async fn admission_limits_concurrent_queries() {
         ..Config::with_connections(vec![connection("c", &sim)])
     })
     .await;
-    let queries: Vec<String> = ["hello-freestyle", "fail-freestyle", "git-freestyle"]
-        .iter()
-        .map(|job| format!(r#"{{ job(connection: "c", fullName: "{job}") {{ status }} }}"#))
-        .collect();
+    let queries = three_job_queries();
     let started = std::time::Instant::now();
     let answers = futures::future::join_all(queries.iter().map(|q| gateway.query(q))).await;
     let elapsed = started.elapsed();
@@ -131,10 +136,7 @@ async fn heavy_queries_take_turns_and_light_ones_do_not_wait() {
         ..Config::with_connections(vec![connection("c", &sim)])
     })
     .await;
-    let heavy: Vec<String> = ["hello-freestyle", "fail-freestyle", "git-freestyle"]
-        .iter()
-        .map(|job| format!(r#"{{ job(connection: "c", fullName: "{job}") {{ status }} }}"#))
-        .collect();
+    let heavy = three_job_queries();
     let started = std::time::Instant::now();
     let timed = |q: &str| {
         let q = q.to_string();
