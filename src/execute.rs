@@ -12,7 +12,6 @@ use async_graphql::{Data, Response, ServerError};
 use axum::http::HeaderMap;
 use futures::stream::{BoxStream, StreamExt as _};
 use tokio::sync::Semaphore;
-use tracing::Instrument as _;
 
 use crate::error::GatewayError;
 use crate::gateway::GatewayState;
@@ -210,10 +209,14 @@ impl Executor {
         };
         let config = &self.gateway.config().telemetry;
         let telemetry = QueryTelemetry::start(headers, &req.variables, config);
-        let span = telemetry.span().clone();
+        let span = telemetry.span().cloned();
         let trace_context = telemetry.forwarded().clone();
         tracing::debug!(caller = caller.name(), "graphql request");
-        let admitted = span.in_scope(|| self.admit(&mut req, &caller, Some(&telemetry)));
+        let mut admit = || self.admit(&mut req, &caller, Some(&telemetry));
+        let admitted = match &span {
+            Some(span) => span.in_scope(admit),
+            None => admit(),
+        };
         let admitted = match admitted {
             Ok(admitted) => self
                 .heavy_turn(&admitted)
@@ -240,8 +243,11 @@ impl Executor {
         );
         let budget = Arc::clone(loaders.budget());
         let req = req.data(loaders).data(caller).data(Arc::clone(&telemetry));
-        let response = self.schema.execute(req).instrument(span.clone()).await;
-        let response = span.in_scope(|| self.finish(response, &admitted));
+        let response = match &span {
+            Some(span) => span.scope(self.schema.execute(req)).await,
+            None => self.schema.execute(req).await,
+        };
+        let response = self.finish(response, &admitted);
         (response, QueryFinish::new(telemetry, budget, turn))
     }
 

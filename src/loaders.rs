@@ -150,9 +150,13 @@ struct UpstreamLoader {
 fn log_failure<T>(answer: &Result<T, JenkinsError>) {
     if let Err(e) = answer {
         // Messages never carry credentials; the code and hint say what to check.
-        traces::load_span().in_scope(|| {
+        let line = || {
             tracing::warn!(connection = %e.connection(), code = e.code(), hint = e.hint(), "upstream request failed: {e}");
-        });
+        };
+        match traces::load_span() {
+            Some(span) => span.in_scope(line),
+            None => line(),
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use governor::{DefaultKeyedRateLimiter, Quota};
 
 use super::error::JenkinsError;
 use super::forward::ForwardedCredentials;
+use crate::telemetry::traces::RequestSpan;
 
 /// Longest a request waits for its turn under an [`UpstreamRate`] when the query has no
 /// deadline.
@@ -98,7 +99,7 @@ pub(crate) struct QueryBudget {
     cancelled: AtomicBool,
     wait: Mutex<WaitClock>,
     controllers: Mutex<Vec<String>>,
-    span: tracing::Span,
+    span: Option<RequestSpan>,
     trace_context: http::HeaderMap,
     rate: Option<Arc<UpstreamRate>>,
     forwarded: Option<ForwardedCredentials>,
@@ -158,7 +159,7 @@ impl QueryBudget {
             cancelled: AtomicBool::new(false),
             wait: Mutex::new(WaitClock::default()),
             controllers: Mutex::new(Vec::new()),
-            span: tracing::Span::none(),
+            span: None,
             trace_context: http::HeaderMap::new(),
             rate: None,
             forwarded: None,
@@ -166,8 +167,8 @@ impl QueryBudget {
         }
     }
 
-    /// The same budget, with `span` as the parent of the query's loads.
-    pub(crate) fn with_span(mut self, span: tracing::Span) -> Self {
+    /// The same budget, with `span` (a traced query's) as the parent of its loads.
+    pub(crate) fn with_span(mut self, span: Option<RequestSpan>) -> Self {
         self.span = span;
         self
     }
@@ -217,14 +218,14 @@ impl QueryBudget {
         &self.trace_context
     }
 
-    /// The query's span.
-    pub(crate) fn span(&self) -> &tracing::Span {
-        &self.span
+    /// The query's span, when it is traced.
+    pub(crate) fn span(&self) -> Option<&RequestSpan> {
+        self.span.as_ref()
     }
 
     /// Whether the query is traced: its loads and upstream requests get spans only then.
     pub(crate) fn traced(&self) -> bool {
-        !self.span.is_none()
+        self.span.is_some()
     }
 
     /// An answer was read from the cache without waiting.

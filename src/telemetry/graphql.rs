@@ -1,17 +1,18 @@
-//! A GraphQL request as telemetry sees it: its span (`graphql.request`, continuing the
-//! caller's trace), named after the operation once the document is parsed
+//! A GraphQL request as telemetry sees it: its span (continuing the caller's trace, when
+//! the request is traced), named after the operation once the document is parsed
 //! ([`QueryTelemetry::observe`]), and [`QueryTelemetry::finish`], which counts the answer in
-//! the metrics and writes the slow-query line.
+//! the metrics, ends the span and writes the slow-query line.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Response, Variables};
+use opentelemetry::KeyValue;
 
 use super::metrics::{Metrics, RequestRecord};
-use super::names::{OP_ANONYMOUS, OP_UNKNOWN, SPAN_REQUEST};
-use super::traces;
+use super::names::{OP_ANONYMOUS, OP_UNKNOWN};
+use super::traces::{self, RequestSpan};
 use crate::config::TelemetryConfig;
 use crate::jenkins::QueryBudget;
 
@@ -27,26 +28,32 @@ struct Operation {
 /// What telemetry keeps of one GraphQL request while it runs.
 pub(crate) struct QueryTelemetry {
     started: Instant,
-    span: tracing::Span,
+    /// The request's span, when it is traced.
+    span: Option<RequestSpan>,
     /// The caller's trace context, passed on as received when the request is not traced.
     forwarded: http::HeaderMap,
     operation: Mutex<Option<Operation>>,
 }
 
 impl QueryTelemetry {
-    /// A request starting now, in a span that continues the caller's trace (`traceparent`
-    /// in `headers`) when the request is traced (else in no span). The variables' values
-    /// go on the span only when configured.
+    /// A request starting now, with a span that continues the caller's trace
+    /// (`traceparent` in `headers`) when the request is traced (else none). The variables'
+    /// values go on the span only when configured.
     pub(crate) fn start(
         headers: &http::HeaderMap,
         variables: &Variables,
         config: &TelemetryConfig,
     ) -> Arc<Self> {
         let (span, forwarded) = if traces::sampled(headers) {
-            let span = Self::new_span(headers, variables, config);
+            let mut attributes = Vec::new();
+            if config.record_variables {
+                let values = serde_json::to_string(variables).unwrap_or_default();
+                attributes.push(KeyValue::new("graphql.variables", values));
+            }
+            let span = RequestSpan::start(headers, "graphql", attributes);
             (span, http::HeaderMap::new())
         } else {
-            (tracing::Span::none(), traces::caller_context(headers))
+            (None, traces::caller_context(headers))
         };
         Arc::new(QueryTelemetry {
             started: Instant::now(),
@@ -56,37 +63,9 @@ impl QueryTelemetry {
         })
     }
 
-    fn new_span(
-        headers: &http::HeaderMap,
-        variables: &Variables,
-        config: &TelemetryConfig,
-    ) -> tracing::Span {
-        let span = tracing::info_span!(
-            SPAN_REQUEST,
-            otel.name = "graphql",
-            otel.kind = "server",
-            otel.status_code = tracing::field::Empty,
-            graphql.operation.name = tracing::field::Empty,
-            graphql.operation.type = tracing::field::Empty,
-            graphql.variables = tracing::field::Empty,
-            majordomo.outcome = tracing::field::Empty,
-            majordomo.error.code = tracing::field::Empty,
-            majordomo.upstream_requests = tracing::field::Empty,
-            majordomo.upstream_wait_ms = tracing::field::Empty,
-            majordomo.cache.hits = tracing::field::Empty,
-            majordomo.response.bytes = tracing::field::Empty,
-        );
-        traces::continue_trace(&span, headers);
-        if config.record_variables && !span.is_disabled() {
-            let values = serde_json::to_string(variables).unwrap_or_default();
-            span.record("graphql.variables", values);
-        }
-        span
-    }
-
-    /// The request's span.
-    pub(crate) fn span(&self) -> &tracing::Span {
-        &self.span
+    /// The request's span, when it is traced.
+    pub(crate) fn span(&self) -> Option<&RequestSpan> {
+        self.span.as_ref()
     }
 
     /// What upstream requests carry of the caller's trace context when the request is
@@ -103,21 +82,22 @@ impl QueryTelemetry {
     }
 
     fn set_operation(&self, op: Operation) {
-        if !self.span.is_none() {
+        if let Some(span) = &self.span {
             let otel_name = match &op.name {
                 Some(name) => format!("{} {name}", op.kind),
                 None => op.kind.to_string(),
             };
-            traces::rename(&self.span, otel_name);
+            span.rename(otel_name);
+            let mut attributes = vec![KeyValue::new("graphql.operation.type", op.kind)];
             if let Some(name) = &op.name {
-                self.span.record("graphql.operation.name", name.as_str());
+                attributes.push(KeyValue::new("graphql.operation.name", name.clone()));
             }
-            self.span.record("graphql.operation.type", op.kind);
+            span.set(attributes);
         }
         *self.operation.lock().unwrap_or_else(|p| p.into_inner()) = Some(op);
     }
 
-    /// Count the answer (`bytes` long, serialized) in `metrics`, finish the span, and write
+    /// Count the answer (`bytes` long, serialized) in `metrics`, end the span, and write
     /// the slow-query line when it took `slow_query_ms` or more.
     pub(crate) fn finish(
         &self,
@@ -158,24 +138,30 @@ impl QueryTelemetry {
             upstream_requests,
             response_bytes: bytes,
         });
-        let span = &self.span;
-        span.record("majordomo.outcome", outcome);
-        if let Some(code) = codes.first() {
-            span.record("majordomo.error.code", &**code);
+        if let Some(span) = &self.span {
+            let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+            let mut attributes = vec![
+                KeyValue::new("majordomo.outcome", outcome),
+                KeyValue::new("majordomo.upstream_requests", count(upstream_requests)),
+                KeyValue::new("majordomo.upstream_wait_ms", millis(upstream_wait)),
+                KeyValue::new("majordomo.cache.hits", count(budget.cache_hits())),
+                KeyValue::new("majordomo.response.bytes", count(bytes as u64)),
+            ];
+            if let Some(code) = codes.first() {
+                attributes.push(KeyValue::new("majordomo.error.code", code.to_string()));
+            }
+            span.set(attributes);
+            if outcome == "error" {
+                span.fail();
+            }
+            span.end();
         }
-        if outcome == "error" {
-            span.record("otel.status_code", "ERROR");
-        }
-        span.record("majordomo.upstream_requests", upstream_requests);
-        span.record("majordomo.upstream_wait_ms", millis(upstream_wait));
-        span.record("majordomo.cache.hits", budget.cache_hits());
-        span.record("majordomo.response.bytes", bytes as u64);
         let slow = Duration::from_millis(config.slow_query_ms);
         if config.slow_query_ms > 0 && duration >= slow {
             let operation = op
                 .as_ref()
                 .map_or(OP_UNKNOWN, |o| o.name.as_deref().unwrap_or(OP_ANONYMOUS));
-            span.in_scope(|| {
+            let line = || {
                 tracing::warn!(
                     target: "majordomo::slow_query",
                     operation,
@@ -186,7 +172,11 @@ impl QueryTelemetry {
                     outcome,
                     "slow query"
                 );
-            });
+            };
+            match &self.span {
+                Some(span) => span.in_scope(line),
+                None => line(),
+            }
         }
     }
 }

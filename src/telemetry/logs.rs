@@ -15,6 +15,7 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
+use super::names::SPAN_REQUEST;
 use super::traces;
 use crate::config::LogFormat;
 
@@ -116,13 +117,20 @@ where
             line.insert("message".into(), message);
         }
         let span = tracing::Span::current();
-        if let Some(meta) = span.metadata() {
-            line.insert("span".into(), Value::String(meta.name().to_string()));
-            // The event's span is the current one: its OpenTelemetry ids, if it is traced.
-            if let Some((trace_id, span_id)) = traces::ids(&span) {
-                line.insert("trace_id".into(), Value::String(trace_id));
-                line.insert("span_id".into(), Value::String(span_id));
+        // The event's span is the current one: its OpenTelemetry ids, if it is traced;
+        // outside one, the traced request's it is written for, if any.
+        let ids = match span.metadata() {
+            Some(meta) => {
+                line.insert("span".into(), Value::String(meta.name().to_string()));
+                traces::ids(&span)
             }
+            None => traces::request_ids().inspect(|_| {
+                line.insert("span".into(), Value::String(SPAN_REQUEST.to_string()));
+            }),
+        };
+        if let Some((trace_id, span_id)) = ids {
+            line.insert("trace_id".into(), Value::String(trace_id));
+            line.insert("span_id".into(), Value::String(span_id));
         }
         line.extend(fields.0);
         let text = serde_json::to_string(&line).map_err(|_| fmt::Error)?;

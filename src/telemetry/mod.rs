@@ -75,13 +75,13 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TracesError> {
         .with(logs::layer(config.log_format).with_filter(filter.and(events)))
         .with(otel);
     let installed = tracing::subscriber::set_global_default(subscriber).is_ok();
-    if installed && provider.is_some() {
+    if let Some(provider) = provider.as_ref().filter(|_| installed) {
         // JSON lines carry trace ids, so without export every request is traced.
         let ratio = match config.endpoint {
             Some(_) => config.sampling_ratio,
             None => 1.0,
         };
-        traces::start_sampling(ratio);
+        traces::start_sampling(provider, ratio);
     }
     if let Some(message) = bad_filter {
         tracing::warn!("{message}");

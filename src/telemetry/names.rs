@@ -93,7 +93,8 @@ pub(crate) const BUILD: &str = "build";
 
 // ----- Spans -------------------------------------------------------------------------
 
-/// One GraphQL request (kind server). Renamed to `{type} {operation}` once parsed.
+/// One GraphQL request (kind server), as log lines name it; exported as `graphql`, renamed
+/// to `{type} {operation}` once parsed.
 pub(crate) const SPAN_REQUEST: &str = "graphql.request";
 /// One batch of a loader: the keys of one kind that one controller is asked for together.
 pub(crate) const SPAN_LOAD: &str = "majordomo.load";

@@ -1,12 +1,18 @@
-//! Traces: the OpenTelemetry tracer behind `tracing` spans, exported over OTLP/HTTP
-//! (protobuf) when `[telemetry] endpoint` is set, and W3C trace context in and out: a
-//! caller's `traceparent` becomes the parent of its request's span, and every request to
-//! Jenkins carries the `traceparent` of its own span.
+//! Traces: OpenTelemetry spans exported over OTLP/HTTP (protobuf) when `[telemetry]
+//! endpoint` is set, and W3C trace context in and out: a caller's `traceparent` becomes the
+//! parent of its request's span, and every request to Jenkins carries the `traceparent` of
+//! its own span.
 //!
 //! Whether a request is traced is decided once, when it arrives ([`sampled`]): the
 //! caller's `traceparent` flag when it sent one, else a draw at `sampling_ratio`. A request
 //! that is not traced creates no span at all, so an untraced request (every one, with
 //! tracing off) costs nothing here; the SDK records every span it is given.
+//!
+//! A request's own span ([`RequestSpan`]) is made with the SDK directly, its attributes
+//! set in two calls: as a `tracing` span it cost a registry entry, two lookups at every
+//! poll of the request and one per attribute, most of what tracing added to a warm query.
+//! The spans under it (a loader batch waiting on Jenkins, a fetch, an HTTP exchange) are
+//! `tracing` spans the OpenTelemetry layer exports, parented to the request's span.
 //!
 //! The exporter's HTTP client is the gateway's own reqwest (no second HTTP stack): the
 //! SDK's batch processor runs on a thread of its own and blocks on each export, so the
@@ -18,10 +24,13 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry::trace::{
+    SpanId, SpanKind, Status, TraceContextExt, TraceId, Tracer as _, TracerProvider as _,
+};
+use opentelemetry::KeyValue;
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -36,22 +45,26 @@ pub enum TracesError {
     Exporter(String),
 }
 
-/// The share of requests traced, once [`init`](super::init) has installed the
-/// OpenTelemetry layer; unset, nothing is traced.
-static SAMPLING: OnceLock<f64> = OnceLock::new();
+/// The tracer of the requests' spans and the share of requests traced, once
+/// [`init`](super::init) has installed the OpenTelemetry layer; unset, nothing is traced.
+static TRACING: OnceLock<(SdkTracer, f64)> = OnceLock::new();
 
-/// Trace this share of the requests whose caller did not decide, from now on.
-pub(crate) fn start_sampling(ratio: f64) {
-    let _ = SAMPLING.set(ratio.clamp(0.0, 1.0));
+/// Trace this share of the requests whose caller did not decide, from now on, with spans
+/// of `provider`.
+pub(crate) fn start_sampling(provider: &SdkTracerProvider, ratio: f64) {
+    let _ = TRACING.set((provider.tracer(TRACER), ratio.clamp(0.0, 1.0)));
 }
+
+/// The name of the gateway's tracer (its instrumentation scope).
+const TRACER: &str = "majordomo";
 
 /// Whether a request with these headers is traced: never without the OpenTelemetry
 /// layer; else as its caller's `traceparent` says (its `sampled` flag), or, without one,
 /// for a share `sampling_ratio` of the requests.
 pub(crate) fn sampled(headers: &http::HeaderMap) -> bool {
-    SAMPLING
+    TRACING
         .get()
-        .is_some_and(|&ratio| decide(headers, ratio, draw))
+        .is_some_and(|(_, ratio)| decide(headers, *ratio, draw))
 }
 
 /// The decision of [`sampled`] at `ratio`: a valid `traceparent` decides by its flag (an
@@ -129,12 +142,15 @@ where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
     tracing_opentelemetry::layer()
-        .with_tracer(provider.tracer("majordomo"))
+        .with_tracer(provider.tracer(TRACER))
         .with_location(false)
         .with_threads(false)
         // No `busy_ns`/`idle_ns`: two clock reads on every poll of every span for figures
         // the span's own start and end already give.
         .with_tracked_inactivity(false)
+        // Nothing reads OpenTelemetry's current context (requests to Jenkins carry their
+        // span's own), so entering a span need not make its context current.
+        .with_context_activation(false)
         .with_level(false)
         .with_target(false)
 }
@@ -220,25 +236,12 @@ pub(crate) fn inject(
     request.headers(headers)
 }
 
-/// Make the caller's trace (its `traceparent`, if any) the parent of `span`, which must
-/// not have been entered yet.
-pub(crate) fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
+/// The caller's trace context in `headers` (its `traceparent`, if any).
+fn caller(headers: &http::HeaderMap) -> opentelemetry::Context {
     if !headers.contains_key("traceparent") {
-        return;
+        return opentelemetry::Context::new();
     }
-    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
-    // Without the OpenTelemetry layer there is no trace to continue.
-    let _ = span.set_parent(parent);
-}
-
-/// Rename `span` once it has started (a recorded `otel.name` only renames a span not yet
-/// entered): a request's span learns its operation after parsing, inside the span.
-pub(crate) fn rename(span: &tracing::Span, name: String) {
-    let cx = span.context();
-    let otel = cx.span();
-    if otel.span_context().is_valid() {
-        otel.update_name(name);
-    }
+    TraceContextPropagator::new().extract(&HeaderExtractor(headers))
 }
 
 /// The trace and span ids of `span` (lower-case hex), when it is traced.
@@ -249,9 +252,92 @@ pub(crate) fn ids(span: &tracing::Span) -> Option<(String, String)> {
         .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
 }
 
+/// The ids of the traced request the code runs in (see [`RequestSpan::scope`]), for a log
+/// line written outside any span of its own.
+pub(crate) fn request_ids() -> Option<(String, String)> {
+    REQUEST
+        .try_with(|(trace, span)| (trace.to_string(), span.to_string()))
+        .ok()
+}
+
+/// A traced request's span: an OpenTelemetry `server` span, ended by [`Self::end`] (or
+/// when the last clone is dropped, for a request that never finished). Cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestSpan {
+    cx: opentelemetry::Context,
+}
+
+impl RequestSpan {
+    /// A span named `name` starting now, with `attributes`, the child of the caller's
+    /// trace in `headers` when it sent one; `None` unless [`init`](super::init) set up
+    /// tracing.
+    pub(crate) fn start(
+        headers: &http::HeaderMap,
+        name: &'static str,
+        attributes: Vec<KeyValue>,
+    ) -> Option<Self> {
+        let (tracer, _) = TRACING.get()?;
+        let parent = caller(headers);
+        let span = tracer
+            .span_builder(name)
+            .with_kind(SpanKind::Server)
+            .with_attributes(attributes)
+            .start_with_context(tracer, &parent);
+        Some(RequestSpan {
+            cx: parent.with_span(span),
+        })
+    }
+
+    /// Name the span `name` (a request learns its operation once its document parses).
+    pub(crate) fn rename(&self, name: String) {
+        self.cx.span().update_name(name);
+    }
+
+    /// Set `attributes` on the span.
+    pub(crate) fn set(&self, attributes: Vec<KeyValue>) {
+        self.cx.span().set_attributes(attributes);
+    }
+
+    /// Mark the request failed.
+    pub(crate) fn fail(&self) {
+        self.cx.span().set_status(Status::error(""));
+    }
+
+    /// End the span now (it is exported with what was set so far).
+    pub(crate) fn end(&self) {
+        self.cx.span().end();
+    }
+
+    /// The trace and span ids of the request.
+    fn id_pair(&self) -> (TraceId, SpanId) {
+        let span = self.cx.span();
+        let sc = span.span_context();
+        (sc.trace_id(), sc.span_id())
+    }
+
+    /// Make this request the parent of `span`, a span that has not started yet.
+    pub(crate) fn adopt(&self, span: &tracing::Span) {
+        // Without the OpenTelemetry layer `span` is disabled, with no parent to set.
+        let _ = span.set_parent(self.cx.clone());
+    }
+
+    /// Run `f` as part of this request: log lines written outside a span of their own
+    /// carry its trace and span ids.
+    pub(crate) fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        REQUEST.sync_scope(self.id_pair(), f)
+    }
+
+    /// `future`, run as part of this request (see [`Self::in_scope`]).
+    pub(crate) async fn scope<F: std::future::Future>(&self, future: F) -> F::Output {
+        REQUEST.scope(self.id_pair(), future).await
+    }
+}
+
 tokio::task_local! {
     /// The loader batch the code runs in, when its query is traced.
     static LOAD: LoadSpan;
+    /// The ids of the traced request the code runs in.
+    static REQUEST: (TraceId, SpanId);
 }
 
 /// A loader batch's span, started only when the batch first waits on Jenkins: a batch
@@ -259,7 +345,7 @@ tokio::task_local! {
 /// a warm query costs one span, not one per batch and per answer. Its start is the first
 /// miss, a few microseconds of cache lookups after the batch began.
 struct LoadSpan {
-    parent: tracing::Span,
+    parent: RequestSpan,
     kind: &'static str,
     connection: String,
     keys: usize,
@@ -267,18 +353,18 @@ struct LoadSpan {
 }
 
 /// Run `load`, a batch of `keys` keys of `kind` for controller `connection`, under the
-/// query span `parent`; it gets a span of its own only if it waits on Jenkins
-/// ([`load_span`]). Untraced (`parent` is none), it runs as it is.
+/// request span `parent`; it gets a span of its own only if it waits on Jenkins
+/// ([`load_span`]). Untraced (no `parent`), it runs as it is.
 pub(crate) async fn in_load<F: std::future::Future>(
-    parent: &tracing::Span,
+    parent: Option<&RequestSpan>,
     kind: &'static str,
     connection: &str,
     keys: usize,
     load: F,
 ) -> F::Output {
-    if parent.is_none() {
+    let Some(parent) = parent else {
         return load.await;
-    }
+    };
     let batch = LoadSpan {
         parent: parent.clone(),
         kind,
@@ -289,24 +375,26 @@ pub(crate) async fn in_load<F: std::future::Future>(
     LOAD.scope(batch, load).await
 }
 
-/// The span of the batch this code runs in, started now if this is its first wait on
-/// Jenkins; outside a batch, the current span.
-pub(crate) fn load_span() -> tracing::Span {
+/// The span of the traced batch this code runs in, started now if this is its first wait
+/// on Jenkins; `None` outside one.
+pub(crate) fn load_span() -> Option<tracing::Span> {
     LOAD.try_with(|batch| {
         batch
             .span
             .get_or_init(|| {
-                tracing::info_span!(
-                    parent: &batch.parent,
+                let span = tracing::info_span!(
+                    parent: None,
                     SPAN_LOAD,
                     otel.name = batch.kind,
                     majordomo.connection = %batch.connection,
                     majordomo.load.keys = batch.keys,
-                )
+                );
+                batch.parent.adopt(&span);
+                span
             })
             .clone()
     })
-    .unwrap_or_else(|_| tracing::Span::current())
+    .ok()
 }
 
 #[cfg(test)]

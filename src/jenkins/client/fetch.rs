@@ -92,8 +92,8 @@ impl JenkinsClient {
     /// small: a warm dashboard makes thousands). While it is not a hit, the query is
     /// waiting on Jenkins. A traced query
     /// counts its hits on its own span and gives each wait a `jenkins.fetch` span, in its
-    /// loader batch's (started by this first wait, see [`traces::load_span`]), saying
-    /// whether it loaded or joined another caller's load.
+    /// loader batch's (started by this first wait, see [`traces::load_span`]) or, outside
+    /// a batch, the request's, saying whether it loaded or joined another caller's load.
     pub(super) async fn cached<T, F, L>(
         &self,
         key: CacheKey,
@@ -110,9 +110,9 @@ impl JenkinsClient {
     {
         use tracing::Instrument as _;
         let cache = &self.inner.cache;
-        if let Some(value) = cache.get::<T>(&key, budget.max_age()).await {
+        if let Some(answer) = cache.get::<T, JenkinsError>(&key, budget.max_age()).await {
             budget.count_hit();
-            return Ok(value);
+            return answer;
         }
         if CACHE_ONLY.try_with(|missed| missed.set(true)).is_ok() {
             // Inside [`from_cache`], which discards this answer: nothing is sent.
@@ -124,8 +124,9 @@ impl JenkinsClient {
             let _waiting = budget.waiting();
             return Box::pin(cache.load(key, shared_key, load())).await.0;
         }
+        let batch = traces::load_span();
         let span = tracing::info_span!(
-            parent: &traces::load_span(),
+            parent: batch.as_ref().and_then(tracing::Span::id),
             SPAN_FETCH,
             otel.name = endpoint.span_name(),
             majordomo.connection = %self.inner.name,
@@ -134,6 +135,10 @@ impl JenkinsClient {
             majordomo.cache = tracing::field::Empty,
             error.type = tracing::field::Empty,
         );
+        if let (None, Some(request)) = (batch, budget.span()) {
+            // A fetch outside a loader batch hangs under the request itself.
+            request.adopt(&span);
+        }
         let traced = async {
             let (result, how) = {
                 let _waiting = budget.waiting();

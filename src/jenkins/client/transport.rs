@@ -123,9 +123,16 @@ impl JenkinsClient {
                 budget.spend_request(&inner.name).await?;
             }
             let (timeout, by_deadline) = self.attempt_timeout(budget);
-            let span = match budget.traced() {
-                true => self.exchange_span(&method, url.path(), endpoint, attempt),
-                false => tracing::Span::none(),
+            let span = match budget.span() {
+                Some(request) => {
+                    let span = self.exchange_span(&method, url.path(), endpoint, attempt);
+                    if tracing::Span::current().is_none() {
+                        // Sent outside a fetch: the exchange hangs under the request.
+                        request.adopt(&span);
+                    }
+                    span
+                }
+                None => tracing::Span::none(),
             };
             let request = self.request(&method, &url, timeout, budget, &span);
             inner.upstream_requests.fetch_add(1, Ordering::Relaxed);
