@@ -205,9 +205,7 @@ async fn unknown_items_are_null_without_an_error() {
     let good = recorded_sim().await;
     let gateway = Gateway::start(vec![connection("good", &good)]).await;
     // The schema documents "null if there is none": a 404 is an answer, not an error.
-    let body = gateway
-        .query(
-            r#"{
+    let unknown = r#"{
                 job(connection: "good", fullName: "no-such-job") { name }
                 deep: job(connection: "good", fullName: "team-a/no-such/job") { name }
                 folderAsJob: job(connection: "good", fullName: "team-a") { name }
@@ -218,9 +216,8 @@ async fn unknown_items_are_null_without_an_error() {
                     job(fullName: "no-such-job") { name }
                     hello: job(fullName: "hello-freestyle") { build(number: 999) { number } }
                 }
-            }"#,
-        )
-        .await;
+            }"#;
+    let body = gateway.query(unknown).await;
     assert!(body.get("errors").is_none(), "{body:#}");
     assert_eq!(
         body["data"],
@@ -229,6 +226,17 @@ async fn unknown_items_are_null_without_an_error() {
             "connection": { "folder": null, "job": null, "hello": { "build": null } },
         })
     );
+    // A 404 is kept like a listing: asking again within its TTL sends nothing to Jenkins,
+    // so names that do not exist cannot make the gateway ask once per query.
+    let sent = good.requests().len();
+    assert!(
+        good.requests().iter().any(|r| r.status == 404),
+        "Jenkins answered 404s"
+    );
+    for _ in 0..3 {
+        assert_eq!(gateway.query(unknown).await, body);
+    }
+    assert_eq!(good.requests().len(), sent, "{:#?}", good.requests());
     // An unknown connection, though, is a mistake in the query.
     let body = gateway
         .query(r#"{ job(connection: "nope", fullName: "x") { name } }"#)

@@ -10,7 +10,11 @@
 //!   loader returns it with the value and the expiry policy reads it from the
 //!   stored entry.
 //! - Identical concurrent loads are coalesced into one upstream call; errors
-//!   are handed to every waiter and never stored.
+//!   are handed to every waiter and not stored, except an answer that the thing
+//!   asked for does not exist ([`LoadError::is_absent`], a 404), which is kept
+//!   like a listing: asking again within its TTL would get the same, and a
+//!   client must not make the gateway ask Jenkins once per query for names
+//!   that do not exist.
 //! - Every lookup, store and eviction is counted by class in the gateway's
 //!   [`Metrics`] (evictions by cause through moka's eviction listener), and in
 //!   [`CacheStats`] for the cache's own tests.
@@ -114,9 +118,21 @@ fn scope_keys() -> &'static RandomState {
     KEYS.get_or_init(RandomState::new)
 }
 
-/// One stored answer: the parsed value, its weight and its class.
+/// An error a load can end with. An absent answer (the thing asked for does not exist) is
+/// stored like a listing; any other is handed to the waiting callers only.
+pub(crate) trait LoadError: Clone + Send + Sync + 'static {
+    /// Whether this error says the thing asked for does not exist.
+    fn is_absent(&self) -> bool;
+}
+
+/// Bytes an absent answer weighs beyond its key's request: what its entry costs.
+const ABSENT_WEIGHT: usize = 64;
+
+/// One stored answer: the parsed value (or, when `absent`, the error saying there is
+/// none), its weight and its class.
 pub(crate) struct CachedValue {
     value: Arc<dyn Any + Send + Sync>,
+    absent: bool,
     weight: u32,
     class: CacheClass,
     /// When it was loaded: a poller accepts only answers younger than its interval.
@@ -130,6 +146,7 @@ impl std::fmt::Debug for CachedValue {
         f.debug_struct("CachedValue")
             .field("weight", &self.weight)
             .field("class", &self.class)
+            .field("absent", &self.absent)
             .finish_non_exhaustive()
     }
 }
@@ -341,25 +358,26 @@ impl UpstreamCache {
     ) -> Result<Arc<T>, E>
     where
         T: DeserializeOwned + Send + Sync + 'static,
-        E: Clone + Send + Sync + 'static,
+        E: LoadError,
         F: Future<Output = Result<Loaded<T>, E>>,
     {
-        if let Some(value) = self.get::<T>(&key, None).await {
-            return Ok(value);
+        if let Some(answer) = self.get::<T, E>(&key, None).await {
+            return answer;
         }
         self.load(key, shared_key, load).await.0
     }
 
-    /// The stored value for `key`, if there is one (a hit, counted as such). With a
-    /// `max_age`, a stored answer that may still change and is older than that is dropped
-    /// and the caller loads a fresh one (still coalesced with identical loads, and stored
-    /// for everyone else): pollers read this way, since an answer a query cached seconds
-    /// ago would delay their events by as much.
-    pub(crate) async fn get<T: Send + Sync + 'static>(
+    /// The stored answer for `key`, if there is one (a hit, counted as such): its value,
+    /// or the error that said it does not exist. With a `max_age`, a stored answer that may
+    /// still change and is older than that is dropped and the caller loads a fresh one
+    /// (still coalesced with identical loads, and stored for everyone else): pollers read
+    /// this way, since an answer a query cached seconds ago would delay their events by as
+    /// much.
+    pub(crate) async fn get<T: Send + Sync + 'static, E: LoadError>(
         &self,
         key: &CacheKey,
         max_age: Option<Duration>,
-    ) -> Option<Arc<T>> {
+    ) -> Option<Result<Arc<T>, E>> {
         let stored = self.cache.get(key).await?;
         let fresh = stored.class == CacheClass::Immutable
             || max_age.is_none_or(|age| stored.loaded_at.elapsed() <= age);
@@ -367,16 +385,17 @@ impl UpstreamCache {
             self.cache.invalidate(key).await;
             return None;
         }
-        let value = Arc::clone(&stored.value).downcast::<T>().ok()?;
+        let answer = stored.answer::<T, E>()?;
         self.counters.hits.fetch_add(1, Ordering::Relaxed);
         self.metrics.cache.lookup(stored.class.label(), Lookup::Hit);
-        Some(value)
+        Some(answer)
     }
 
     /// Runs `load` once for all concurrent callers of `key` (after [`Self::get`] found
     /// nothing) and stores its result; says whether this caller loaded or waited for
     /// another's load. An error from `load` is returned to every waiting caller and not
-    /// stored. With Redis behind, `shared_key` names the entry there (`None`: keep it out
+    /// stored, unless it says the answer is absent (stored with the listing TTL, and
+    /// never written to Redis). With Redis behind, `shared_key` names the entry there (`None`: keep it out
     /// of Redis): a miss here asks Redis before running `load`, and what `load` answered is
     /// written there.
     pub(crate) async fn load<T, E, F>(
@@ -387,22 +406,35 @@ impl UpstreamCache {
     ) -> (Result<Arc<T>, E>, Lookup)
     where
         T: DeserializeOwned + Send + Sync + 'static,
-        E: Clone + Send + Sync + 'static,
+        E: LoadError,
         F: Future<Output = Result<Loaded<T>, E>>,
     {
         // `ran_loader` tells our own load apart from waiting on someone
         // else's: moka polls only one caller's init future per key.
         let ran_loader = AtomicBool::new(false);
+        let absent_weight = key.request.len() + ABSENT_WEIGHT;
         let init = async {
             ran_loader.store(true, Ordering::Relaxed);
-            let (loaded, expires_in) = match (&self.shared, shared_key.as_deref()) {
-                (Some(shared), Some(shared_key)) => load_through(shared, shared_key, load).await?,
-                _ => (load.await?, None),
+            let loaded = match (&self.shared, shared_key.as_deref()) {
+                (Some(shared), Some(shared_key)) => load_through(shared, shared_key, load).await,
+                _ => load.await.map(|loaded| (loaded, None)),
+            };
+            let (value, absent, weight, class, expires_in) = match loaded {
+                Ok((loaded, expires_in)) => {
+                    let value: Arc<dyn Any + Send + Sync> = Arc::new(loaded.value);
+                    (value, false, loaded.weight, loaded.class, expires_in)
+                }
+                Err(error) if error.is_absent() => {
+                    let value: Arc<dyn Any + Send + Sync> = Arc::new(error);
+                    (value, true, absent_weight, CacheClass::Listing, None)
+                }
+                Err(error) => return Err(error),
             };
             Ok::<_, E>(Arc::new(CachedValue {
-                value: Arc::new(loaded.value),
-                weight: u32::try_from(loaded.weight).unwrap_or(u32::MAX),
-                class: loaded.class,
+                value,
+                absent,
+                weight: u32::try_from(weight).unwrap_or(u32::MAX),
+                class,
                 loaded_at: Instant::now(),
                 expires_in,
             }))
@@ -426,12 +458,9 @@ impl UpstreamCache {
                     self.counters.inserts.fetch_add(1, Ordering::Relaxed);
                     self.metrics.cache.stored(class, stored.weight);
                 }
-                match stored.value.clone().downcast::<T>() {
-                    Ok(value) => Ok(value),
-                    // The key holds the TypeId, so this cannot happen; if it
-                    // did, the entry would be unusable, so drop it.
-                    Err(_) => unreachable_type(),
-                }
+                // The key holds the TypeId of the value, and an absent answer is always
+                // stored by a load of the same error type.
+                stored.answer::<T, E>().unwrap_or_else(unreachable_type)
             }
             Err(error) => {
                 if ran {
@@ -523,6 +552,19 @@ fn parse_shared<T: DeserializeOwned>(entry: SharedEntry) -> Option<(Loaded<T>, O
         },
         entry.expires_in,
     ))
+}
+
+impl CachedValue {
+    /// The stored value as `T`, or the stored error as `E` when the answer is absent;
+    /// `None` if it is neither (never: keys carry the value's type, and the loads of one
+    /// key share their error type).
+    fn answer<T: Send + Sync + 'static, E: LoadError>(&self) -> Option<Result<Arc<T>, E>> {
+        let value = Arc::clone(&self.value);
+        match self.absent {
+            false => value.downcast::<T>().ok().map(Ok),
+            true => value.downcast::<E>().ok().map(|e| Err((*e).clone())),
+        }
+    }
 }
 
 #[cold]
@@ -678,6 +720,46 @@ mod tests {
         assert_eq!(stats.misses, 1);
         assert_eq!(stats.coalesced + stats.hits, 49);
         assert!(stats.coalesced > 0, "{stats:?}");
+    }
+
+    /// In these tests, the error `"absent"` says the answer does not exist.
+    impl LoadError for String {
+        fn is_absent(&self) -> bool {
+            self == "absent"
+        }
+    }
+
+    #[tokio::test]
+    async fn an_absent_answer_is_kept_like_a_listing() {
+        let ttl = Duration::from_millis(300);
+        let cache = UpstreamCache::with_limits(1 << 20, ttl, Duration::from_secs(1));
+        let loads = AtomicUsize::new(0);
+        let absent = || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            Err::<Loaded<String>, _>("absent".to_string())
+        };
+        for _ in 0..3 {
+            let answer = cache.get_or_load(key("gone"), None, absent()).await;
+            assert_eq!(answer.unwrap_err(), "absent");
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "asked once within the TTL");
+        let stats = cache.stats();
+        assert_eq!((stats.misses, stats.hits, stats.load_errors), (1, 2, 0));
+        // Like a listing, it is asked again once its TTL is over.
+        tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+        let again = get(&cache, "gone", &loads, CacheClass::Listing).await;
+        assert_eq!(*again, "v2");
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+        // A reader that wants answers younger than the entry loads afresh.
+        cache
+            .get_or_load::<String, String, _>(key("late"), None, absent())
+            .await
+            .unwrap_err();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let fresh = cache
+            .get::<String, String>(&key("late"), Some(Duration::from_millis(10)))
+            .await;
+        assert!(fresh.is_none(), "an old absent answer is not fresh enough");
     }
 
     #[tokio::test]

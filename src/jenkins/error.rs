@@ -184,6 +184,14 @@ fn permission_suffix(required: Option<&str>, user: Option<&str>) -> String {
     }
 }
 
+/// A 404 is an answer: the job, build or log asked for does not exist, and will not for a
+/// while (the cache keeps it like a listing).
+impl crate::cache::LoadError for JenkinsError {
+    fn is_absent(&self) -> bool {
+        matches!(self, JenkinsError::NotFound { .. })
+    }
+}
+
 impl JenkinsError {
     /// Maps a non-2xx HTTP status (and its headers) to an error.
     pub fn from_status(status: u16, headers: &HeaderMap, connection: &str) -> JenkinsError {

@@ -81,7 +81,7 @@ async fn json_requests_keep_context_path_auth_and_cache() {
 }
 
 #[tokio::test]
-async fn statuses_map_to_errors_and_are_not_cached() {
+async fn statuses_map_to_errors_and_only_a_404_is_cached() {
     let fake = FakeJenkins::start(|seen, _| {
         let code: u16 = seen
             .path
@@ -151,9 +151,13 @@ async fn statuses_map_to_errors_and_are_not_cached() {
     assert_eq!(fake.hits("/job/401/api/json"), 1);
     assert_eq!(fake.hits("/job/500/api/json"), 1);
 
-    // Errors are not cached.
-    get("404").await;
-    assert_eq!(fake.hits("/job/404/api/json"), 2);
+    // Errors are not cached, except a 404: that answer is kept like a listing.
+    get("500").await;
+    assert_eq!(fake.hits("/job/500/api/json"), 2);
+    get("401").await;
+    assert_eq!(fake.hits("/job/401/api/json"), 2);
+    assert_eq!(get("404").await.code(), "NOT_FOUND");
+    assert_eq!(fake.hits("/job/404/api/json"), 1);
     assert_eq!(
         client.circuit_state(),
         CircuitState::Closed,
