@@ -72,19 +72,33 @@ pub struct TelemetryReport {
 }
 
 impl TelemetryReport {
-    /// p99 of variant `i` ÷ export off (1.05 = 5% more).
+    /// The median over rounds of variant `i`'s `figure` ÷ export off's in the same round.
+    /// The variants of a round run back to back, so a drift of the machine's speed (a
+    /// shared VM's steal time moves throughput by 20% from one minute to the next) cancels
+    /// out of each round's ratio, where it would not out of a ratio of medians.
+    fn paired(&self, i: usize, figure: impl Fn(&Variant, usize) -> f64) -> f64 {
+        let (off, v) = (&self.variants[0], &self.variants[i]);
+        let rounds = v.saturation.len().min(off.saturation.len());
+        median(
+            (0..rounds)
+                .map(|r| figure(v, r) / figure(off, r).max(1e-9))
+                .collect(),
+        )
+    }
+
+    /// p99 of variant `i` ÷ export off (1.05 = 5% more), paired by round.
     pub fn p99_ratio(&self, i: usize) -> f64 {
-        self.variants[i].p99_ms() / self.variants[0].p99_ms().max(1e-9)
+        self.paired(i, |v, r| v.fixed[r].latency.p99_ms)
     }
 
-    /// Throughput of variant `i` ÷ export off.
+    /// Throughput of variant `i` ÷ export off, paired by round.
     pub fn rps_ratio(&self, i: usize) -> f64 {
-        self.variants[i].rps() / self.variants[0].rps().max(1e-9)
+        self.paired(i, |v, r| v.saturation[r].rps)
     }
 
-    /// CPU per request of variant `i` ÷ export off.
+    /// CPU per request of variant `i` ÷ export off, paired by round.
     pub fn cpu_ratio(&self, i: usize) -> f64 {
-        self.variants[i].cpu_us() / self.variants[0].cpu_us().max(1e-9)
+        self.paired(i, |v, r| v.cpu_us_per_request[r])
     }
 }
 
