@@ -150,7 +150,7 @@ fn telemetry_table(out: &mut String, t: &TelemetryReport) {
     let _ = writeln!(
         out,
         "\n== Telemetry cost: the warm point query, trace export off vs on (OTLP/HTTP to a collector \
-         stand-in; sampling 1.0 and 0.1), {} round(s), medians; each ratio is the median of \
+         stand-in; sampling 1.0 and 0.1; off again as the control), {} round(s), medians; each ratio is the median of \
          the rounds' ratios ==",
         t.rounds
     );

@@ -1,9 +1,10 @@
 //! What metrics and tracing cost: the warm point query's p99 at a fixed rate (500 req/s)
 //! and its throughput at saturation, on a gateway with trace export off (metrics only, the
 //! default), one exporting every trace over OTLP/HTTP to a collector stand-in in this
-//! process, and one exporting a tenth of them, side by side: the configurations alternate,
-//! round after round, so a drift of the machine's load affects all alike. Each gateway is
-//! a fresh process.
+//! process, one exporting a tenth of them, and export off again (the control: what noise
+//! alone makes of a ratio), side by side: the configurations alternate, round after round,
+//! each round starting with the next, so a drift of the machine's load affects all alike.
+//! Each gateway is a fresh process.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,7 +25,8 @@ use crate::queries::{self, ALLOWED_ERRORS};
 /// One configuration's runs.
 #[derive(Debug, Clone, Serialize)]
 pub struct Variant {
-    /// `export off`, `export on` or `export 0.1`.
+    /// `export off`, `export on`, `export 0.1` or `export off again` (the control: the
+    /// same as export off).
     pub name: String,
     /// The `[telemetry]` section it ran with (empty: the defaults).
     pub telemetry_toml: String,
@@ -63,7 +65,7 @@ pub struct TelemetryReport {
     pub rounds: usize,
     /// The request rate of the fixed-rate runs.
     pub fixed_rps: u64,
-    /// Export off, on (every trace), on (sampling 0.1).
+    /// Export off, on (every trace), on (sampling 0.1), off again.
     pub variants: Vec<Variant>,
     /// OTLP export requests the collector stand-in received.
     pub exports: u64,
@@ -141,6 +143,8 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<TelemetryReport> {
         ("export off", String::new()),
         ("export on", export(1.0)),
         ("export 0.1", export(0.1)),
+        // The same as the first: what the machine's noise alone makes of a ratio.
+        ("export off again", String::new()),
     ]
     .into_iter()
     .map(|(name, telemetry_toml)| Variant {
@@ -151,8 +155,12 @@ pub async fn run(cfg: &BenchConfig) -> anyhow::Result<TelemetryReport> {
         cpu_us_per_request: Vec::new(),
     })
     .collect();
+    let n = variants.len();
     for round in 0..rounds {
-        for v in &mut variants {
+        // Each round starts with the next variant: a cost of running first or last in a
+        // round (the previous gateway's exit, the machine's rhythm) falls on all alike.
+        for i in 0..n {
+            let v = &mut variants[(round + i) % n];
             eprintln!("  round {}: {}", round + 1, v.name);
             let gw =
                 GatewayProcess::start(&cfg.gateway_bin, &format!("{base}{}", v.telemetry_toml))
