@@ -44,16 +44,17 @@ impl QueryTelemetry {
         variables: &Variables,
         config: &TelemetryConfig,
     ) -> Arc<Self> {
-        let (span, forwarded) = if traces::sampled(headers) {
-            let mut attributes = Vec::new();
-            if config.record_variables {
-                let values = serde_json::to_string(variables).unwrap_or_default();
-                attributes.push(KeyValue::new("graphql.variables", values));
+        let (span, forwarded) = match traces::sampled(headers) {
+            Some(parent) => {
+                let mut attributes = Vec::new();
+                if config.record_variables {
+                    let values = serde_json::to_string(variables).unwrap_or_default();
+                    attributes.push(KeyValue::new("graphql.variables", values));
+                }
+                let span = RequestSpan::start(parent, "graphql", attributes);
+                (span, http::HeaderMap::new())
             }
-            let span = RequestSpan::start(headers, "graphql", attributes);
-            (span, http::HeaderMap::new())
-        } else {
-            (None, traces::caller_context(headers))
+            None => (None, traces::caller_context(headers)),
         };
         Arc::new(QueryTelemetry {
             started: Instant::now(),

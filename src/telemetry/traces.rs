@@ -58,25 +58,24 @@ pub(crate) fn start_sampling(provider: &SdkTracerProvider, ratio: f64) {
 /// The name of the gateway's tracer (its instrumentation scope).
 const TRACER: &str = "majordomo";
 
-/// Whether a request with these headers is traced: never without the OpenTelemetry
-/// layer; else as its caller's `traceparent` says (its `sampled` flag), or, without one,
-/// for a share `sampling_ratio` of the requests.
-pub(crate) fn sampled(headers: &http::HeaderMap) -> bool {
-    TRACING
-        .get()
-        .is_some_and(|(_, ratio)| decide(headers, *ratio, draw))
+/// The caller's trace context to continue when a request with these headers is traced,
+/// `None` when it is not: never without the OpenTelemetry layer; else as its caller's
+/// `traceparent` says (its `sampled` flag), or, without one, for a share `sampling_ratio`
+/// of the requests.
+pub(crate) fn sampled(headers: &http::HeaderMap) -> Option<opentelemetry::Context> {
+    let (_, ratio) = TRACING.get()?;
+    let parent = caller(headers);
+    decide(&parent, *ratio, draw).then_some(parent)
 }
 
-/// The decision of [`sampled`] at `ratio`: a valid `traceparent` decides by its flag (an
-/// invalid one is ignored, as W3C Trace Context says); else `draw()` below `ratio`.
-fn decide(headers: &http::HeaderMap, ratio: f64, draw: impl FnOnce() -> f64) -> bool {
-    if headers.contains_key("traceparent") {
-        let cx = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
-        let span = cx.span();
-        let caller = span.span_context();
-        if caller.is_valid() {
-            return caller.is_sampled();
-        }
+/// The decision of [`sampled`] at `ratio` for the caller's context `parent`: a valid
+/// `traceparent` decides by its flag (an invalid one is ignored, as W3C Trace Context
+/// says); else `draw()` below `ratio`.
+fn decide(parent: &opentelemetry::Context, ratio: f64, draw: impl FnOnce() -> f64) -> bool {
+    let span = parent.span();
+    let caller = span.span_context();
+    if caller.is_valid() {
+        return caller.is_sampled();
     }
     ratio >= 1.0 || (ratio > 0.0 && draw() < ratio)
 }
@@ -269,15 +268,14 @@ pub(crate) struct RequestSpan {
 
 impl RequestSpan {
     /// A span named `name` starting now, with `attributes`, the child of the caller's
-    /// trace in `headers` when it sent one; `None` unless [`init`](super::init) set up
-    /// tracing.
+    /// trace `parent` (from [`sampled`]) when it sent one; `None` unless
+    /// [`init`](super::init) set up tracing.
     pub(crate) fn start(
-        headers: &http::HeaderMap,
+        parent: opentelemetry::Context,
         name: &'static str,
         attributes: Vec<KeyValue>,
     ) -> Option<Self> {
         let (tracer, _) = TRACING.get()?;
-        let parent = caller(headers);
         let span = tracer
             .span_builder(name)
             .with_kind(SpanKind::Server)
@@ -415,8 +413,8 @@ mod tests {
     #[test]
     fn a_valid_caller_decides_whatever_the_ratio() {
         let never = || panic!("no draw when the caller decided");
-        assert!(decide(&headers(Some(SAMPLED)), 0.0, never));
-        assert!(!decide(&headers(Some(NOT_SAMPLED)), 1.0, never));
+        assert!(decide(&caller(&headers(Some(SAMPLED))), 0.0, never));
+        assert!(!decide(&caller(&headers(Some(NOT_SAMPLED))), 1.0, never));
     }
 
     #[test]
@@ -424,10 +422,11 @@ mod tests {
         // An all-zero trace id and a malformed header are ignored.
         let zero = "00-00000000000000000000000000000000-b7ad6b7169203331-01";
         for h in [None, Some(zero), Some("garbage-01")] {
-            assert!(decide(&headers(h), 1.0, || 0.99));
-            assert!(!decide(&headers(h), 0.0, || 0.0));
-            assert!(decide(&headers(h), 0.25, || 0.24));
-            assert!(!decide(&headers(h), 0.25, || 0.25));
+            let parent = caller(&headers(h));
+            assert!(decide(&parent, 1.0, || 0.99));
+            assert!(!decide(&parent, 0.0, || 0.0));
+            assert!(decide(&parent, 0.25, || 0.24));
+            assert!(!decide(&parent, 0.25, || 0.25));
         }
     }
 
