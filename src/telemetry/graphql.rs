@@ -12,7 +12,7 @@ use opentelemetry::KeyValue;
 
 use super::metrics::{Metrics, RequestRecord};
 use super::names::{OP_ANONYMOUS, OP_UNKNOWN};
-use super::traces::{self, RequestSpan};
+use super::traces::{self, Decision, RequestSpan};
 use crate::config::TelemetryConfig;
 use crate::jenkins::QueryBudget;
 
@@ -45,7 +45,7 @@ impl QueryTelemetry {
         config: &TelemetryConfig,
     ) -> Arc<Self> {
         let (span, forwarded) = match traces::sampled(headers) {
-            Some(parent) => {
+            Decision::Traced(parent) => {
                 let mut attributes = Vec::new();
                 if config.record_variables {
                     let values = serde_json::to_string(variables).unwrap_or_default();
@@ -54,7 +54,7 @@ impl QueryTelemetry {
                 let span = RequestSpan::start(parent, "graphql", attributes);
                 (span, http::HeaderMap::new())
             }
-            None => (None, traces::caller_context(headers)),
+            Decision::Untraced(passed_on) => (None, passed_on),
         };
         Arc::new(QueryTelemetry {
             started: Instant::now(),

@@ -58,14 +58,24 @@ pub(crate) fn start_sampling(provider: &SdkTracerProvider, ratio: f64) {
 /// The name of the gateway's tracer (its instrumentation scope).
 const TRACER: &str = "majordomo";
 
-/// The caller's trace context to continue when a request with these headers is traced,
-/// `None` when it is not: never without the OpenTelemetry layer; else as its caller's
-/// `traceparent` says (its `sampled` flag), or, without one, for a share `sampling_ratio`
-/// of the requests.
-pub(crate) fn sampled(headers: &http::HeaderMap) -> Option<opentelemetry::Context> {
-    let (_, ratio) = TRACING.get()?;
+/// Whether a request is traced, and what of its caller's trace it carries on.
+pub(crate) enum Decision {
+    /// Traced: its span continues this context (the caller's, or an empty one).
+    Traced(opentelemetry::Context),
+    /// Not traced: its upstream requests pass on these headers, the caller's
+    /// `traceparent` (and `tracestate`) as received when valid, else none.
+    Untraced(http::HeaderMap),
+}
+
+/// Decide whether a request with these headers is traced: never without the OpenTelemetry
+/// layer; else as its caller's `traceparent` says (its `sampled` flag), or, without one,
+/// for a share `sampling_ratio` of the requests. The caller's context is read once.
+pub(crate) fn sampled(headers: &http::HeaderMap) -> Decision {
     let parent = caller(headers);
-    decide(&parent, *ratio, draw).then_some(parent)
+    match TRACING.get() {
+        Some((_, ratio)) if decide(&parent, *ratio, draw) => Decision::Traced(parent),
+        _ => Decision::Untraced(passed_on(headers, &parent)),
+    }
 }
 
 /// The decision of [`sampled`] at `ratio` for the caller's context `parent`: a valid
@@ -81,15 +91,14 @@ fn decide(parent: &opentelemetry::Context, ratio: f64, draw: impl FnOnce() -> f6
 }
 
 /// The caller's `traceparent` (and `tracestate`) as received, when the `traceparent` is
-/// valid: what an untraced request passes on to Jenkins, so the caller's trace (and its
-/// decision not to sample) reaches the controllers all the same.
-pub(crate) fn caller_context(headers: &http::HeaderMap) -> http::HeaderMap {
+/// valid (`parent` is what it says): what an untraced request passes on to Jenkins, so the
+/// caller's trace (and its decision not to sample) reaches the controllers all the same.
+fn passed_on(headers: &http::HeaderMap, parent: &opentelemetry::Context) -> http::HeaderMap {
     let mut out = http::HeaderMap::new();
     let Some(traceparent) = headers.get("traceparent") else {
         return out;
     };
-    let cx = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
-    if !cx.span().span_context().is_valid() {
+    if !parent.span().span_context().is_valid() {
         return out;
     }
     out.insert("traceparent", traceparent.clone());
